@@ -1,0 +1,104 @@
+"""Stream config -> Airflow DAG. The one builder: the factory file, ``yellowtui`` simulations
+and the benchmarks all call :func:`build_dag`.
+
+Airflow and the Kubernetes provider are imported on first build, not at module import, so the
+package stays cheap for code that only validates or renders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from factory.models import StreamConfig
+from factory.spec import (
+    CHECK_TASK_ID,
+    JOB_TASK_ID,
+    RESCHEDULE_TASK_ID,
+    START_DATE_ISO,
+    WAIT_TASK_ID,
+    DagSpec,
+    dag_spec,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+
+@lru_cache(maxsize=1)
+def _airflow() -> dict[str, Any]:
+    """Import the operators once per process (about a second, paid by the first build only)."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from airflow.providers.cncf.kubernetes.secret import Secret
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.operators.python import BranchPythonOperator
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+    from airflow.sdk import DAG
+    from kubernetes.client import models as k8s
+
+    from factory.tasks import choose_next_task
+
+    return {
+        "DAG": DAG,
+        "KubernetesPodOperator": KubernetesPodOperator,
+        "Secret": Secret,
+        "EmptyOperator": EmptyOperator,
+        "BranchPythonOperator": BranchPythonOperator,
+        "TriggerDagRunOperator": TriggerDagRunOperator,
+        "k8s": k8s,
+        "choose_next_task": choose_next_task,
+    }
+
+
+def build_dag(config: StreamConfig, platform: str) -> DAG:
+    """Build the ingestion DAG for one validated stream config. Same config, same DAG."""
+    return build_dag_from_spec(dag_spec(config, platform))
+
+
+def build_dag_from_spec(spec: DagSpec) -> DAG:
+    """Build the DAG described by ``spec`` (see DESIGN.md for its shape)."""
+    af = _airflow()
+    resources = None
+    if spec.resources:
+        resources = af["k8s"].V1ResourceRequirements(
+            requests=spec.resources.get("requests"), limits=spec.resources.get("limits")
+        )
+    with af["DAG"](
+        dag_id=spec.dag_id,
+        schedule=spec.schedule,
+        start_date=datetime.fromisoformat(START_DATE_ISO),
+        catchup=False,
+        max_active_runs=1,
+        description=spec.description,
+        tags=spec.tags,
+        default_args={"owner": "yellow", "retries": 0},
+    ) as dag:
+        job = af["KubernetesPodOperator"](
+            task_id=JOB_TASK_ID,
+            name=spec.pod_name,
+            namespace=spec.namespace,
+            image=spec.image,
+            cmds=spec.cmds,
+            arguments=spec.arguments,
+            env_vars=spec.env_vars,
+            secrets=[af["Secret"]("env", s.env_var, s.secret_name, s.secret_key) for s in spec.secrets],
+            labels=spec.labels,
+            container_resources=resources,
+            do_xcom_push=True,
+            get_logs=True,
+            on_finish_action="delete_pod",
+        )
+        check = af["BranchPythonOperator"](
+            task_id=CHECK_TASK_ID,
+            python_callable=af["choose_next_task"],
+            op_kwargs={"job_task_id": JOB_TASK_ID, "keep_working": RESCHEDULE_TASK_ID, "done": WAIT_TASK_ID},
+        )
+        reschedule = af["TriggerDagRunOperator"](
+            task_id=RESCHEDULE_TASK_ID,
+            trigger_dag_id=spec.dag_id,
+            wait_for_completion=False,
+        )
+        wait = af["EmptyOperator"](task_id=WAIT_TASK_ID)
+        job >> check >> [reschedule, wait]
+    return dag

@@ -1,0 +1,127 @@
+"""Where the config database is and how to reach it, with bounded waits.
+
+The URL comes from ``YELLOW_DB_URL`` or from an Airflow connection id (an ``AIRFLOW_CONN_*``
+environment variable is read directly; otherwise Airflow's connection lookup). It is never
+written into a generated file, and only ever shown with the password hidden.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from factory.errors import FactoryError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+DB_URL_ENV = "YELLOW_DB_URL"
+DEFAULT_CONN_ID = "yellow_config_db"
+#: Defaults well inside Airflow's 30 s dagbag_import_timeout; override with these variables.
+CONNECT_TIMEOUT_ENV = "YELLOW_DB_CONNECT_TIMEOUT"
+STATEMENT_TIMEOUT_ENV = "YELLOW_DB_STATEMENT_TIMEOUT_MS"
+DEFAULT_CONNECT_TIMEOUT_S = 3
+DEFAULT_STATEMENT_TIMEOUT_MS = 5000
+
+_engines: dict[tuple[str, int, int], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class DatabaseURLError(FactoryError):
+    """No usable database URL could be found or parsed."""
+
+
+def normalize_url(url: str) -> str:
+    """Pin PostgreSQL URLs to psycopg2 (SQLAlchemy 2.1 maps bare ``postgresql://`` to psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ``***``: the only form we ever show or log."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+def resolve_db_url(conn_id: str | None = DEFAULT_CONN_ID, url: str | None = None) -> str:
+    """Find the config database: explicit ``url``, then ``YELLOW_DB_URL``, then the connection id."""
+    if url:
+        return normalize_url(url)
+    if os.environ.get(DB_URL_ENV):
+        return normalize_url(os.environ[DB_URL_ENV])
+    if conn_id:
+        env_value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+        if env_value and not env_value.lstrip().startswith("{"):
+            return normalize_url(env_value)
+        try:
+            from airflow.sdk import BaseHook
+
+            return normalize_url(BaseHook.get_connection(conn_id).get_uri())
+        except Exception as exc:
+            raise DatabaseURLError(
+                f"no config database: set {DB_URL_ENV} or the Airflow connection {conn_id!r} "
+                f"(e.g. AIRFLOW_CONN_{conn_id.upper()}=postgresql://...): {exc}"
+            ) from None
+    raise DatabaseURLError(f"no config database: set {DB_URL_ENV} or pass a URL")
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def get_engine(url: str, *, connect_timeout_s: int | None = None, statement_timeout_ms: int | None = None) -> Engine:
+    """A small pooled engine per URL, reused across parses in the same process.
+
+    Every connection gets a connect timeout and a server-side statement timeout, so a slow or
+    stalled database costs seconds, never Airflow's whole import timeout.
+    """
+    from sqlalchemy import create_engine
+
+    url = normalize_url(url)
+    connect_timeout_s = connect_timeout_s or _int_env(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_S)
+    statement_timeout_ms = statement_timeout_ms or _int_env(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS)
+    key = (url, connect_timeout_s, statement_timeout_ms)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is None:
+            connect_args: dict[str, Any] = {}
+            if url.startswith("postgresql"):
+                connect_args = {
+                    "connect_timeout": connect_timeout_s,
+                    "options": f"-c statement_timeout={statement_timeout_ms}",
+                    "application_name": "yellow-dag-factory",
+                    # Notice a peer that vanished mid-read within seconds, not hours.
+                    "keepalives": 1,
+                    "keepalives_idle": 5,
+                    "keepalives_interval": 2,
+                    "keepalives_count": 2,
+                }
+            engine = create_engine(
+                url,
+                connect_args=connect_args,
+                pool_size=2,
+                max_overflow=2,
+                pool_pre_ping=True,
+                pool_recycle=300,
+                pool_timeout=connect_timeout_s,
+            )
+            _engines[key] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, process exit, after a fork)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

@@ -1,0 +1,163 @@
+"""The ecosystem file: platforms and their stores, in YAML, turned into stream configs.
+
+A store with ``single_dataset: true`` becomes one stream per dataset (``{store}_{dataset}``);
+otherwise the whole store is one stream keyed by its name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from factory.errors import FactoryError
+from factory.models import INGESTION_TYPES, JobResources, StreamConfig, json_path, oversize_problem, problems_from
+from factory.names import platform_slug
+
+
+class EcosystemError(FactoryError):
+    """The ecosystem file cannot be used; ``problems`` lists every reason with its path."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class StoreSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    datasets: list[str] = Field(min_length=1)
+    single_dataset: bool = False
+    ingestion_type: Literal[INGESTION_TYPES] = "sql_snapshot"  # type: ignore[valid-type]
+    schedule: str | None = None
+    source_credential_secret: str | None = None
+    job_resources: JobResources | None = None
+
+
+class PlatformSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    original_name: str | None = None
+    namespace: str
+    job_image: str
+    postgres_hostname: str
+    postgres_database: str
+    postgres_port: int = 5432
+    postgres_credential_secret: str
+    git_repo_url: str
+    git_repo_branch: str = "main"
+    git_credential_secret: str
+    slack_credential_secret: str | None = None
+    default_schedule: str | None = "@hourly"
+    stores: list[StoreSpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        platform_slug(value)
+        return value
+
+
+class Ecosystem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "ecosystem"
+    platforms: list[PlatformSpec] = Field(min_length=1)
+
+
+def stream_payloads(platform: PlatformSpec) -> list[dict]:
+    """The config_json payloads of a platform's streams, before validation."""
+    payloads = []
+    for store in platform.stores:
+        groups = [[d] for d in store.datasets] if store.single_dataset else [store.datasets]
+        for datasets in groups:
+            key = f"{store.name}_{datasets[0]}" if store.single_dataset else store.name
+            payload = {
+                "schema_version": 1,
+                "stream_key": key,
+                "single_dataset": store.single_dataset,
+                "datasets": datasets,
+                "store_name": store.name,
+                "ingestion_type": store.ingestion_type,
+                "namespace_name": platform.namespace,
+                "platform_name": platform.name,
+                "original_platform_name": platform.original_name or platform.name,
+                "postgres_hostname": platform.postgres_hostname,
+                "postgres_database": platform.postgres_database,
+                "postgres_port": platform.postgres_port,
+                "postgres_credential_secret_name": platform.postgres_credential_secret,
+                "git_credential_secret_name": platform.git_credential_secret,
+                "slack_credential_secret_name": platform.slack_credential_secret,
+                "datasurface_docker_image": platform.job_image,
+                "git_repo_url": platform.git_repo_url,
+                "git_repo_branch": platform.git_repo_branch,
+                "source_credential_secret_name": store.source_credential_secret,
+                "schedule": store.schedule if store.schedule is not None else platform.default_schedule,
+            }
+            if store.job_resources is not None:
+                payload["job_resources"] = store.job_resources.model_dump(exclude_none=True)
+            payloads.append({k: v for k, v in payload.items() if v is not None})
+    return payloads
+
+
+def platform_streams(platform: PlatformSpec) -> tuple[list[StreamConfig], list[str]]:
+    """Validated configs of a platform's streams, and every problem found (with its path)."""
+    configs: list[StreamConfig] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for payload in stream_payloads(platform):
+        key = payload["stream_key"]
+        where = f"platform {platform.name}, stream {key}"
+        if key in seen:
+            problems.append(f"{where}: the stream key is produced twice")
+            continue
+        seen.add(key)
+        try:
+            config = StreamConfig.model_validate(payload)
+        except ValidationError as exc:
+            problems += [f"{where}: {p}" for p in problems_from(exc)]
+            continue
+        too_big = oversize_problem(config)
+        if too_big:
+            problems.append(f"{where}: {too_big}")
+            continue
+        configs.append(config)
+    return configs, problems
+
+
+def load_ecosystem(path: str | Path) -> Ecosystem:
+    """Parse and validate an ecosystem YAML file; every problem is reported at once."""
+    import yaml
+
+    source = str(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EcosystemError(source, [f"cannot read the file: {exc.strerror}"]) from None
+    except yaml.YAMLError as exc:
+        raise EcosystemError(source, [f"not valid YAML: {exc}"]) from None
+    return parse_ecosystem(data, source)
+
+
+def parse_ecosystem(data: object, source: str = "ecosystem") -> Ecosystem:
+    try:
+        eco = Ecosystem.model_validate(data)
+    except ValidationError as exc:
+        raise EcosystemError(
+            source, [f"{json_path(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors(include_url=False)]
+        ) from None
+    problems: list[str] = []
+    slugs: dict[str, str] = {}
+    for platform in eco.platforms:
+        slug = platform_slug(platform.name)
+        if slug in slugs:
+            problems.append(f"platform {platform.name}: same table name as platform {slugs[slug]} ({slug})")
+        slugs[slug] = platform.name
+        problems += platform_streams(platform)[1]
+    if problems:
+        raise EcosystemError(source, problems)
+    return eco
+

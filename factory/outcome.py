@@ -1,0 +1,80 @@
+"""What one load did: per-stream outcomes and per-phase timings. Plain data, shown by yellowtui."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
+OK = "ok"
+#: The row is invalid now, but its last good config still builds the DAG.
+STALE = "stale"
+ERROR = "error"
+
+
+@dataclass
+class StreamOutcome:
+    stream_key: str
+    outcome: str
+    error: str | None = None
+    problems: list[dict[str, str]] = field(default_factory=list)
+    build_ms: float = 0.0
+    config_hash: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream_key": self.stream_key,
+            "outcome": self.outcome,
+            "error": self.error,
+            "problems": self.problems,
+            "build_ms": round(self.build_ms, 3),
+            "config_hash": self.config_hash,
+        }
+
+
+@dataclass
+class LoadResult:
+    """The outcome of one parse of a platform's factory file."""
+
+    platform: str
+    mode: str  # "full" (DAG processor) or "single" (a worker naming one dag_id)
+    source: str  # "database", "database-unchanged" or "snapshot"
+    source_detail: str | None = None
+    started_at: datetime | None = None
+    rows_read: int = 0
+    reused: int = 0
+    load_ms: float = 0.0
+    validate_ms: float = 0.0
+    build_ms: float = 0.0
+    total_ms: float = 0.0
+    dags: dict[str, DAG] = field(default_factory=dict)
+    outcomes: list[StreamOutcome] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[StreamOutcome]:
+        return [o for o in self.outcomes if o.outcome != OK]
+
+    @property
+    def used_snapshot(self) -> bool:
+        return self.source == "snapshot"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "mode": self.mode,
+            "source": self.source,
+            "source_detail": self.source_detail,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "rows_read": self.rows_read,
+            "reused": self.reused,
+            "dags_built": len(self.dags),
+            "errors": len(self.errors),
+            "load_ms": round(self.load_ms, 3),
+            "validate_ms": round(self.validate_ms, 3),
+            "build_ms": round(self.build_ms, 3),
+            "total_ms": round(self.total_ms, 3),
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }

@@ -1,0 +1,256 @@
+"""Reading and writing a platform's config rows, with a history of every change.
+
+Functions take a SQLAlchemy ``Connection`` so callers choose the transaction: bootstrap writes
+every platform in one, the loader only reads. No other module writes SQL for these tables.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, func, inspect, select
+
+from factory.errors import FactoryError
+from factory.names import DSG_SUFFIX, PLATFORM_NAME_RE
+from factory.tables import SEED_COLUMNS, platform_tables
+
+ACTIVE = "active"
+PAUSED = "paused"
+RETIRED = "retired"
+KNOWN_STATUSES = (ACTIVE, PAUSED, RETIRED)
+
+
+class IncompatibleTableError(FactoryError):
+    """A table with our name exists but lacks the seed's columns; we refuse to touch it."""
+
+
+class ConcurrentChangeError(FactoryError):
+    """The row changed since it was read; the write was not applied."""
+
+
+@dataclass(frozen=True)
+class ConfigRow:
+    """One row of ``{platform}_airflow_dsg`` as stored (config_json unparsed)."""
+
+    platform: str
+    stream_key: str
+    config_json: str
+    status: str
+    created_at: datetime | None
+    updated_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "stream_key": self.stream_key,
+            "status": self.status,
+            "config_json": self.config_json,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+
+@dataclass
+class ApplySummary:
+    """What an apply did, stream keys per kind of change."""
+
+    inserted: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged, "retired": self.retired}
+
+    def counts(self) -> str:
+        return (
+            f"{len(self.inserted)} inserted, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.retired)} retired"
+        )
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def ensure_tables(conn: Connection, platform: str) -> bool:
+    """Create the platform's tables where missing; adopt a seed-shaped config table as it is.
+
+    Returns True when the config table was created, False when an existing one was adopted.
+    """
+    tables = platform_tables(platform)
+    inspector = inspect(conn)
+    existed = inspector.has_table(tables.dsg.name)
+    if existed:
+        columns = {c["name"] for c in inspector.get_columns(tables.dsg.name)}
+        missing = [c for c in SEED_COLUMNS if c not in columns]
+        if missing:
+            raise IncompatibleTableError(
+                f"table {tables.dsg.name} exists but lacks the column(s) {', '.join(missing)}; "
+                "it is not a Yellow config table, so it was left untouched"
+            )
+    tables.metadata.create_all(conn, checkfirst=True)
+    return not existed
+
+
+def list_platforms(conn: Connection) -> list[str]:
+    """Platform slugs that have a config table in this database, sorted."""
+    names = inspect(conn).get_table_names()
+    found = []
+    for name in names:
+        if name.endswith(DSG_SUFFIX):
+            slug = name[: -len(DSG_SUFFIX)]
+            if PLATFORM_NAME_RE.fullmatch(slug):
+                found.append(slug)
+    return sorted(found)
+
+
+def _row(platform: str, r: Any) -> ConfigRow:
+    return ConfigRow(platform.lower(), r.stream_key, r.config_json, r.status, r.created_at, r.updated_at)
+
+
+def read_rows(
+    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None
+) -> list[ConfigRow]:
+    """Rows of the platform's config table, sorted by stream key."""
+    t = platform_tables(platform).dsg
+    query = select(t).order_by(t.c.stream_key)
+    if status is not None:
+        query = query.where(t.c.status == status)
+    if stream_key is not None:
+        query = query.where(t.c.stream_key == stream_key)
+    return [_row(platform, r) for r in conn.execute(query)]
+
+
+def read_row(conn: Connection, platform: str, stream_key: str) -> ConfigRow | None:
+    rows = read_rows(conn, platform, stream_key=stream_key)
+    return rows[0] if rows else None
+
+
+def _same_json(a: str | None, b: str | None) -> bool:
+    if a == b:
+        return True
+    try:
+        return json.loads(a or "null") == json.loads(b or "null")
+    except (TypeError, ValueError):
+        return False
+
+
+def _record(conn: Connection, platform: str, stream_key: str, action: str, old: ConfigRow | None,
+            new_json: str | None, new_status: str | None, actor: str, now: datetime) -> None:
+    conn.execute(
+        platform_tables(platform).history.insert().values(
+            stream_key=stream_key,
+            action=action,
+            old_config_json=old.config_json if old else None,
+            new_config_json=new_json,
+            old_status=old.status if old else None,
+            new_status=new_status,
+            changed_by=actor,
+            changed_at=now,
+        )
+    )
+
+
+def write_row(
+    conn: Connection,
+    platform: str,
+    stream_key: str,
+    config_json: str,
+    status: str = ACTIVE,
+    *,
+    actor: str | None = None,
+    expected_updated_at: datetime | None | bool = False,
+) -> str:
+    """Insert or update one row and record it in history. Returns 'inserted', 'updated' or 'unchanged'.
+
+    ``expected_updated_at`` (when not False) is a conflict check: the write happens only if the
+    row's ``updated_at`` is still that value (``None`` meaning the row must not exist yet).
+    """
+    t = platform_tables(platform).dsg
+    old = conn.execute(select(t).where(t.c.stream_key == stream_key).with_for_update()).first()
+    old_row = _row(platform, old) if old else None
+    if expected_updated_at is not False:
+        current = old_row.updated_at if old_row else None
+        if current != expected_updated_at:
+            raise ConcurrentChangeError(
+                f"stream {stream_key!r} changed since it was read (updated_at {current}); reload and try again"
+            )
+    if old_row and old_row.status == status and _same_json(old_row.config_json, config_json):
+        return "unchanged"
+    now = _now(conn)
+    actor = actor or default_actor()
+    if old_row is None:
+        conn.execute(t.insert().values(stream_key=stream_key, config_json=config_json, status=status, created_at=now, updated_at=now))
+        _record(conn, platform, stream_key, "insert", None, config_json, status, actor, now)
+        return "inserted"
+    conn.execute(t.update().where(t.c.stream_key == stream_key).values(config_json=config_json, status=status, updated_at=now))
+    action = "update" if not _same_json(old_row.config_json, config_json) else "status"
+    _record(conn, platform, stream_key, action, old_row, config_json, status, actor, now)
+    return "updated"
+
+
+def _now(conn: Connection) -> datetime:
+    """The database's clock, so every writer agrees on ``updated_at`` ordering."""
+    return conn.execute(select(func.localtimestamp() if conn.dialect.name == "postgresql" else func.current_timestamp())).scalar_one()
+
+
+def apply_rows(
+    conn: Connection,
+    platform: str,
+    desired: Iterable[tuple[str, str]],
+    *,
+    actor: str | None = None,
+    retire_missing: bool = True,
+) -> ApplySummary:
+    """Make the table hold ``desired`` (stream_key, config_json) as active rows.
+
+    Unchanged rows are not rewritten (their ``updated_at`` stays); rows no longer desired are
+    marked ``retired``, never deleted. Call inside a transaction.
+    """
+    summary = ApplySummary()
+    wanted = dict(desired)
+    t = platform_tables(platform).dsg
+    existing = {r.stream_key: _row(platform, r) for r in conn.execute(select(t).with_for_update())}
+    for key in sorted(wanted):
+        outcome = write_row(conn, platform, key, wanted[key], ACTIVE, actor=actor)
+        getattr(summary, outcome).append(key)
+    if retire_missing:
+        for key in sorted(set(existing) - set(wanted)):
+            if existing[key].status != RETIRED:
+                write_row(conn, platform, key, existing[key].config_json, RETIRED, actor=actor)
+                summary.retired.append(key)
+    return summary
+
+
+def read_history(conn: Connection, platform: str, stream_key: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Newest first."""
+    h = platform_tables(platform).history
+    query = select(h).order_by(h.c.changed_at.desc(), h.c.id.desc()).limit(limit)
+    if stream_key is not None:
+        query = query.where(h.c.stream_key == stream_key)
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def fingerprint(conn: Connection, platform: str) -> str | None:
+    """A cheap digest of the whole config table: if it is unchanged, nothing needs re-reading.
+
+    One aggregate query hashes every row server-side (count, newest updated_at, and a sum of
+    per-row hashes, so edits that keep updated_at are caught too). PostgreSQL only; elsewhere
+    None, which means "always re-read".
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    t = platform_tables(platform).dsg
+    row_hash = func.hashtextextended(t.c.stream_key + "\x1f" + t.c.status + "\x1f" + t.c.config_json, 0)
+    count, newest, total = conn.execute(
+        select(func.count(), func.max(t.c.updated_at), func.coalesce(func.sum(row_hash), 0))
+    ).one()
+    return f"{count}:{newest.isoformat() if newest else '-'}:{total}"

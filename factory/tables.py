@@ -1,0 +1,103 @@
+"""The tables of one platform: the seed's config table and our side tables.
+
+The seed table keeps exactly its five columns so existing tables keep working; history, parse
+reports and per-stream build results live in side tables named after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+
+from factory.names import dsg_table_name
+
+SEED_COLUMNS = ("stream_key", "config_json", "status", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class PlatformTables:
+    """Table objects for one platform; names are built only from a validated platform slug."""
+
+    platform: str
+    metadata: MetaData
+    dsg: Table
+    history: Table
+    parses: Table
+    builds: Table
+
+    @property
+    def all(self) -> list[Table]:
+        return [self.dsg, self.history, self.parses, self.builds]
+
+
+@lru_cache(maxsize=256)
+def platform_tables(platform: str) -> PlatformTables:
+    base = dsg_table_name(platform)  # validates the name
+    md = MetaData()
+    dsg = Table(
+        base,
+        md,
+        Column("stream_key", String(255), primary_key=True),
+        Column("config_json", String(2048), nullable=False),
+        Column("status", String(50), nullable=False, server_default=text("'active'")),
+        Column("created_at", DateTime, server_default=func.current_timestamp()),
+        Column("updated_at", DateTime, server_default=func.current_timestamp()),
+    )
+    history = Table(
+        f"{base}_history",
+        md,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("stream_key", String(255), nullable=False, index=True),
+        Column("action", String(20), nullable=False),
+        Column("old_config_json", Text),
+        Column("new_config_json", Text),
+        Column("old_status", String(50)),
+        Column("new_status", String(50)),
+        Column("changed_by", String(255), nullable=False),
+        Column("changed_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    )
+    parses = Table(
+        f"{base}_parse",
+        md,
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("parsed_at", DateTime, nullable=False, index=True),
+        Column("host", String(255), nullable=False),
+        Column("pid", Integer, nullable=False),
+        Column("mode", String(20), nullable=False),
+        Column("source", String(20), nullable=False),
+        Column("source_detail", Text),
+        Column("rows_read", Integer, nullable=False),
+        Column("dags_built", Integer, nullable=False),
+        Column("errors", Integer, nullable=False),
+        Column("reused", Integer, nullable=False, server_default=text("0")),
+        Column("load_ms", Float, nullable=False),
+        Column("validate_ms", Float, nullable=False),
+        Column("build_ms", Float, nullable=False),
+        Column("total_ms", Float, nullable=False),
+    )
+    builds = Table(
+        f"{base}_build",
+        md,
+        Column("stream_key", String(255), primary_key=True),
+        Column("outcome", String(20), nullable=False),
+        Column("error", Text),
+        Column("build_ms", Float),
+        Column("config_hash", String(64)),
+        Column("parse_id", BigInteger),
+        Column("recorded_at", DateTime, nullable=False),
+    )
+    return PlatformTables(platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds)

