@@ -1,0 +1,95 @@
+"""Read models for people: rows joined with validation and last build outcome.
+
+Shared by the dashboard and the command line (``--json``), so both always show the same
+thing. Pure reads; no Airflow import.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from factory.errors import StreamConfigError
+from factory.models import parse_config
+from factory.store import ConfigRow, read_rows
+from factory.tables import platform_tables
+
+
+@dataclass
+class StreamView:
+    """One config row as an operator sees it."""
+
+    platform: str
+    stream_key: str
+    status: str
+    config_json: str
+    updated_at: datetime | None
+    created_at: datetime | None
+    ingestion_type: str | None = None
+    schedule: str | None = None
+    dataset_count: int | None = None
+    valid: bool = True
+    problems: list[dict[str, str]] = field(default_factory=list)
+    last_outcome: str | None = None
+    last_error: str | None = None
+    last_build_ms: float | None = None
+    last_recorded_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "stream_key": self.stream_key,
+            "status": self.status,
+            "ingestion_type": self.ingestion_type,
+            "schedule": self.schedule,
+            "dataset_count": self.dataset_count,
+            "valid": self.valid,
+            "problems": self.problems,
+            "last_outcome": self.last_outcome,
+            "last_error": self.last_error,
+            "last_build_ms": self.last_build_ms,
+            "last_recorded_at": self.last_recorded_at.isoformat() if self.last_recorded_at else None,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def stream_view(row: ConfigRow, build: Any = None) -> StreamView:
+    view = StreamView(row.platform, row.stream_key, row.status, row.config_json, row.updated_at, row.created_at)
+    try:
+        data = json.loads(row.config_json)
+        if isinstance(data, dict):
+            view.ingestion_type = data.get("ingestion_type") if isinstance(data.get("ingestion_type"), str) else None
+            view.schedule = data.get("schedule") if isinstance(data.get("schedule"), str) else None
+            view.dataset_count = len(data["datasets"]) if isinstance(data.get("datasets"), list) else None
+    except ValueError:
+        pass
+    try:
+        parse_config(row.config_json, stream_key=row.stream_key)
+    except StreamConfigError as exc:
+        view.valid = False
+        view.problems = [p.to_dict() for p in exc.problems]
+    if build is not None:
+        view.last_outcome = build.outcome
+        view.last_error = build.error
+        view.last_build_ms = build.build_ms
+        view.last_recorded_at = build.recorded_at
+    return view
+
+
+def stream_views(conn: Connection, platform: str, status: str | None = None) -> list[StreamView]:
+    """Every row of the platform with its validity and its last recorded build outcome."""
+    builds_t = platform_tables(platform).builds
+    builds = {b.stream_key: b for b in conn.execute(select(builds_t))}
+    return [stream_view(r, builds.get(r.stream_key)) for r in read_rows(conn, platform, status=status)]
+
+
+def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Newest first."""
+    t = platform_tables(platform).parses
+    rows = conn.execute(select(t).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]

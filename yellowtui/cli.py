@@ -1,0 +1,350 @@
+"""The ``yellowtui`` command line. With no command it opens the dashboard.
+
+Every command that reads the config database takes ``--db URL`` (or ``YELLOW_DB_URL``) and
+prints JSON with ``--json``, so scripts see exactly what the dashboard shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _db_option(f):
+    return click.option(
+        "--db", "db_url", envvar=DB_URL_ENV, metavar="URL",
+        help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
+    )(f)
+
+
+def _require_db(db_url: str | None) -> str:
+    if not db_url:
+        _fail(f"no config database: pass --db URL or set {DB_URL_ENV} (try `yellowtui demo` for an embedded one)")
+    return db_url  # type: ignore[return-value]
+
+
+def _service(db_url: str | None):
+    from yellowtui.services.config_service import ConfigService
+
+    return ConfigService(_require_db(db_url))
+
+
+def _platforms(service, platform: str | None) -> list[str]:
+    from factory.names import InvalidNameError, platform_slug
+
+    try:
+        available = service.platforms()
+    except Exception as exc:
+        _fail(f"cannot read {service.display_url}: {exc}")
+    if platform is None:
+        if not available:
+            _fail(f"no platform tables (*_airflow_dsg) in {service.display_url}; run `yellowtui bootstrap` first")
+        return available
+    try:
+        slug = platform_slug(platform)
+    except InvalidNameError as exc:
+        _fail(str(exc))
+    if slug not in available:
+        _fail(f"platform {platform!r} has no table in {service.display_url}; known: {', '.join(available) or 'none'}")
+    return [slug]
+
+
+@click.group(context_settings=CONTEXT, invoke_without_command=True)
+@_db_option
+@click.option("--theme", default=None, help="Textual theme for the dashboard (e.g. textual-dark, nord).")
+@click.version_option(package_name="yellow-dag-factory", prog_name="yellowtui")
+@click.pass_context
+def main(ctx: click.Context, db_url: str | None, theme: str | None) -> None:
+    """Observe and operate the Yellow DAG factory.
+
+    \b
+    With no command, opens the dashboard on --db / $YELLOW_DB_URL, or, with neither, on an
+    embedded PostgreSQL seeded with a synthetic platform (see `yellowtui demo`).
+
+    \b
+    Examples:
+      yellowtui                                   # dashboard on the embedded demo database
+      yellowtui --db postgresql://u@h/db          # dashboard on your database
+      yellowtui bootstrap eco.yaml --db URL --dags-folder ./dags
+      yellowtui config validate --db URL --json
+      yellowtui errors --platform yellowlive
+    """
+    if ctx.invoked_subcommand is None:
+        from yellowtui.app import run_dashboard
+
+        run_dashboard(db_url=db_url, theme=theme)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--reset", is_flag=True, help="Delete the embedded demo database and seed it again.")
+@click.option("--theme", default=None, help="Textual theme for the dashboard.")
+def demo(reset: bool, theme: str | None) -> None:
+    """Open the dashboard on the embedded demo database (a real PostgreSQL under your data dir)."""
+    from yellowtui.app import run_dashboard
+
+    run_dashboard(db_url=None, theme=theme, reset_demo=reset)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of a stream's config_json (for editors and CI)."""
+    from factory.models import json_schema
+
+    text = json.dumps(json_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("ecosystem", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_db_option
+@click.option("--dags-folder", type=click.Path(file_okay=False, path_type=Path), help="Where to write the DAG file(s).")
+@click.option("--static", is_flag=True, help="Render the legacy per-stream files instead of one factory file per platform.")
+@click.option("--conn-id", default=DEFAULT_CONN_ID, show_default=True, help="Airflow connection id the factory file reads the config database from.")
+@click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")
+@click.option("--check", is_flag=True, help="Validate the ecosystem file only; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def bootstrap(ecosystem: Path, db_url: str | None, dags_folder: Path | None, static: bool, conn_id: str,
+              actor: str | None, check: bool, as_json: bool) -> None:
+    """Create tables, write rows and render DAG files from an ECOSYSTEM YAML file.
+
+    Everything is validated first; then all platforms are written in one transaction, and
+    the files only after it commits. Unchanged rows are not rewritten; streams that left the
+    file are marked retired, never deleted.
+    """
+    from factory.bootstrap import bootstrap as run_bootstrap
+    from factory.ecosystem import EcosystemError, load_ecosystem, platform_streams
+
+    try:
+        eco = load_ecosystem(ecosystem)
+    except EcosystemError as exc:
+        _fail(str(exc), 1)
+    if check:
+        counts = {p.name: len(platform_streams(p)[0]) for p in eco.platforms}
+        _dump({"ok": True, "streams": counts}) if as_json else click.echo(
+            "ok: " + ", ".join(f"{k} ({v} streams)" for k, v in counts.items()))
+        return
+    url = _require_db(db_url)
+    try:
+        results = run_bootstrap(eco, url, dags_folder, static=static, conn_id=conn_id, actor=actor)
+    except Exception as exc:
+        from factory.db import redact
+
+        _fail(f"bootstrap failed, nothing was written to {redact(url)}: {exc}", 1)
+    if as_json:
+        _dump([r.to_dict() for r in results])
+        return
+    for r in results:
+        rows = r.summary
+        click.echo(
+            f"{r.platform}: table {'created' if r.table_created else 'adopted'}; rows "
+            f"{len(rows['inserted'])} inserted, {len(rows['updated'])} updated, "
+            f"{len(rows['unchanged'])} unchanged, {len(rows['retired'])} retired; "
+            f"{len(r.files)} file(s) written" + (f" to {dags_folder}" if dags_folder else "")
+        )
+
+
+@main.group(context_settings=CONTEXT)
+def config() -> None:
+    """Read, validate, export and import config rows."""
+
+
+@config.command("list", context_settings=CONTEXT)
+@_db_option
+@click.option("--platform", "-p", help="Only this platform (default: all).")
+@click.option("--status", type=click.Choice(["active", "paused", "retired"]), help="Only rows with this status.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def config_list(db_url: str | None, platform: str | None, status: str | None, as_json: bool) -> None:
+    """List config rows with their validity and last build outcome."""
+    service = _service(db_url)
+    views = [v for p in _platforms(service, platform) for v in service.streams(p, status=status)]
+    if as_json:
+        _dump([v.to_dict() for v in views])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("platform", "stream", "status", "type", "schedule", "datasets", "valid", "last build", "updated")
+    for v in views:
+        table.add_row(v.platform, v.stream_key, v.status, v.ingestion_type or "?", v.schedule or "-",
+                      str(v.dataset_count or "?"), "yes" if v.valid else "[red]NO[/]",
+                      v.last_outcome or "-", f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-")
+    Console().print(table)
+    click.echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
+
+
+@config.command("show", context_settings=CONTEXT)
+@click.argument("stream_key")
+@_db_option
+@click.option("--platform", "-p", required=True, help="The stream's platform.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def config_show(stream_key: str, db_url: str | None, platform: str, as_json: bool) -> None:
+    """Show one row: its config, its problems, the DAG it builds and its history."""
+    from factory.models import parse_config
+    from factory.spec import dag_spec
+
+    service = _service(db_url)
+    (slug,) = _platforms(service, platform)
+    view = service.stream(slug, stream_key)
+    if view is None:
+        _fail(f"no stream {stream_key!r} on platform {slug}", 1)
+    spec = dag_spec(parse_config(view.config_json, stream_key), slug).to_dict() if view.valid else None
+    history = service.history(slug, stream_key)
+    data = {**view.to_dict(), "config": json.loads(view.config_json) if view.valid else view.config_json,
+            "dag": spec, "history": history}
+    if as_json:
+        _dump(data)
+        return
+    click.echo(f"{slug} / {stream_key}  status={view.status}  valid={'yes' if view.valid else 'NO'}")
+    for p in view.problems:
+        click.secho(f"  {p['path']}: {p['message']}", fg="red")
+    click.echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
+    if spec:
+        click.echo(f"DAG {spec['dag_id']}: snapshot_merge_job -> check_result -> reschedule_immediately | wait_for_trigger")
+        click.echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
+    click.echo(f"{len(history)} change(s) in history")
+
+
+@config.command("export", context_settings=CONTEXT)
+@_db_option
+@click.option("--platform", "-p", required=True, help="The platform to export.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+def config_export(db_url: str | None, platform: str, output: Path | None) -> None:
+    """Export every row of a platform as JSON (the input of `config import`)."""
+    service = _service(db_url)
+    (slug,) = _platforms(service, platform)
+    rows = service.export(slug)
+    text = json.dumps({"platform": slug, "rows": rows}, indent=2, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"exported {len(rows)} row(s) to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@config.command("import", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_db_option
+@click.option("--platform", "-p", required=True, help="The platform to import into.")
+@click.option("--actor", default=None, help="Name recorded in the change history.")
+@click.option("--dry-run", is_flag=True, help="Validate only.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def config_import(file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool) -> None:
+    """Import rows from FILE (as written by `config export`): all valid and written, or none.
+
+    Rows not in the file are left alone. Exits 1 when any row is invalid.
+    """
+    from factory.names import InvalidNameError, platform_slug
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        _fail(f"{file} is not valid JSON: {exc}", 1)
+    rows = data.get("rows") if isinstance(data, dict) else data
+    if not isinstance(rows, list):
+        _fail(f"{file} must hold a list of rows or an object with 'rows'", 1)
+    try:
+        slug = platform_slug(platform)
+    except InvalidNameError as exc:
+        _fail(str(exc))
+    outcome = _service(db_url).import_rows(slug, rows, actor=actor, dry_run=dry_run)
+    if as_json:
+        _dump(outcome)
+    elif outcome["ok"]:
+        written = outcome["written"]
+        click.echo("valid; nothing written (dry run)" if dry_run else
+                   ", ".join(f"{len(v)} {k}" for k, v in written.items()))
+    else:
+        for key, problems in outcome["problems"].items():
+            for p in problems:
+                click.secho(f"{key}: {p}", fg="red", err=True)
+        click.echo("nothing was written", err=True)
+    sys.exit(0 if outcome["ok"] else 1)
+
+
+@config.command("validate", context_settings=CONTEXT)
+@_db_option
+@click.option("--platform", "-p", help="Only this platform (default: all).")
+@click.option("--all-statuses", is_flag=True, help="Also validate paused and retired rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def config_validate(db_url: str | None, platform: str | None, all_statuses: bool, as_json: bool) -> None:
+    """Validate rows; print every problem; exit 1 when any row is invalid."""
+    service = _service(db_url)
+    views = [v for p in _platforms(service, platform) for v in service.streams(p, None if all_statuses else "active")]
+    bad = [v for v in views if not v.valid]
+    if as_json:
+        _dump({"checked": len(views), "invalid": len(bad),
+               "problems": [{"platform": v.platform, "stream_key": v.stream_key, "problems": v.problems} for v in bad]})
+    else:
+        for v in bad:
+            for p in v.problems:
+                click.echo(f"FAIL {v.platform}/{v.stream_key} {p['path']}: {p['message']}")
+        click.echo(f"{len(views)} row(s) checked, {len(bad)} invalid")
+    sys.exit(1 if bad else 0)
+
+
+@main.command(context_settings=CONTEXT)
+@_db_option
+@click.option("--platform", "-p", help="Only this platform (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def errors(db_url: str | None, platform: str | None, as_json: bool) -> None:
+    """Per-stream errors: validation problems and the latest parse's build errors."""
+    service = _service(db_url)
+    found = [e for p in _platforms(service, platform) for e in service.errors(p)]
+    if as_json:
+        _dump([e.to_dict() for e in found])
+        return
+    for e in found:
+        click.echo(f"{e.platform}/{e.stream_key} [{e.source}] {e.path}: {e.message}")
+    click.echo(f"{len(found)} error(s) in {len({(e.platform, e.stream_key) for e in found})} stream(s)")
+
+
+@main.command(context_settings=CONTEXT)
+@_db_option
+@click.option("--platform", "-p", required=True, help="The platform whose parses to show.")
+@click.option("--limit", default=20, show_default=True, help="How many reports, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None:
+    """Recent parse reports: when, where, source (database or snapshot) and time per phase."""
+    service = _service(db_url)
+    (slug,) = _platforms(service, platform)
+    reports = service.parses(slug, limit=limit)
+    if as_json:
+        _dump(reports)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("parsed at", "host", "mode", "source", "rows", "dags", "errors", "load ms", "validate ms", "build ms", "total ms")
+    for r in reports:
+        table.add_row(f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}", r["host"], r["mode"],
+                      r["source"] if r["source"] != "snapshot" else "[yellow]snapshot[/]",
+                      str(r["rows_read"]), str(r["dags_built"]), str(r["errors"]),
+                      f"{r['load_ms']:.1f}", f"{r['validate_ms']:.1f}", f"{r['build_ms']:.1f}", f"{r['total_ms']:.1f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
