@@ -72,3 +72,23 @@ def test_a_row_update_changes_the_dag_without_touching_the_file(dags, db_url):
         store.write_row(conn, "yellowlive", "Payments", json.dumps({**json.loads(row.config_json), "schedule": "0 4 * * *"}))
     assert parse_folder(dags).dags["yellowlive__Payments_ingestion"].timetable.expression == "0 4 * * *"
     assert (dags / "yellowlive_factory_dag.py").read_text() == before
+
+
+def test_database_named_by_an_airflow_env_connection(db_url, example_ecosystem, tmp_path, snapshot_dir, monkeypatch):
+    bootstrap(example_ecosystem, db_url, tmp_path, conn_id="yellow_config_db")
+    monkeypatch.delenv("YELLOW_DB_URL", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_YELLOW_CONFIG_DB", db_url.replace("postgresql+psycopg2://", "postgres://"))
+    bag = parse_folder(tmp_path)
+    assert bag.import_errors == {}
+    assert set(bag.dags) == EXPECTED
+
+
+def test_no_database_and_no_snapshot_is_one_clear_import_error(tmp_path, snapshot_dir, monkeypatch, example_ecosystem, db_url):
+    bootstrap(example_ecosystem, db_url, tmp_path)
+    monkeypatch.setenv("YELLOW_DB_URL", "postgresql://yellow:s3cret@127.0.0.1:9/nowhere")
+    monkeypatch.setenv("YELLOW_DB_CONNECT_TIMEOUT", "1")
+    bag = parse_folder(tmp_path)
+    assert bag.dags == {}
+    errors = "\n".join(bag.import_errors.values())
+    assert "ConfigSourceError" in errors and "127.0.0.1:9/nowhere" in errors and "no snapshot" in errors
+    assert "s3cret" not in errors
