@@ -21,7 +21,8 @@ _LAZY = {
     "dag_id_for": "factory.names",
     "register_platform_dags": "factory.loader",
     "load_platform": "factory.loader",
-    "ConfigStore": "factory.store",
+    "parse_config": "factory.models",
+    "dag_spec": "factory.spec",
 }
 
 __all__ = sorted(_LAZY)

@@ -97,7 +97,64 @@ def ensure_tables(conn: Connection, platform: str) -> bool:
                 "it is not a Yellow config table, so it was left untouched"
             )
     tables.metadata.create_all(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        _ensure_history_trigger(conn, tables.dsg.name, tables.history.name)
     return not existed
+
+
+_HISTORY_FUNCTION = """
+CREATE OR REPLACE FUNCTION {dsg}_record_history() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    actor text := coalesce(nullif(current_setting('yellow.actor', true), ''), session_user);
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+        VALUES (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, timezone('UTC', now()));
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF NEW.config_json IS DISTINCT FROM OLD.config_json OR NEW.status IS DISTINCT FROM OLD.status THEN
+            INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+            VALUES (NEW.stream_key,
+                    CASE WHEN NEW.config_json IS DISTINCT FROM OLD.config_json THEN 'update' ELSE 'status' END,
+                    OLD.config_json, NEW.config_json, OLD.status, NEW.status, actor, timezone('UTC', now()));
+        END IF;
+        RETURN NEW;
+    END IF;
+    INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+    VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, timezone('UTC', now()));
+    RETURN OLD;
+END
+$$
+"""
+
+
+def _ensure_history_trigger(conn: Connection, dsg: str, history: str) -> None:
+    """Record every change in history, also those made with psql or by other tools.
+
+    Names come from :func:`platform_tables`, i.e. from a validated platform slug only. The
+    writer's name comes from the ``yellow.actor`` setting our writers set per transaction,
+    else the database user.
+    """
+    from sqlalchemy import text
+
+    conn.execute(text(_HISTORY_FUNCTION.format(dsg=dsg, history=history)))
+    exists = conn.execute(
+        text("SELECT 1 FROM pg_trigger WHERE tgname = :name AND tgrelid = CAST(:table AS regclass)"),
+        {"name": f"{dsg}_history", "table": dsg},
+    ).first()
+    if not exists:
+        conn.execute(text(
+            f"CREATE TRIGGER {dsg}_history AFTER INSERT OR UPDATE OR DELETE ON {dsg} "
+            f"FOR EACH ROW EXECUTE FUNCTION {dsg}_record_history()"
+        ))
+
+
+def _set_actor(conn: Connection, actor: str) -> None:
+    """Name the writer for the history trigger, for this transaction only."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT set_config('yellow.actor', :actor, true)"), {"actor": actor})
 
 
 def list_platforms(conn: Connection) -> list[str]:
@@ -187,19 +244,24 @@ def write_row(
         return "unchanged"
     now = _now(conn)
     actor = actor or default_actor()
+    _set_actor(conn, actor)
+    by_trigger = conn.dialect.name == "postgresql"
     if old_row is None:
         conn.execute(t.insert().values(stream_key=stream_key, config_json=config_json, status=status, created_at=now, updated_at=now))
-        _record(conn, platform, stream_key, "insert", None, config_json, status, actor, now)
+        if not by_trigger:
+            _record(conn, platform, stream_key, "insert", None, config_json, status, actor, now)
         return "inserted"
     conn.execute(t.update().where(t.c.stream_key == stream_key).values(config_json=config_json, status=status, updated_at=now))
-    action = "update" if not _same_json(old_row.config_json, config_json) else "status"
-    _record(conn, platform, stream_key, action, old_row, config_json, status, actor, now)
+    if not by_trigger:
+        action = "update" if old_row.config_json != config_json else "status"
+        _record(conn, platform, stream_key, action, old_row, config_json, status, actor, now)
     return "updated"
 
 
 def _now(conn: Connection) -> datetime:
-    """The database's clock, so every writer agrees on ``updated_at`` ordering."""
-    return conn.execute(select(func.localtimestamp() if conn.dialect.name == "postgresql" else func.current_timestamp())).scalar_one()
+    """The database's clock in UTC, so every writer agrees on ``updated_at`` ordering."""
+    now = func.timezone("UTC", func.now()) if conn.dialect.name == "postgresql" else func.current_timestamp()
+    return conn.execute(select(now)).scalar_one()
 
 
 def apply_rows(

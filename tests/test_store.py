@@ -133,3 +133,17 @@ def test_conflict_check_refuses_a_stale_write(db_url, example_ecosystem):
 def test_hostile_platform_names_never_become_identifiers(name):
     with pytest.raises(InvalidNameError, match="not allowed"):
         dsg_table_name(name)
+
+
+def test_history_records_changes_made_outside_the_factory(db_url, example_ecosystem):
+    """An UPDATE or DELETE typed into psql is in history too, with the database user's name."""
+    bootstrap(example_ecosystem, db_url, None)
+    with create_engine(db_url).begin() as conn:
+        conn.execute(text("UPDATE yellowlive_airflow_dsg SET status = 'paused' WHERE stream_key = 'Store1'"))
+        conn.execute(text("DELETE FROM yellowlive_airflow_dsg WHERE stream_key = 'Payments'"))
+    with create_engine(db_url).connect() as conn:
+        paused = store.read_history(conn, "yellowlive", "Store1")[0]
+        deleted = store.read_history(conn, "yellowlive", "Payments")[0]
+    assert (paused["action"], paused["new_status"], paused["changed_by"]) == ("status", "paused", "postgres")
+    assert deleted["action"] == "delete" and deleted["new_config_json"] is None
+    assert json.loads(deleted["old_config_json"])["stream_key"] == "Payments"
