@@ -8,13 +8,16 @@ written into a generated file, and only ever shown with the password hidden.
 from __future__ import annotations
 
 import os
+import socket
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from factory.errors import FactoryError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
+
+T = TypeVar("T")
 
 DB_URL_ENV = "YELLOW_DB_URL"
 DEFAULT_CONN_ID = "yellow_config_db"
@@ -30,6 +33,10 @@ _engines_lock = threading.Lock()
 
 class DatabaseURLError(FactoryError):
     """No usable database URL could be found or parsed."""
+
+
+class DatabaseDeadlineError(FactoryError, TimeoutError):
+    """The database accepted the connection but did not answer in time (a hung server or network)."""
 
 
 def normalize_url(url: str) -> str:
@@ -125,3 +132,57 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+
+
+def read_deadline_s() -> float:
+    """How long one bounded database call may take in all: connecting, two statements, a margin.
+
+    The statement timeout is enforced by the server, so it cannot help when the server or the
+    network hangs in the middle of a reply; this client-side deadline does.
+    """
+    connect = _int_env(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_S)
+    statement = _int_env(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS) / 1000.0
+    return connect + 2 * statement + 1.0
+
+
+def run_bounded(url: str, work: Callable[[Connection], T], *, begin: bool = False, deadline_s: float | None = None) -> T:
+    """Run ``work(conn)`` on a pooled connection, giving up after ``deadline_s`` seconds.
+
+    libpq waits for a reply without any client-side limit, and Airflow's import-timeout signal
+    cannot interrupt it, so a database that hangs mid-reply would hang the whole parse. The work
+    runs in a daemon helper thread; when the deadline passes, the connection's socket is shut
+    down (which ends the helper's wait with an error) and :class:`DatabaseDeadlineError` is raised.
+    ``begin=True`` runs it in a transaction that commits when ``work`` returns.
+    """
+    deadline_s = read_deadline_s() if deadline_s is None else deadline_s
+    engine = get_engine(url)
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            with (engine.begin() if begin else engine.connect()) as conn:
+                outcome["dbapi"] = conn.connection.dbapi_connection
+                outcome["value"] = work(conn)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="yellow-db-bounded", daemon=True).start()
+    if not done.wait(deadline_s):
+        _shut_down(outcome.get("dbapi"))
+        raise DatabaseDeadlineError(f"no reply from the database within {deadline_s:g} s (connection abandoned)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _shut_down(dbapi_connection: Any) -> None:
+    """Shut the connection's socket down so a thread blocked reading it wakes up with an error."""
+    try:
+        fd = dbapi_connection.fileno()
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except Exception:
+        pass

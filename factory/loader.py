@@ -49,7 +49,8 @@ def _ms(since: float) -> float:
 def validate_rows(
     rows: Iterable[tuple[str, str]], fallback: Snapshot | None = None
 ) -> tuple[dict[str, StreamConfig], list[StreamOutcome], dict[str, str]]:
-    """Validate each (stream_key, config_json) on its own.
+    """Validate each (stream_key, config_json) on its own; a row whose text is unchanged since
+    ``fallback`` was written reuses its validated config instead of being validated again.
 
     Returns the usable configs, the outcomes of rows that are not OK (an invalid row whose last
     good config is in ``fallback`` is STALE and still usable), and the config hash per key.
@@ -59,6 +60,9 @@ def validate_rows(
     hashes: dict[str, str] = {}
     for key, raw in rows:
         hashes[key] = config_hash(raw or "")
+        if _unchanged(fallback, key, hashes[key]):
+            configs[key] = fallback.config(key)  # validated when it was written; unchanged since
+            continue
         try:
             configs[key] = parse_config(raw, stream_key=key)
         except StreamConfigError as exc:
@@ -72,6 +76,12 @@ def validate_rows(
         except Exception as exc:  # a bug must not cost the other streams their DAGs
             problems.append(StreamOutcome(key, ERROR, f"stream {key!r}: {type(exc).__name__}: {exc}", config_hash=hashes[key]))
     return configs, problems, hashes
+
+
+def _unchanged(snapshot: Snapshot | None, key: str, digest: str) -> bool:
+    """True when the snapshot holds a good config for ``key`` from exactly this config_json."""
+    return (snapshot is not None and snapshot.hashes.get(key) == digest
+            and key in snapshot.configs and key not in snapshot.errors)
 
 
 def build_configs(
@@ -139,25 +149,33 @@ def load_platform(
     if wanted and single_key is None:
         result.total_ms = _ms(started)
         return result  # a dag_id from another file: build nothing here
-    snapshot = read_snapshot(slug, snapshot_dir)
+    # A worker needs the snapshot only if the database fails or its row is invalid: reading the
+    # whole platform's snapshot on every task start would make the worker path grow with N.
+    snapshot = None if single_key else read_snapshot(slug, snapshot_dir)
     db_url: str | None = None
     rows: list[tuple[str, str]] | None = None
     fingerprint: str | None = None
     try:
         db_url = resolve_db_url(conn_id, url)
-        from factory.db import get_engine
+        from factory.db import run_bounded
 
-        with get_engine(db_url).connect() as conn:
+        def read(conn: Any) -> tuple[list[tuple[str, str]] | None, str | None]:
             if single_key:
-                rows = [(r.stream_key, r.config_json) for r in store.read_rows(conn, slug, status=store.ACTIVE, stream_key=single_key)]
-            else:
-                fingerprint = store.fingerprint(conn, slug)
-                if snapshot is None or fingerprint is None or fingerprint != snapshot.fingerprint:
-                    rows = [(r.stream_key, r.config_json) for r in store.read_rows(conn, slug, status=store.ACTIVE)]
-                else:
-                    result.source = "database-unchanged"
+                found = store.read_rows(conn, slug, status=store.ACTIVE, stream_key=single_key)
+                return [(r.stream_key, r.config_json) for r in found], None
+            digest = store.fingerprint(conn, slug)
+            if snapshot is None or digest is None or digest != snapshot.fingerprint:
+                return [(r.stream_key, r.config_json) for r in store.read_rows(conn, slug, status=store.ACTIVE)], digest
+            return None, digest
+
+        # Bounded on our side too: a database that hangs mid-reply must cost seconds, not the parse.
+        rows, fingerprint = run_bounded(db_url, read)
+        if rows is None:
+            result.source = "database-unchanged"
     except Exception as exc:
         where = redact(db_url) if db_url else f"connection {conn_id!r}"
+        if single_key:
+            snapshot = read_snapshot(slug, snapshot_dir)
         if snapshot is None:
             raise ConfigSourceError(
                 f"platform {slug}: cannot read the config database {where} ({_cause(exc)}) "
@@ -173,6 +191,11 @@ def load_platform(
     if rows is not None:
         result.rows_read = len(rows)
         configs, problems, hashes = validate_rows(rows, fallback=snapshot)
+        if problems and single_key and snapshot is None:  # the row may still have a last good config
+            snapshot = read_snapshot(slug, snapshot_dir)
+            if snapshot is not None:
+                configs, problems, hashes = validate_rows(rows, fallback=snapshot)
+        result.reused = sum(_unchanged(snapshot, k, hashes[k]) for k in configs)
     else:  # unchanged or unreachable: the snapshot's validated configs, no re-validation
         assert snapshot is not None
         keys = [single_key] if single_key else sorted(set(snapshot.configs) | set(snapshot.errors))

@@ -90,7 +90,7 @@ def record_parse(db_url: str, result: LoadResult, snapshot: Snapshot | None, dir
         from sqlalchemy import delete, func, select
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        from factory.db import get_engine
+        from factory.db import run_bounded
         from factory.tables import platform_tables
 
         tables = platform_tables(result.platform)
@@ -99,8 +99,8 @@ def record_parse(db_url: str, result: LoadResult, snapshot: Snapshot | None, dir
         current = {o.stream_key for o in result.outcomes}
         gone = [k for k in recorded if k not in current]
         spool_path, spooled = _spooled(result.platform, directory)
-        engine = get_engine(db_url)
-        with engine.begin() as conn:
+
+        def write(conn: Any) -> None:
             for old in spooled:
                 conn.execute(tables.parses.insert().values(**old))
             parse_id = conn.execute(tables.parses.insert().values(**row).returning(tables.parses.c.id)).scalar_one()
@@ -124,6 +124,8 @@ def record_parse(db_url: str, result: LoadResult, snapshot: Snapshot | None, dir
             if parse_id % 50 == 0:  # prune now and then, not on every parse
                 newest = conn.execute(select(func.max(tables.parses.c.id))).scalar_one()
                 conn.execute(delete(tables.parses).where(tables.parses.c.id <= newest - KEEP_REPORTS))
+
+        run_bounded(db_url, write, begin=True)  # a hung database must not hang the parse here either
         if spooled:
             spool_path.unlink(missing_ok=True)
         if snapshot is not None and (changed or gone):
