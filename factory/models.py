@@ -210,7 +210,7 @@ def parse_config(raw: str | dict[str, Any], stream_key: str | None = None) -> St
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise StreamConfigError(stream_key, [ConfigProblem("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")]) from None
+            raise StreamConfigError(stream_key, [ConfigProblem("$", f"not valid JSON: {exc.msg.removesuffix(' at')} (line {exc.lineno}, column {exc.colno})")]) from None
     else:
         data = raw
     if not isinstance(data, dict):

@@ -50,10 +50,7 @@ def _service(db_url: str | None):
 def _platforms(service, platform: str | None) -> list[str]:
     from factory.names import InvalidNameError, platform_slug
 
-    try:
-        available = service.platforms()
-    except Exception as exc:
-        _fail(f"cannot read {service.display_url}: {exc}")
+    available = service.platforms()  # an unreachable database is reported by _FriendlyErrors
     if platform is None:
         if not available:
             _fail(f"no platform tables (*_airflow_dsg) in {service.display_url}; run `yellowtui bootstrap` first")
@@ -67,7 +64,19 @@ def _platforms(service, platform: str | None) -> list[str]:
     return [slug]
 
 
-@click.group(context_settings=CONTEXT, invoke_without_command=True)
+class _FriendlyErrors(click.Group):
+    """Turn the factory's deliberate errors (unreachable database, bad names) into one clear line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from factory.errors import FactoryError
+
+        try:
+            return super().invoke(ctx)
+        except FactoryError as exc:
+            _fail(str(exc), 1)
+
+
+@click.group(cls=_FriendlyErrors, context_settings=CONTEXT, invoke_without_command=True)
 @_db_option
 @click.option("--theme", default=None, help="Textual theme for the dashboard (e.g. textual-dark, nord).")
 @click.version_option(package_name="yellow-dag-factory", prog_name="yellowtui")

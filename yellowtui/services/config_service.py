@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from factory import store
 from factory.db import get_engine, normalize_url, redact
+from factory.errors import FactoryError, StreamConfigError
 from factory.models import parse_config
-from factory.errors import StreamConfigError
 from factory.views import StreamView, parse_reports, stream_view, stream_views
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -40,6 +41,39 @@ class StreamError:
                 "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None}
 
 
+class DatabaseUnavailable(FactoryError):
+    """The config database cannot be reached right now (down, refusing, too slow).
+
+    ``reason`` is one line a person can act on, never holding a password; the dashboard shows
+    it in its banner, keeps its last data and retries.
+    """
+
+    def __init__(self, where: str, reason: str):
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    text = lines[0] if lines else type(cause).__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+@contextmanager
+def _reachable(where: str) -> Iterator[None]:
+    """Turn "cannot reach the database" errors into :class:`DatabaseUnavailable`; let bugs through."""
+    from sqlalchemy import exc as sa_exc
+
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
+        raise DatabaseUnavailable(where, _first_line(exc)) from None
+    except OSError as exc:
+        raise DatabaseUnavailable(where, _first_line(exc)) from None
+
+
 def errors_of(views: Iterable[StreamView]) -> list[StreamError]:
     """Validation problems of active rows and errors of the latest parse, newest first."""
     found: list[StreamError] = []
@@ -66,42 +100,114 @@ class ConfigService:
         return redact(self.db_url)
 
     @property
+    def short_url(self) -> str:
+        """:attr:`display_url` made readable: no driver suffix, socket paths unquoted."""
+        from urllib.parse import unquote
+
+        text = unquote(self.display_url)
+        scheme, sep, rest = text.partition("://")
+        return f"{scheme.split('+')[0]}{sep}{rest}" if sep else text
+
+    @property
     def engine(self):
         return get_engine(self.db_url)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        """A pooled connection whose "database unreachable" errors become :class:`DatabaseUnavailable`."""
+        with _reachable(self.display_url), self.engine.connect() as conn:
+            yield conn
 
     def ping(self) -> None:
         from sqlalchemy import text
 
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def platforms(self) -> list[str]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return store.list_platforms(conn)
 
     def streams(self, platform: str | None = None, status: str | None = None) -> list[StreamView]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             names = [platform] if platform else store.list_platforms(conn)
             return [v for name in names for v in stream_views(conn, name, status=status)]
 
+    def iter_streams(self, platform: str | None = None, *, first_batch: int = 200,
+                     batch: int = 1000) -> Iterator[list[StreamView]]:
+        """Every row as :class:`StreamView`, in batches as they arrive (server-side cursor).
+
+        The first batch is small so a screen can show rows while the rest are still read and
+        validated; each platform's rows come sorted by stream key.
+        """
+        from sqlalchemy import select
+
+        from factory.store import ConfigRow
+        from factory.tables import platform_tables
+
+        with self._connect() as conn:
+            names = [platform] if platform else store.list_platforms(conn)
+            size = first_batch
+            pending: list[StreamView] = []
+            for name in names:
+                tables = platform_tables(name)
+                builds = {b.stream_key: b for b in conn.execute(select(tables.builds))}
+                query = select(tables.dsg).order_by(tables.dsg.c.stream_key)
+                result = conn.execution_options(stream_results=True, yield_per=first_batch).execute(query)
+                for row in result:
+                    config_row = ConfigRow(name, row.stream_key, row.config_json, row.status, row.created_at, row.updated_at)
+                    pending.append(stream_view(config_row, builds.get(row.stream_key)))
+                    if len(pending) >= size:
+                        yield pending
+                        pending, size = [], batch
+            if pending:
+                yield pending
+
+    def revision(self) -> tuple[Any, ...]:
+        """A cheap token that changes when any row or any recorded build outcome changes.
+
+        One aggregate query per table, hashed server-side: polling it every few seconds costs
+        milliseconds even at 10,000 rows, and says whether a full reload is worth doing.
+        """
+        from sqlalchemy import func, select
+
+        from factory.tables import platform_tables
+
+        with self._connect() as conn:
+            parts: list[Any] = []
+            for name in store.list_platforms(conn):
+                builds = platform_tables(name).builds
+                count, newest = conn.execute(select(func.count(), func.max(builds.c.recorded_at))).one()
+                parts.append((name, store.fingerprint(conn, name), count, newest))
+            return tuple(parts)
+
     def stream(self, platform: str, stream_key: str) -> StreamView | None:
-        with self.engine.connect() as conn:
+        """One row with its validity and its last recorded build outcome."""
+        from sqlalchemy import select
+
+        from factory.tables import platform_tables
+
+        with self._connect() as conn:
             row = store.read_row(conn, platform, stream_key)
-            return stream_view(row) if row else None
+            if row is None:
+                return None
+            builds = platform_tables(platform).builds
+            build = conn.execute(select(builds).where(builds.c.stream_key == stream_key)).first()
+            return stream_view(row, build)
 
     def history(self, platform: str, stream_key: str, limit: int = 50) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return store.read_history(conn, platform, stream_key, limit=limit)
 
     def errors(self, platform: str | None = None) -> list[StreamError]:
         return errors_of(self.streams(platform))
 
     def parses(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return parse_reports(conn, platform, limit=limit)
 
     def export(self, platform: str) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [r.to_dict() for r in store.read_rows(conn, platform)]
 
     def import_rows(self, platform: str, rows: list[dict[str, Any]], *, actor: str | None = None,
@@ -138,3 +244,4 @@ class ConfigService:
             for key, text, status in prepared:
                 outcomes[store.write_row(conn, platform, key, text, status, actor=actor)].append(key)
         return {"ok": True, "problems": {}, "written": outcomes}
+

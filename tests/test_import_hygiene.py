@@ -1,0 +1,46 @@
+"""Importing the headless core must not import the dashboard's stack (or Airflow's REST client).
+
+Each check runs in a fresh interpreter: in this test process textual is long imported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = ("textual", "rich", "airflow_client")
+
+
+def imported_after(statement: str) -> list[str]:
+    code = (
+        "import json, sys\n"
+        f"{statement}\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("statement", [
+    "import factory",
+    "import factory.loader",
+    "import factory.views, factory.spec, factory.models, factory.store, factory.bootstrap, factory.reports",
+])
+def test_factory_imports_no_ui(statement: str) -> None:
+    assert imported_after(statement) == []
+
+
+def test_dashboard_services_are_ui_free() -> None:
+    """The service layer is what the command line and the dashboard share: no textual in it."""
+    statement = ("import yellowtui.services.config_service, yellowtui.services.dag_preview, "
+                 "yellowtui.services.json_paths, yellowtui.services.timing, yellowtui.services.parse_loop_service")
+    assert [m for m in imported_after(statement) if m.split(".")[0] == "textual"] == []
+
+
+def test_the_factory_import_really_is_checked() -> None:
+    """Guard against a vacuous test: importing the dashboard does import textual."""
+    assert "textual" in imported_after("import yellowtui.app")

@@ -1,0 +1,158 @@
+"""ErrorsScreen: why streams do not build, grouped by cause, newest first; Enter opens the stream.
+
+Errors come from validation (the row as it is now) and from the factory's latest parse (the
+outcome it recorded), computed from the rows the app already holds: no extra query.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import Static, Tree
+
+from yellowtui.messages import StreamSelected
+from yellowtui.screens.base import DashboardScreen
+from yellowtui.services.config_service import StreamError, errors_of
+from yellowtui.widgets.content_tree import ContentTree
+
+
+def group_errors(errors: list[StreamError]) -> "OrderedDict[str, list[StreamError]]":
+    """Errors (newest first) grouped by cause; groups ordered by their newest error, then size."""
+    groups: dict[str, list[StreamError]] = {}
+    for e in errors:
+        groups.setdefault(e.cause, []).append(e)
+    ordered = sorted(groups.items(), key=lambda kv: (kv[1][0].recorded_at or datetime.min, len(kv[1]), kv[0]),
+                     reverse=True)
+    return OrderedDict(ordered)
+
+
+class ErrorsTree(ContentTree):
+    DEFAULT_CSS = """
+    ErrorsTree { height: 1fr; padding: 0 1; background: $surface; }
+    """
+
+
+class ErrorsScreen(DashboardScreen):
+    CSS_PATH = "errors.tcss"
+    AUTO_FOCUS = "ErrorsTree"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open stream", show=True),
+        Binding("p", "app.cycle_platform", "Platform"),
+        Binding("x", "toggle_all", "Expand/collapse"),
+        Binding("r", "app.reload", "Reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[StreamError] = []
+        self._shown_for: tuple[int, str | None] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.furniture_top()
+        yield Static(id="errors-summary")
+        tree = ErrorsTree("errors", id="errors-tree")
+        tree.show_root = False
+        yield tree
+        yield from self.furniture_bottom()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "rows_version", self._refresh, init=False)
+        self.watch(self.app, "rows_loading", self._refresh, init=False)
+        self.watch(self.app, "platform", self._refresh, init=False)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self._refresh()
+
+    def _theme_changed(self, *_: object) -> None:
+        """Tree labels are styled when added: redraw them in the new theme's colours."""
+        if self._shown_for is not None:
+            self._fill()
+
+    def _refresh(self, *_: object) -> None:
+        app: Any = self.app
+        if app.rows_loading:
+            return
+        key = (app.rows_version, app.platform)
+        if key == self._shown_for:
+            return
+        self._shown_for = key
+        views = app.views if app.platform is None else [v for v in app.views if v.platform == app.platform]
+        self.errors = errors_of(views)
+        self._fill()
+
+    def _fill(self) -> None:
+        tree = self.query_one(ErrorsTree)
+        cursor = tree.cursor_node.data if tree.cursor_node is not None else None
+        tree.clear()
+        groups = group_errors(self.errors)
+        streams = {(e.platform, e.stream_key) for e in self.errors}
+        platform = getattr(self.app, "platform", None) or "all platforms"
+        summary = Content.assemble(
+            (f" {platform} ", "bold reverse $primary"), " ",
+            (f"{len(self.errors)} error(s)", "bold $text-error" if self.errors else "bold $text-success"),
+            f" in {len(streams)} stream(s), {len(groups)} cause(s) · newest first · Enter opens the stream",
+        )
+        self.query_one("#errors-summary", Static).update(summary)
+        if not self.errors:
+            tree.root.add_leaf(Content.styled("No errors: every active row validates and built in the last parse.", "$text-success"))
+            return
+        width = max(len(f"{e.platform}/{e.stream_key}") for e in self.errors)
+        target = first = None
+        for cause, items in groups.items():
+            newest = items[0].recorded_at
+            label = Content.assemble(
+                (f"{len(items):>3} × ", "bold"), (cause, "$text-error bold"),
+                (f"   newest {newest:%Y-%m-%d %H:%M:%S}" if newest else "", "$text-muted"),
+            )
+            group = tree.root.add(label, data=None, expand=True)
+            for e in items:
+                name = f"{e.platform}/{e.stream_key}"
+                leaf = group.add_leaf(Content.assemble(
+                    (f"{name:<{width}}", "bold"), "  ", (f"{e.source:<10}", "$text-muted"), " ",
+                    (e.path, "$text-warning"), "  ", e.message,
+                    (f"   {e.recorded_at:%m-%d %H:%M:%S}" if e.recorded_at else "", "$text-muted"),
+                ), data=(e.platform, e.stream_key))
+                first = first or leaf
+                if cursor == (e.platform, e.stream_key):
+                    target = leaf
+        tree.root.expand()
+        # Start on the newest error's stream, or stay on the one the operator was on.
+        self.call_after_refresh(tree.move_cursor, target or first)
+
+    def action_open(self) -> None:
+        tree = self.query_one(ErrorsTree)
+        node = tree.cursor_node
+        if node is None:
+            return
+        if node.data is None:
+            node.toggle()
+            return
+        platform, key = node.data
+        self.post_message(StreamSelected(platform, key))
+
+    @on(Tree.NodeSelected)
+    def _node_selected(self, event: Tree.NodeSelected) -> None:
+        event.stop()
+        if event.node.data is not None:
+            platform, key = event.node.data
+            self.post_message(StreamSelected(platform, key))
+
+    def action_toggle_all(self) -> None:
+        tree = self.query_one(ErrorsTree)
+        groups = list(tree.root.children)
+        if any(g.is_expanded for g in groups):
+            for g in groups:
+                g.collapse()
+        else:
+            for g in groups:
+                g.expand()
+
+    @property
+    def listed_streams(self) -> set[tuple[str, str]]:
+        return {(e.platform, e.stream_key) for e in self.errors}

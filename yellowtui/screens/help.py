@@ -1,0 +1,82 @@
+"""HelpScreen: every key of every screen (read from their bindings, so it cannot go stale),
+the filter syntax, and what the marks on the screens mean."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+NOTES = (
+    ("Filter", "Words match any column (all must match). name:value matches one column: "
+               "status:paused  type:cdc  platform:live  build:error  valid:invalid  schedule:@daily."),
+    ("Status filter", "f cycles all → active → paused → retired → invalid (does not validate) → "
+                      "failing (invalid, or its last build was not ok)."),
+    ("Valid", "✓ the row validates; ✗ n: n problems, shown at their JSON paths in the stream's Config tab."),
+    ("Build", "the factory's last recorded outcome for the stream: ok, stale (the row is invalid "
+              "but its last good config still builds), error (no DAG)."),
+    ("Timing", "bars split load (read rows) / validate / build; S under a bar: the parse used the "
+               "last-known-good snapshot because the database could not be read; = : the database "
+               "had not changed, validated configs were reused."),
+    ("Database down", "a red banner says since when; the screens keep the last data and the "
+                      "dashboard reconnects by itself when the database answers again."),
+    ("Secrets", "only the names of Kubernetes secrets ever appear; there are no values to show."),
+)
+
+
+def _keys(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
+    out = []
+    for b in bindings:
+        if isinstance(b, Binding) and b.description:
+            keys = ", ".join(_key_name(k) for k in b.key.split(","))
+            out.append((keys, b.description))
+    return out
+
+
+def _key_name(key: str) -> str:
+    return {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter", "pageup": "PgUp",
+            "pagedown": "PgDn"}.get(key, key)
+
+
+class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "help.tcss"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(self._content(), id="help-text")
+
+    def _content(self) -> Content:
+        from yellowtui.screens.errors import ErrorsScreen
+        from yellowtui.screens.stream_detail import StreamDetailScreen
+        from yellowtui.screens.streams import StreamsScreen
+        from yellowtui.screens.timing import TimingScreen
+        from yellowtui.widgets.config_table import ConfigTable
+
+        app: Any = self.app
+        sections = [
+            ("Everywhere", _keys(type(app).BINDINGS) + [("ctrl+p", "Command palette: jump to a stream, platform, screen, theme")]),
+            ("Streams", _keys(StreamsScreen.BINDINGS) + _keys(ConfigTable.BINDINGS)),
+            ("Stream detail", _keys(StreamDetailScreen.BINDINGS)),
+            ("Errors", _keys(ErrorsScreen.BINDINGS)),
+            ("Parse timing", _keys(TimingScreen.BINDINGS)),
+        ]
+        lines: list[Content] = [Content.styled("yellowtui: keys", "bold $text-primary"), Content("")]
+        for title, keys in sections:
+            lines.append(Content.styled(title, "bold $text-accent"))
+            for key, description in keys:
+                lines.append(Content.assemble(("  " + f"{key:<18}", "bold"), description))
+            lines.append(Content(""))
+        lines.append(Content.styled("What you see", "bold $text-accent"))
+        for title, text in NOTES:
+            lines.append(Content.assemble(("  " + f"{title:<18}", "bold"), text))
+        lines += [Content(""), Content.styled("esc, q or ? closes this help", "$text-muted italic")]
+        return Content("\n").join(lines)

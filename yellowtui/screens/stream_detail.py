@@ -1,0 +1,146 @@
+"""StreamDetailScreen: one row's config with its problems at their JSON paths, the DAG the
+factory builds from it, and the row's change history."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from yellowtui.messages import StreamLoaded
+from yellowtui.screens.base import DashboardScreen
+from yellowtui.services.config_service import DatabaseUnavailable
+from yellowtui.services.dag_preview import preview_dag
+from yellowtui.services.json_paths import changed_fields
+from yellowtui.widgets.config_view import ConfigView
+from yellowtui.widgets.dag_tree import DagTree
+
+TABS = ("config", "dag", "history")
+
+
+class StreamDetailScreen(DashboardScreen):
+    CSS_PATH = "stream_detail.tcss"
+    AUTO_FOCUS = "#config-scroll"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("c", "show_tab('config')", "Config"),
+        Binding("d", "show_tab('dag')", "DAG"),
+        Binding("h", "show_tab('history')", "History"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, platform: str, stream_key: str, tab: str = "config") -> None:
+        super().__init__()
+        self.platform = platform
+        self.stream_key = stream_key
+        self.initial_tab = tab
+        self.loaded: StreamLoaded | None = None
+        self._failed = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.furniture_top()
+        yield Static(Content.assemble((f" {self.platform} / {self.stream_key} ", "bold reverse $primary"), "  loading…"),
+                     id="detail-title")
+        with TabbedContent(id="detail-tabs", initial=self.initial_tab):
+            with TabPane("Config", id="config"):
+                yield Static(id="detail-problems")
+                with VerticalScroll(id="config-scroll"):
+                    yield ConfigView(id="config-view")
+            with TabPane("DAG", id="dag"):
+                yield DagTree(id="dag-tree")
+            with TabPane("History", id="history"):
+                yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        yield from self.furniture_bottom()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#history-table", DataTable)
+        table.add_columns("When", "Action", "By", "Status", "Fields changed")
+        self.watch(self.app, "db_online", self._db_online_changed, init=False)
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+        self.load()
+
+    def _theme_changed(self, *_: object) -> None:
+        """Tree labels are styled when added: redraw them in the new theme's colours."""
+        if self.loaded is not None and self.loaded.view is not None:
+            view = self.loaded.view
+            self.query_one(DagTree).show(self.loaded.preview, view.last_outcome, view.last_error)
+
+    def _db_online_changed(self, online: bool) -> None:
+        if online and (self._failed or self.loaded is None):
+            self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        target = {"config": "#config-scroll", "dag": "#dag-tree", "history": "#history-table"}[tab]
+        self.query_one(target).focus()
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            view = self.service.stream(self.platform, self.stream_key)
+            history = self.service.history(self.platform, self.stream_key) if view is not None else []
+        except DatabaseUnavailable as exc:
+            self._failed = True
+            self.database_unavailable(exc)
+            return
+        self._failed = False
+        preview = preview_dag(self.platform, self.stream_key, view.config_json) if view is not None else None
+        self.post_message(StreamLoaded(self.platform, self.stream_key, view, preview, history))
+
+    @on(StreamLoaded)
+    def _loaded(self, message: StreamLoaded) -> None:
+        self.loaded = message
+        title = self.query_one("#detail-title", Static)
+        view = message.view
+        if view is None:
+            title.update(Content.assemble((f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
+                                          ("  no such row (deleted?)", "$text-error")))
+            return
+        title.update(self._title(view))
+        problems = view.problems
+        self.query_one(ConfigView).show(view.config_json, problems)
+        self.query_one("#detail-problems", Static).update(self._problem_summary())
+        self.query_one("#detail-problems").set_class(bool(problems), "-problems")
+        self.query_one(DagTree).show(message.preview, view.last_outcome, view.last_error)
+        table = self.query_one("#history-table", DataTable)
+        table.clear()
+        for h in message.history:
+            old, new = h.get("old_status"), h.get("new_status")
+            status = new if old in (None, new) else f"{old} → {new}"
+            fields = ", ".join(changed_fields(h.get("old_config_json"), h.get("new_config_json"))) if h["action"] == "update" else ""
+            table.add_row(f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—")
+
+    def _title(self, view: Any) -> Content:
+        if view.valid:
+            valid = Content.styled("✓ valid", "$text-success bold")
+        else:
+            valid = Content.styled(f"✗ invalid: {len(view.problems)} problem(s)", "$text-error bold")
+        outcome = view.last_outcome or "not built yet"
+        outcome_style = {"ok": "$text-success", "stale": "$text-warning", "error": "$text-error"}.get(view.last_outcome or "", "$text-muted")
+        when = f" at {view.last_recorded_at:%Y-%m-%d %H:%M:%S}" if view.last_recorded_at else ""
+        ms = f" in {view.last_build_ms:.2f} ms" if view.last_build_ms is not None and view.last_outcome != "error" else ""
+        return Content.assemble(
+            (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"), "  ",
+            (view.status, "$text-warning" if view.status != "active" else "bold"), "  ", valid,
+            "  last build ", (outcome, outcome_style), ms, when,
+        )
+
+    def _problem_summary(self) -> Content:
+        marked = self.query_one(ConfigView).marked
+        if not marked:
+            return Content.styled("No problems: the factory builds this row's DAG.", "$text-success")
+        lines = [Content.styled(f"{len(marked)} problem(s), marked ▶ in the config below:", "bold $text-error")]
+        for m in marked:
+            where = m.path if m.exact else f"{m.path} (absent; marked on its parent)"
+            lines.append(Content.assemble(("  line ", "$text-muted"), (f"{m.line + 1:<4}", "$text-muted"),
+                                          (where, "$text-error bold"), ": ", m.message))
+        return Content("\n").join(lines)

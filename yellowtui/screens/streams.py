@@ -1,0 +1,123 @@
+"""StreamsScreen: every config row of every platform. ``/`` filters as you type, ``s`` sorts,
+``f`` cycles the status filter, ``p`` the platform, Enter opens the stream."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.widgets import Input, Static
+
+from yellowtui.screens.base import DashboardScreen
+from yellowtui.widgets.config_table import COLUMNS, ConfigTable
+
+FILTER_HELP = "words match any column · status:paused type:cdc platform:live build:error · Esc clears"
+
+
+class StreamsScreen(DashboardScreen):
+    CSS_PATH = "streams.tcss"
+    AUTO_FOCUS = "ConfigTable"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("f", "cycle_status", "Status"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False),
+        Binding("p", "app.cycle_platform", "Platform"),
+        Binding("r", "app.reload", "Reload", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield from self.furniture_top()
+        yield Static(id="streams-counts")
+        with Horizontal(id="streams-filter-row"):
+            yield Input(placeholder=f"/ filter: {FILTER_HELP}", id="streams-filter", compact=True)
+            yield Static(id="streams-view")
+        yield ConfigTable(id="config-table")
+        yield from self.furniture_bottom()
+
+    @property
+    def table(self) -> ConfigTable:
+        return self.query_one(ConfigTable)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "rows_version", self._rows_changed)
+        self.watch(self.app, "platform", self._platform_changed)
+        self.watch(self.app, "rows_loading", self._update_counts, init=False)
+
+    def _rows_changed(self, *_: object) -> None:
+        app = self.app
+        self.table.sync(app.table_rows, app.rows_generation)  # type: ignore[attr-defined]
+        self._update_counts()
+
+    def _platform_changed(self, platform: str | None) -> None:
+        self.table.set_platform(platform)
+
+    @on(ConfigTable.ViewChanged)
+    def _update_counts(self, *_: object) -> None:
+        table = self.table
+        c = table.counts
+        platform = getattr(self.app, "platform", None) or "all platforms"
+        loading = getattr(self.app, "rows_loading", False)
+        parts = [
+            Content.styled(f" {platform} ", "bold reverse $primary"),
+            Content.assemble(" showing ", (f"{table.shown_count:,}", "bold"), " of ", (f"{c.total:,}", "bold"), " rows"),
+            Content.assemble(" · ", (f"{c.invalid:,} invalid", "$text-error bold" if c.invalid else "$text-muted"),
+                             " · ", (f"{c.failing:,} failing", "$text-error" if c.failing else "$text-muted")),
+            Content(f" · {c.active:,} active · {c.paused:,} paused · {c.retired:,} retired"),
+        ]
+        if loading:
+            parts.append(Content.styled("  loading…", "$text-warning italic"))
+        elif not c.total and getattr(self.app, "db_online", True) and not getattr(self.app, "platforms", ()):
+            parts = [parts[0], Content.styled(
+                " no platform tables (*_airflow_dsg) here: yellowtui bootstrap ECOSYSTEM.yaml --db URL", "$text-warning")]
+        self.query_one("#streams-counts", Static).update(Content.assemble(*parts))
+        status_style = "bold $text-warning" if table.status_filter != "all" else "bold"
+        self.query_one("#streams-view", Static).update(Content.assemble(
+            ("status ", "$text-muted"), (table.status_filter, status_style), ("  sort ", "$text-muted"), (table.sort_label, "bold")))
+
+    # ---- filter ---------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#streams-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#streams-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#streams-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#streams-filter", Input)
+        if box.value:
+            box.value = ""
+            self.table.set_filter("")
+        self.table.focus()
+
+    # ---- status and sort ------------------------------------------------------------------------
+
+    def action_cycle_status(self) -> None:
+        self.table.cycle_status_filter()
+
+    def set_status_filter(self, status: str) -> None:
+        self.table.set_status_filter(status)
+
+    def action_sort_next(self) -> None:
+        table = self.table
+        table.sort_by((table.sort_column + 1) % len(COLUMNS), reverse=False)
+
+    def action_sort_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
+
+    def sort_by(self, column: str) -> None:
+        self.table.sort_by(column)
+
+    def focus_stream(self, platform: str, stream_key: str) -> bool:
+        return self.table.select_stream(platform, stream_key)

@@ -1,0 +1,82 @@
+"""Figures about parse reports and build times, for the timing screen. Pure functions of data."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from factory.views import StreamView
+
+SNAPSHOT = "snapshot"
+UNCHANGED = "database-unchanged"
+
+
+@dataclass(frozen=True)
+class TimingSummary:
+    """What the latest parse reports of one platform say, at a glance."""
+
+    count: int
+    last_at: datetime | None
+    last_total_ms: float | None
+    median_total_ms: float | None
+    p95_total_ms: float | None
+    max_total_ms: float | None
+    from_snapshot: int
+    unchanged: int
+    full_reads: int
+    errors_last: int | None
+    dags_last: int | None
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarize(reports: Iterable[dict[str, Any]]) -> TimingSummary:
+    """``reports`` newest first, as :meth:`ConfigService.parses` returns them."""
+    items = list(reports)
+    totals = [float(r["total_ms"]) for r in items]
+    last = items[0] if items else None
+    return TimingSummary(
+        count=len(items),
+        last_at=last["parsed_at"] if last else None,
+        last_total_ms=float(last["total_ms"]) if last else None,
+        median_total_ms=statistics.median(totals) if totals else None,
+        p95_total_ms=percentile(totals, 0.95),
+        max_total_ms=max(totals) if totals else None,
+        from_snapshot=sum(r["source"] == SNAPSHOT for r in items),
+        unchanged=sum(r["source"] == UNCHANGED for r in items),
+        full_reads=sum(r["source"] not in (SNAPSHOT, UNCHANGED) for r in items),
+        errors_last=int(last["errors"]) if last else None,
+        dags_last=int(last["dags_built"]) if last else None,
+    )
+
+
+def slowest_streams(views: Iterable[StreamView], platform: str | None, limit: int = 10) -> list[StreamView]:
+    """Streams whose last recorded build took longest, slowest first."""
+    timed = [v for v in views if v.last_build_ms is not None and (platform is None or v.platform == platform)]
+    timed.sort(key=lambda v: (-(v.last_build_ms or 0.0), v.platform, v.stream_key))
+    return timed[:limit]
+
+
+def ago(then: datetime | None, now: datetime) -> str:
+    """``12 s ago``, ``4 min ago``, ``3 h ago``, ``2 d ago`` (naive datetimes compared as given)."""
+    if then is None:
+        return "never"
+    if (then.tzinfo is None) != (now.tzinfo is None):
+        then = then.replace(tzinfo=None)
+        now = now.replace(tzinfo=None)
+    seconds = max(0.0, (now - then).total_seconds())
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} d ago"

@@ -1,0 +1,26 @@
+"""ContentTree: a Tree whose labels may be Textual ``Content`` styled with theme variables
+(``$text-error``...), so trees follow the theme like every other widget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style as RichStyle
+from rich.text import Text
+from textual.content import Content
+from textual.markup import parse_style
+from textual.widgets import Tree
+
+
+class ContentTree(Tree[Any]):
+    def process_label(self, label: Any) -> Text:
+        if not isinstance(label, Content):
+            return super().process_label(label)
+        base = self.visual_style
+        parts = []
+        for text, style in label.render(base, end="", parse_style=lambda s: parse_style(s) if isinstance(s, str) else s):
+            rich = (base + style).rich_style
+            # Keep colour and emphasis, drop the background so the cursor line still shows.
+            parts.append((text, RichStyle(color=rich.color, bold=rich.bold, italic=rich.italic,
+                                          underline=rich.underline, reverse=rich.reverse)))
+        return Text.assemble(*parts).split()[0] if parts else Text()
