@@ -44,3 +44,23 @@ def test_dashboard_services_are_ui_free() -> None:
 def test_the_factory_import_really_is_checked() -> None:
     """Guard against a vacuous test: importing the dashboard does import textual."""
     assert "textual" in imported_after("import yellowtui.app")
+
+
+def test_import_contracts_hold() -> None:
+    """The import-linter contracts in pyproject.toml: factory stands alone; widgets hold no SQL."""
+    from pathlib import Path
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 kept, 0 broken" in proc.stdout
+
+
+def test_importing_factory_is_cheap() -> None:
+    """`import factory` runs in every Airflow parse and task start: it must not import Airflow,
+    SQLAlchemy or pydantic (generous bound; the point is nothing heavy at import)."""
+    code = "import sys; import factory; print(sorted({m.split('.')[0] for m in sys.modules} & {'airflow', 'sqlalchemy', 'pydantic', 'jinja2'}))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

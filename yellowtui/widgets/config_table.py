@@ -50,8 +50,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("datasets", "DS", 3, "right", aliases=("ds",)),
     Column("build", "Build", 5, aliases=("outcome",)),
     Column("build_ms", "ms", 6, "right", aliases=("ms",)),
-    Column("built", "Built", 14),
-    Column("updated", "Updated", 14),
+    Column("built", "Built", 11),
+    Column("updated", "Updated", 11),
 )
 COLUMN_INDEX = {name: i for i, c in enumerate(COLUMNS) for name in (c.key, *c.aliases)}
 MAX_KEY_WIDTH = 40
@@ -89,8 +89,8 @@ def prepare_row(view: Any) -> TableRow:
         str(view.dataset_count) if view.dataset_count is not None else "?",
         view.last_outcome or "—",
         f"{view.last_build_ms:.2f}" if view.last_build_ms is not None and view.last_outcome != "error" else "—",
-        _fmt_time(view.last_recorded_at, "%m-%d %H:%M:%S"),
-        _fmt_time(view.updated_at, "%y-%m-%d %H:%M"),
+        _fmt_time(view.last_recorded_at, "%m-%d %H:%M"),
+        _fmt_time(view.updated_at, "%m-%d %H:%M"),
     )
     lowered = tuple(c.lower() for c in cells)
     lowered = lowered[:3] + ("valid ✓" if view.valid else f"invalid ✗ {problems}",) + lowered[4:]
