@@ -15,6 +15,7 @@ from typing import Any
 
 from factory.db import DEFAULT_CONN_ID, get_engine
 from factory.ecosystem import Ecosystem, platform_streams
+from factory.models import StreamConfig
 from factory.names import platform_slug
 from factory.render import factory_file_name, render_factory_file, render_static_file, static_file_name
 from factory.spec import dag_spec
@@ -33,12 +34,13 @@ class PlatformBootstrap:
                 "files": self.files, "removed_files": self.removed_files}
 
 
-def planned_files(eco: Ecosystem, *, static: bool, conn_id: str) -> dict[str, dict[str, str]]:
+def planned_files(eco: Ecosystem, configs_by_slug: dict[str, list[StreamConfig]], *, static: bool,
+                  conn_id: str) -> dict[str, dict[str, str]]:
     """File name -> source, per platform slug. Rendering happens before any write."""
     files: dict[str, dict[str, str]] = {}
     for platform in eco.platforms:
         slug = platform_slug(platform.name)
-        configs, _ = platform_streams(platform)
+        configs = configs_by_slug[slug]
         if static:
             files[slug] = {
                 static_file_name(slug, c.stream_key): render_static_file(dag_spec(c, slug)) for c in configs
@@ -74,7 +76,8 @@ def bootstrap(
     """
     from factory import store
 
-    files = planned_files(eco, static=static, conn_id=conn_id) if dags_folder is not None else {}
+    configs_by_slug = {platform_slug(p.name): platform_streams(p)[0] for p in eco.platforms}
+    files = planned_files(eco, configs_by_slug, static=static, conn_id=conn_id) if dags_folder is not None else {}
     if dags_folder is not None:
         dags_folder.mkdir(parents=True, exist_ok=True)
         probe = dags_folder / ".yellow-write-probe"
@@ -84,7 +87,7 @@ def bootstrap(
     with get_engine(db_url).begin() as conn:
         for platform in eco.platforms:
             slug = platform_slug(platform.name)
-            configs, _ = platform_streams(platform)
+            configs = configs_by_slug[slug]
             outcome = PlatformBootstrap(platform=slug)
             outcome.table_created = store.ensure_tables(conn, slug)
             summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
