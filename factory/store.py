@@ -10,7 +10,7 @@ import getpass
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import Connection, func, inspect, select
 
@@ -173,17 +173,29 @@ def _row(platform: str, r: Any) -> ConfigRow:
     return ConfigRow(platform.lower(), r.stream_key, r.config_json, r.status, r.created_at, r.updated_at)
 
 
-def read_rows(
-    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None
-) -> list[ConfigRow]:
-    """Rows of the platform's config table, sorted by stream key."""
+def iter_rows(
+    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None,
+    yield_per: int | None = None,
+) -> Iterator[ConfigRow]:
+    """Rows of the platform's config table, sorted by stream key; ``yield_per`` streams them
+    from a server-side cursor in batches of that size instead of reading them all first."""
     t = platform_tables(platform).dsg
     query = select(t).order_by(t.c.stream_key)
     if status is not None:
         query = query.where(t.c.status == status)
     if stream_key is not None:
         query = query.where(t.c.stream_key == stream_key)
-    return [_row(platform, r) for r in conn.execute(query)]
+    if yield_per:
+        conn = conn.execution_options(stream_results=True, yield_per=yield_per)
+    for r in conn.execute(query):
+        yield _row(platform, r)
+
+
+def read_rows(
+    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None
+) -> list[ConfigRow]:
+    """Rows of the platform's config table, sorted by stream key."""
+    return list(iter_rows(conn, platform, status=status, stream_key=stream_key))
 
 
 def read_row(conn: Connection, platform: str, stream_key: str) -> ConfigRow | None:
@@ -198,6 +210,11 @@ def _same_json(a: str | None, b: str | None) -> bool:
         return json.loads(a or "null") == json.loads(b or "null")
     except (TypeError, ValueError):
         return False
+
+
+def _holds(row: ConfigRow | None, config_json: str, status: str) -> bool:
+    """True when ``row`` already holds this config (as JSON, formatting aside) and status."""
+    return row is not None and row.status == status and _same_json(row.config_json, config_json)
 
 
 def _record(conn: Connection, platform: str, stream_key: str, action: str, old: ConfigRow | None,
@@ -240,7 +257,7 @@ def write_row(
             raise ConcurrentChangeError(
                 f"stream {stream_key!r} changed since it was read (updated_at {current}); reload and try again"
             )
-    if old_row and old_row.status == status and _same_json(old_row.config_json, config_json):
+    if _holds(old_row, config_json, status):
         return "unchanged"
     now = _now(conn)
     actor = actor or default_actor()
@@ -282,6 +299,9 @@ def apply_rows(
     t = platform_tables(platform).dsg
     existing = {r.stream_key: _row(platform, r) for r in conn.execute(select(t).with_for_update())}
     for key in sorted(wanted):
+        if _holds(existing.get(key), wanted[key], ACTIVE):  # already locked and read above
+            summary.unchanged.append(key)
+            continue
         outcome = write_row(conn, platform, key, wanted[key], ACTIVE, actor=actor)
         getattr(summary, outcome).append(key)
     if retire_missing:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import Connection, select
 
 from factory.errors import StreamConfigError
 from factory.models import parse_config
-from factory.store import ConfigRow, read_rows
+from factory.store import ConfigRow, iter_rows
 from factory.tables import platform_tables
 
 
@@ -81,11 +81,25 @@ def stream_view(row: ConfigRow, build: Any = None) -> StreamView:
     return view
 
 
-def stream_views(conn: Connection, platform: str, status: str | None = None) -> list[StreamView]:
-    """Every row of the platform with its validity and its last recorded build outcome."""
+def iter_stream_views(
+    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None,
+    yield_per: int | None = None,
+) -> Iterator[StreamView]:
+    """Rows of the platform with their validity and last recorded build outcome, as they arrive."""
     builds_t = platform_tables(platform).builds
-    builds = {b.stream_key: b for b in conn.execute(select(builds_t))}
-    return [stream_view(r, builds.get(r.stream_key)) for r in read_rows(conn, platform, status=status)]
+    query = select(builds_t)
+    if stream_key is not None:
+        query = query.where(builds_t.c.stream_key == stream_key)
+    builds = {b.stream_key: b for b in conn.execute(query)}
+    for row in iter_rows(conn, platform, status=status, stream_key=stream_key, yield_per=yield_per):
+        yield stream_view(row, builds.get(row.stream_key))
+
+
+def stream_views(
+    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None
+) -> list[StreamView]:
+    """Every row of the platform with its validity and its last recorded build outcome."""
+    return list(iter_stream_views(conn, platform, status=status, stream_key=stream_key))
 
 
 def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dict[str, Any]]:

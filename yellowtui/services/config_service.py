@@ -12,7 +12,7 @@ from factory import store
 from factory.db import get_engine, normalize_url, redact
 from factory.errors import FactoryError, StreamConfigError
 from factory.models import parse_config
-from factory.views import StreamView, parse_reports, stream_view, stream_views
+from factory.views import StreamView, iter_stream_views, parse_reports, stream_views
 
 _INDEX = re.compile(r"\[\d+\]")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+\b")
@@ -140,23 +140,13 @@ class ConfigService:
         The first batch is small so a screen can show rows while the rest are still read and
         validated; each platform's rows come sorted by stream key.
         """
-        from sqlalchemy import select
-
-        from factory.store import ConfigRow
-        from factory.tables import platform_tables
-
         with self._connect() as conn:
             names = [platform] if platform else store.list_platforms(conn)
             size = first_batch
             pending: list[StreamView] = []
             for name in names:
-                tables = platform_tables(name)
-                builds = {b.stream_key: b for b in conn.execute(select(tables.builds))}
-                query = select(tables.dsg).order_by(tables.dsg.c.stream_key)
-                result = conn.execution_options(stream_results=True, yield_per=first_batch).execute(query)
-                for row in result:
-                    config_row = ConfigRow(name, row.stream_key, row.config_json, row.status, row.created_at, row.updated_at)
-                    pending.append(stream_view(config_row, builds.get(row.stream_key)))
+                for view in iter_stream_views(conn, name, yield_per=first_batch):
+                    pending.append(view)
                     if len(pending) >= size:
                         yield pending
                         pending, size = [], batch
@@ -183,17 +173,9 @@ class ConfigService:
 
     def stream(self, platform: str, stream_key: str) -> StreamView | None:
         """One row with its validity and its last recorded build outcome."""
-        from sqlalchemy import select
-
-        from factory.tables import platform_tables
-
         with self._connect() as conn:
-            row = store.read_row(conn, platform, stream_key)
-            if row is None:
-                return None
-            builds = platform_tables(platform).builds
-            build = conn.execute(select(builds).where(builds.c.stream_key == stream_key)).first()
-            return stream_view(row, build)
+            views = stream_views(conn, platform, stream_key=stream_key)
+            return views[0] if views else None
 
     def history(self, platform: str, stream_key: str, limit: int = 50) -> list[dict[str, Any]]:
         with self._connect() as conn:
@@ -215,8 +197,8 @@ class ConfigService:
         """Validate every row first; write all of them in one transaction, or none.
 
         Each row needs ``stream_key`` and ``config_json`` (text or object); ``status`` defaults
-        to active. Raises :class:`StreamConfigError` listing the first invalid row's problems,
-        after collecting all of them in ``problems``.
+        to active. Returns ``{"ok": False, "problems": {stream_key: [...]}}`` listing every
+        problem of every invalid row (and writes nothing) when any row is invalid.
         """
         problems: dict[str, list[str]] = {}
         prepared: list[tuple[str, str, str]] = []
