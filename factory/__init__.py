@@ -25,7 +25,7 @@ _LAZY = {
     "dag_spec": "factory.spec",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(_LAZY)  # noqa: PLE0605  (the lazy names, listed once above)
 
 
 def __getattr__(name: str) -> Any:

@@ -30,21 +30,25 @@ class PlatformBootstrap:
     removed_files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "table_created": self.table_created, "rows": self.summary,
-                "files": self.files, "removed_files": self.removed_files}
+        return {
+            "platform": self.platform,
+            "table_created": self.table_created,
+            "rows": self.summary,
+            "files": self.files,
+            "removed_files": self.removed_files,
+        }
 
 
-def planned_files(eco: Ecosystem, configs_by_slug: dict[str, list[StreamConfig]], *, static: bool,
-                  conn_id: str) -> dict[str, dict[str, str]]:
+def planned_files(
+    eco: Ecosystem, configs_by_slug: dict[str, list[StreamConfig]], *, static: bool, conn_id: str
+) -> dict[str, dict[str, str]]:
     """File name -> source, per platform slug. Rendering happens before any write."""
     files: dict[str, dict[str, str]] = {}
     for platform in eco.platforms:
         slug = platform_slug(platform.name)
         configs = configs_by_slug[slug]
         if static:
-            files[slug] = {
-                static_file_name(slug, c.stream_key): render_static_file(dag_spec(c, slug)) for c in configs
-            }
+            files[slug] = {static_file_name(slug, c.stream_key): render_static_file(dag_spec(c, slug)) for c in configs}
         else:
             files[slug] = {factory_file_name(slug): render_factory_file(platform.name, conn_id)}
     return files

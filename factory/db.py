@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from factory.errors import FactoryError
 
@@ -145,7 +146,9 @@ def read_deadline_s() -> float:
     return connect + 2 * statement + 1.0
 
 
-def run_bounded(url: str, work: Callable[[Connection], T], *, begin: bool = False, deadline_s: float | None = None) -> T:
+def run_bounded(
+    url: str, work: Callable[[Connection], T], *, begin: bool = False, deadline_s: float | None = None
+) -> T:
     """Run ``work(conn)`` on a pooled connection, giving up after ``deadline_s`` seconds.
 
     libpq waits for a reply without any client-side limit, and Airflow's import-timeout signal
@@ -161,7 +164,7 @@ def run_bounded(url: str, work: Callable[[Connection], T], *, begin: bool = Fals
 
     def target() -> None:
         try:
-            with (engine.begin() if begin else engine.connect()) as conn:
+            with engine.begin() if begin else engine.connect() as conn:
                 outcome["dbapi"] = conn.connection.dbapi_connection
                 outcome["value"] = work(conn)
         except BaseException as exc:  # handed to the caller's thread below

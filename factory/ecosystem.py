@@ -147,7 +147,11 @@ def parse_ecosystem(data: object, source: str = "ecosystem") -> Ecosystem:
         eco = Ecosystem.model_validate(data)
     except ValidationError as exc:
         raise EcosystemError(
-            source, [f"{json_path(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors(include_url=False)]
+            source,
+            [
+                f"{json_path(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors(include_url=False)
+            ],
         ) from None
     problems: list[str] = []
     slugs: dict[str, str] = {}
@@ -160,4 +164,3 @@ def parse_ecosystem(data: object, source: str = "ecosystem") -> Ecosystem:
     if problems:
         raise EcosystemError(source, problems)
     return eco
-

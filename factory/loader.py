@@ -11,9 +11,10 @@ import hashlib
 import logging
 import os
 import time
-from datetime import datetime, timezone
+from collections.abc import Iterable, MutableMapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, MutableMapping
+from typing import Any
 
 from factory.builder import build_dag
 from factory.db import DEFAULT_CONN_ID, redact, resolve_db_url
@@ -74,14 +75,20 @@ def validate_rows(
                 outcome.error = f"{exc} (building its last good config from the snapshot)"
             problems.append(outcome)
         except Exception as exc:  # a bug must not cost the other streams their DAGs
-            problems.append(StreamOutcome(key, ERROR, f"stream {key!r}: {type(exc).__name__}: {exc}", config_hash=hashes[key]))
+            problems.append(
+                StreamOutcome(key, ERROR, f"stream {key!r}: {type(exc).__name__}: {exc}", config_hash=hashes[key])
+            )
     return configs, problems, hashes
 
 
 def _unchanged(snapshot: Snapshot | None, key: str, digest: str) -> bool:
     """True when the snapshot holds a good config for ``key`` from exactly this config_json."""
-    return (snapshot is not None and snapshot.hashes.get(key) == digest
-            and key in snapshot.configs and key not in snapshot.errors)
+    return (
+        snapshot is not None
+        and snapshot.hashes.get(key) == digest
+        and key in snapshot.configs
+        and key not in snapshot.errors
+    )
 
 
 def build_configs(
@@ -99,11 +106,18 @@ def build_configs(
             dags[dag.dag_id] = dag
             outcomes[key] = StreamOutcome(key, OK, build_ms=_ms(started))
         except Exception as exc:
-            outcomes[key] = StreamOutcome(key, ERROR, f"stream {key!r}: building the DAG failed: {type(exc).__name__}: {exc}", build_ms=_ms(started))
+            outcomes[key] = StreamOutcome(
+                key,
+                ERROR,
+                f"stream {key!r}: building the DAG failed: {type(exc).__name__}: {exc}",
+                build_ms=_ms(started),
+            )
     return dags, outcomes
 
 
-def _merge(validation: list[StreamOutcome], builds: dict[str, StreamOutcome], hashes: dict[str, str]) -> list[StreamOutcome]:
+def _merge(
+    validation: list[StreamOutcome], builds: dict[str, StreamOutcome], hashes: dict[str, str]
+) -> list[StreamOutcome]:
     merged: dict[str, StreamOutcome] = dict(builds)
     for outcome in validation:
         built = builds.get(outcome.stream_key)
@@ -127,7 +141,7 @@ def load_platform(
     *,
     conn_id: str | None = DEFAULT_CONN_ID,
     url: str | None = None,
-    dag_id: str | None | bool = False,
+    dag_id: str | bool | None = False,
     snapshot_dir: Path | None = None,
     fileloc: str | None = None,
     record: bool = True,
@@ -144,8 +158,9 @@ def load_platform(
     slug = platform_slug(platform)
     wanted = parsing_dag_id() if dag_id is False else dag_id
     single_key = stream_key_from_dag_id(slug, wanted) if wanted else None
-    result = LoadResult(platform=slug, mode="single" if single_key else "full", source="database",
-                        started_at=datetime.now(timezone.utc))
+    result = LoadResult(
+        platform=slug, mode="single" if single_key else "full", source="database", started_at=datetime.now(UTC)
+    )
     if wanted and single_key is None:
         result.total_ms = _ms(started)
         return result  # a dag_id from another file: build nothing here
@@ -181,8 +196,13 @@ def load_platform(
                 f"platform {slug}: cannot read the config database {where} ({_cause(exc)}) "
                 f"and there is no snapshot at {snapshot_path(slug, snapshot_dir)} to fall back on"
             ) from None
-        log.warning("platform %s: config database %s unavailable (%s); building from snapshot of %s",
-                    slug, where, _cause(exc), snapshot.written_at)
+        log.warning(
+            "platform %s: config database %s unavailable (%s); building from snapshot of %s",
+            slug,
+            where,
+            _cause(exc),
+            snapshot.written_at,
+        )
         result.source = "snapshot"
         result.source_detail = f"{where}: {_cause(exc)}; snapshot written {snapshot.written_at}"
     result.load_ms = _ms(started)
@@ -224,8 +244,14 @@ def load_platform(
     return result
 
 
-def _save_snapshot(slug: str, fingerprint: str | None, configs: dict[str, StreamConfig], result: LoadResult,
-                   previous: Snapshot | None, snapshot_dir: Path | None) -> Snapshot | None:
+def _save_snapshot(
+    slug: str,
+    fingerprint: str | None,
+    configs: dict[str, StreamConfig],
+    result: LoadResult,
+    previous: Snapshot | None,
+    snapshot_dir: Path | None,
+) -> Snapshot | None:
     failed = {o.stream_key for o in result.outcomes if o.outcome == ERROR}
     snap = Snapshot(
         platform=slug,
@@ -262,4 +288,4 @@ def register_platform_dags(
     return result
 
 
-__all__ = ["load_platform", "register_platform_dags", "validate_rows", "build_configs", "dag_id_for"]
+__all__ = ["build_configs", "dag_id_for", "load_platform", "register_platform_dags", "validate_rows"]

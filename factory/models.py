@@ -206,11 +206,20 @@ def parse_config(raw: str | dict[str, Any], stream_key: str | None = None) -> St
     problems: list[ConfigProblem] = []
     if isinstance(raw, str):
         if len(raw) > MAX_CONFIG_CHARS:
-            problems.append(ConfigProblem("$", f"config_json is {len(raw)} characters; the limit is {MAX_CONFIG_CHARS}"))
+            problems.append(
+                ConfigProblem("$", f"config_json is {len(raw)} characters; the limit is {MAX_CONFIG_CHARS}")
+            )
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise StreamConfigError(stream_key, [ConfigProblem("$", f"not valid JSON: {exc.msg.removesuffix(' at')} (line {exc.lineno}, column {exc.colno})")]) from None
+            raise StreamConfigError(
+                stream_key,
+                [
+                    ConfigProblem(
+                        "$", f"not valid JSON: {exc.msg.removesuffix(' at')} (line {exc.lineno}, column {exc.colno})"
+                    )
+                ],
+            ) from None
     else:
         data = raw
     if not isinstance(data, dict):

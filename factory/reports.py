@@ -12,12 +12,13 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from factory.outcome import LoadResult
-from factory.snapshot import Snapshot, snapshot_dir as default_snapshot_dir, write_snapshot
+from factory.snapshot import Snapshot, write_snapshot
+from factory.snapshot import snapshot_dir as default_snapshot_dir
 
 log = logging.getLogger("yellow.factory")
 
@@ -30,9 +31,9 @@ def _spool_path(platform: str, directory: Path | None) -> Path:
 
 
 def report_row(result: LoadResult) -> dict[str, Any]:
-    started = result.started_at or datetime.now(timezone.utc)
+    started = result.started_at or datetime.now(UTC)
     return {
-        "parsed_at": started.astimezone(timezone.utc).replace(tzinfo=None),
+        "parsed_at": started.astimezone(UTC).replace(tzinfo=None),
         "host": socket.gethostname()[:255],
         "pid": os.getpid(),
         "mode": result.mode,
@@ -53,7 +54,7 @@ def _spool(platform: str, row: dict[str, Any], directory: Path | None) -> None:
     path = _spool_path(platform, directory)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        lines = path.read_text(encoding="utf-8").splitlines()[-(SPOOL_LIMIT - 1):] if path.exists() else []
+        lines = path.read_text(encoding="utf-8").splitlines()[-(SPOOL_LIMIT - 1) :] if path.exists() else []
         lines.append(json.dumps({**row, "parsed_at": row["parsed_at"].isoformat()}))
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     except OSError as exc:
@@ -108,14 +109,24 @@ def record_parse(db_url: str, result: LoadResult, snapshot: Snapshot | None, dir
                 now = row["parsed_at"]
                 stmt = pg_insert(tables.builds)
                 values = [
-                    {"stream_key": o.stream_key, "outcome": o.outcome, "error": o.error, "build_ms": o.build_ms,
-                     "config_hash": o.config_hash, "parse_id": parse_id, "recorded_at": now}
+                    {
+                        "stream_key": o.stream_key,
+                        "outcome": o.outcome,
+                        "error": o.error,
+                        "build_ms": o.build_ms,
+                        "config_hash": o.config_hash,
+                        "parse_id": parse_id,
+                        "recorded_at": now,
+                    }
                     for o in changed
                 ]
                 conn.execute(
                     stmt.on_conflict_do_update(
                         index_elements=["stream_key"],
-                        set_={c: stmt.excluded[c] for c in ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")},
+                        set_={
+                            c: stmt.excluded[c]
+                            for c in ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
+                        },
                     ),
                     values,
                 )

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
     """Write atomically (temp file + rename) so a reader never sees half a snapshot."""
     path = snapshot_path(snapshot.platform, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
-    snapshot.written_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    snapshot.written_at = datetime.now(UTC).isoformat(timespec="seconds")
     payload = {
         "format": FORMAT_VERSION,
         "platform": snapshot.platform,

@@ -100,11 +100,16 @@ def dag_spec(config: StreamConfig, platform: str) -> DagSpec:
             SecretEnv("DATASURFACE_SOURCE_PASSWORD", config.source_credential_secret_name, "PASSWORD"),
         ]
     arguments = [
-        "--operation", "snapshot-merge",
-        "--platform-name", config.original_platform_name,
-        "--store-name", config.store_name,
-        "--git-repo-url", config.git_repo_url,
-        "--git-repo-branch", config.git_repo_branch,
+        "--operation",
+        "snapshot-merge",
+        "--platform-name",
+        config.original_platform_name,
+        "--store-name",
+        config.store_name,
+        "--git-repo-url",
+        config.git_repo_url,
+        "--git-repo-branch",
+        config.git_repo_branch,
     ]
     if config.single_dataset:
         arguments += ["--dataset-name", config.datasets[0]]

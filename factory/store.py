@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select
 
@@ -64,7 +65,12 @@ class ApplySummary:
     retired: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, list[str]]:
-        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged, "retired": self.retired}
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "retired": self.retired,
+        }
 
     def counts(self) -> str:
         return (
@@ -143,10 +149,12 @@ def _ensure_history_trigger(conn: Connection, dsg: str, history: str) -> None:
         {"name": f"{dsg}_history", "table": dsg},
     ).first()
     if not exists:
-        conn.execute(text(
-            f"CREATE TRIGGER {dsg}_history AFTER INSERT OR UPDATE OR DELETE ON {dsg} "
-            f"FOR EACH ROW EXECUTE FUNCTION {dsg}_record_history()"
-        ))
+        conn.execute(
+            text(
+                f"CREATE TRIGGER {dsg}_history AFTER INSERT OR UPDATE OR DELETE ON {dsg} "
+                f"FOR EACH ROW EXECUTE FUNCTION {dsg}_record_history()"
+            )
+        )
 
 
 def _set_actor(conn: Connection, actor: str) -> None:
@@ -174,7 +182,11 @@ def _row(platform: str, r: Any) -> ConfigRow:
 
 
 def iter_rows(
-    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None,
+    conn: Connection,
+    platform: str,
+    *,
+    status: str | None = None,
+    stream_key: str | None = None,
     yield_per: int | None = None,
 ) -> Iterator[ConfigRow]:
     """Rows of the platform's config table, sorted by stream key; ``yield_per`` streams them
@@ -217,10 +229,21 @@ def _holds(row: ConfigRow | None, config_json: str, status: str) -> bool:
     return row is not None and row.status == status and _same_json(row.config_json, config_json)
 
 
-def _record(conn: Connection, platform: str, stream_key: str, action: str, old: ConfigRow | None,
-            new_json: str | None, new_status: str | None, actor: str, now: datetime) -> None:
+def _record(
+    conn: Connection,
+    platform: str,
+    stream_key: str,
+    action: str,
+    old: ConfigRow | None,
+    new_json: str | None,
+    new_status: str | None,
+    actor: str,
+    now: datetime,
+) -> None:
     conn.execute(
-        platform_tables(platform).history.insert().values(
+        platform_tables(platform)
+        .history.insert()
+        .values(
             stream_key=stream_key,
             action=action,
             old_config_json=old.config_json if old else None,
@@ -241,7 +264,7 @@ def write_row(
     status: str = ACTIVE,
     *,
     actor: str | None = None,
-    expected_updated_at: datetime | None | bool = False,
+    expected_updated_at: datetime | bool | None = False,
 ) -> str:
     """Insert or update one row and record it in history. Returns 'inserted', 'updated' or 'unchanged'.
 
@@ -264,11 +287,17 @@ def write_row(
     _set_actor(conn, actor)
     by_trigger = conn.dialect.name == "postgresql"
     if old_row is None:
-        conn.execute(t.insert().values(stream_key=stream_key, config_json=config_json, status=status, created_at=now, updated_at=now))
+        conn.execute(
+            t.insert().values(
+                stream_key=stream_key, config_json=config_json, status=status, created_at=now, updated_at=now
+            )
+        )
         if not by_trigger:
             _record(conn, platform, stream_key, "insert", None, config_json, status, actor, now)
         return "inserted"
-    conn.execute(t.update().where(t.c.stream_key == stream_key).values(config_json=config_json, status=status, updated_at=now))
+    conn.execute(
+        t.update().where(t.c.stream_key == stream_key).values(config_json=config_json, status=status, updated_at=now)
+    )
     if not by_trigger:
         action = "update" if old_row.config_json != config_json else "status"
         _record(conn, platform, stream_key, action, old_row, config_json, status, actor, now)
@@ -312,7 +341,9 @@ def apply_rows(
     return summary
 
 
-def read_history(conn: Connection, platform: str, stream_key: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def read_history(
+    conn: Connection, platform: str, stream_key: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
     """Newest first."""
     h = platform_tables(platform).history
     query = select(h).order_by(h.c.changed_at.desc(), h.c.id.desc()).limit(limit)

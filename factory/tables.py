@@ -100,4 +100,6 @@ def platform_tables(platform: str) -> PlatformTables:
         Column("parse_id", BigInteger),
         Column("recorded_at", DateTime, nullable=False),
     )
-    return PlatformTables(platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds)
+    return PlatformTables(
+        platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds
+    )

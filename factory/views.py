@@ -7,9 +7,10 @@ thing. Pure reads; no Airflow import.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -82,7 +83,11 @@ def stream_view(row: ConfigRow, build: Any = None) -> StreamView:
 
 
 def iter_stream_views(
-    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None,
+    conn: Connection,
+    platform: str,
+    *,
+    status: str | None = None,
+    stream_key: str | None = None,
     yield_per: int | None = None,
 ) -> Iterator[StreamView]:
     """Rows of the platform with their validity and last recorded build outcome, as they arrive."""

@@ -15,8 +15,9 @@ import argparse
 import json
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from factory.ecosystem import Ecosystem, PlatformSpec, StoreSpec, parse_ecosystem, stream_payloads
 from factory.models import INGESTION_TYPES, canonical_json
@@ -26,24 +27,98 @@ FIRST_PLATFORMS = ("YellowLive", "YellowForensic")
 BAD_PREFIX = "Broken"
 
 _DOMAINS = (
-    "Orders", "Customers", "Payments", "Inventory", "Billing", "Shipping", "Crm", "Ledger", "Hr",
-    "Marketing", "Pricing", "Catalog", "Fraud", "Risk", "Claims", "Policies", "Loans", "Cards",
-    "Treasury", "Trades", "Positions", "Market", "Support", "Web", "Mobile", "Iot", "Fleet",
-    "Warehouse", "Supplier", "Procurement", "Payroll", "Audit", "Compliance", "Reference",
+    "Orders",
+    "Customers",
+    "Payments",
+    "Inventory",
+    "Billing",
+    "Shipping",
+    "Crm",
+    "Ledger",
+    "Hr",
+    "Marketing",
+    "Pricing",
+    "Catalog",
+    "Fraud",
+    "Risk",
+    "Claims",
+    "Policies",
+    "Loans",
+    "Cards",
+    "Treasury",
+    "Trades",
+    "Positions",
+    "Market",
+    "Support",
+    "Web",
+    "Mobile",
+    "Iot",
+    "Fleet",
+    "Warehouse",
+    "Supplier",
+    "Procurement",
+    "Payroll",
+    "Audit",
+    "Compliance",
+    "Reference",
 )
 _DATASETS = (
-    "customers", "addresses", "orders", "order_lines", "returns", "invoices", "payments",
-    "refunds", "products", "prices", "stock_levels", "shipments", "carriers", "accounts",
-    "transactions", "balances", "events", "sessions", "page_views", "devices", "readings",
-    "employees", "departments", "contracts", "claims", "policies", "quotes", "trades",
-    "positions", "instruments", "counterparties", "tickets", "agents", "campaigns", "leads",
-    "suppliers", "purchase_orders", "ledger_entries", "fx_rates", "audit_log",
+    "customers",
+    "addresses",
+    "orders",
+    "order_lines",
+    "returns",
+    "invoices",
+    "payments",
+    "refunds",
+    "products",
+    "prices",
+    "stock_levels",
+    "shipments",
+    "carriers",
+    "accounts",
+    "transactions",
+    "balances",
+    "events",
+    "sessions",
+    "page_views",
+    "devices",
+    "readings",
+    "employees",
+    "departments",
+    "contracts",
+    "claims",
+    "policies",
+    "quotes",
+    "trades",
+    "positions",
+    "instruments",
+    "counterparties",
+    "tickets",
+    "agents",
+    "campaigns",
+    "leads",
+    "suppliers",
+    "purchase_orders",
+    "ledger_entries",
+    "fx_rates",
+    "audit_log",
 )
 #: (schedule, weight); None means "the platform's default schedule".
 _SCHEDULES = (
-    (None, 30), ("@hourly", 10), ("@daily", 10), ("@weekly", 2), ("@monthly", 1),
-    ("*/5 * * * *", 6), ("*/15 * * * *", 8), ("*/30 * * * *", 5), ("0 */6 * * *", 5),
-    ("30 2 * * *", 5), ("0 6 * * 1-5", 4), ("15 */2 * * *", 3), ("0 0 1 * *", 1),
+    (None, 30),
+    ("@hourly", 10),
+    ("@daily", 10),
+    ("@weekly", 2),
+    ("@monthly", 1),
+    ("*/5 * * * *", 6),
+    ("*/15 * * * *", 8),
+    ("*/30 * * * *", 5),
+    ("0 */6 * * *", 5),
+    ("30 2 * * *", 5),
+    ("0 6 * * 1-5", 4),
+    ("15 */2 * * *", 3),
+    ("0 0 1 * *", 1),
 )
 _KNOWN_WEIGHTS = {"sql_snapshot": 40, "sql_watermark": 25, "cdc": 15, "file_drop": 12, "api": 8}
 #: Every type the model allows appears, including any added after this file was written.
@@ -148,8 +223,12 @@ def _platform_index(name: str) -> int:
 def _base_payload(platform: str, key: str) -> dict[str, Any]:
     """A valid payload for ``platform`` keyed ``key``, to be broken in one specific way."""
     spec = platform_spec(platform, _platform_index(platform))
-    store = StoreSpec(name=key, datasets=["customers", "addresses"], ingestion_type="sql_snapshot",
-                      source_credential_secret="broken-source-creds")
+    store = StoreSpec(
+        name=key,
+        datasets=["customers", "addresses"],
+        ingestion_type="sql_snapshot",
+        source_credential_secret="broken-source-creds",
+    )
     return stream_payloads(spec.model_copy(update={"stores": [store]}))[0]
 
 
@@ -264,7 +343,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--platforms", type=int, default=2, help="number of platforms (default: 2)")
-    parser.add_argument("--streams", type=int, default=250, help="ingestion streams per platform, exactly (default: 250)")
+    parser.add_argument(
+        "--streams", type=int, default=250, help="ingestion streams per platform, exactly (default: 250)"
+    )
     parser.add_argument("--bad", type=int, default=0, help="broken rows to add per platform (default: 0)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; same seed, same ecosystem (default: 0)")
     parser.add_argument("-o", "--output", type=Path, help="write the ecosystem YAML here ('-' for stdout)")
@@ -287,8 +368,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {args.output}: {args.platforms} platform(s) x {args.streams} streams", file=sys.stderr)
             if args.bad and args.db is None:
                 side = args.output.with_suffix(".bad.json")
-                rows = {platform_slug(p.name): [{"stream_key": k, "config_json": t} for k, t in bad_rows(p.name, args.bad, args.seed)]
-                        for p in eco.platforms}
+                rows = {
+                    platform_slug(p.name): [
+                        {"stream_key": k, "config_json": t} for k, t in bad_rows(p.name, args.bad, args.seed)
+                    ]
+                    for p in eco.platforms
+                }
                 side.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
                 print(f"wrote {side}: {args.bad} broken row(s) per platform", file=sys.stderr)
     if args.db is not None:
@@ -296,8 +381,10 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = seed_database(args.db, eco, bad=args.bad, seed=args.seed, dags_folder=args.dags_folder)
         for slug, info in summary["platforms"].items():
-            print(f"{redact(args.db)} {slug}: {info['streams']} streams ({info['rows']}), {len(info['bad'])} broken row(s)",
-                  file=sys.stderr)
+            print(
+                f"{redact(args.db)} {slug}: {info['streams']} streams ({info['rows']}), {len(info['bad'])} broken row(s)",
+                file=sys.stderr,
+            )
     return 0
 
 

@@ -20,17 +20,17 @@ Only loopback addresses are ever used, on either side. Threads are daemons, boun
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import select
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Union
 
 log = logging.getLogger("yellow.fault_proxy")
 
-Target = Union[str, tuple[str, int]]
+Target = str | tuple[str, int]
 MODES = ("pass", "refuse", "drop", "delay", "stall", "cut_after", "stall_after")
 _POLL_S = 0.05
 _CHUNK = 65536
@@ -74,10 +74,8 @@ class _Connection:
                 return
             self.closed.set()
         for sock in (self.client, self.upstream):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
 
@@ -191,7 +189,9 @@ class FaultProxy:
             sock.settimeout(_POLL_S)
             self._port = sock.getsockname()[1]
             self._listener = sock
-            thread = threading.Thread(target=self._accept_loop, args=(sock,), name=f"fault-proxy-accept-{self._port}", daemon=True)
+            thread = threading.Thread(
+                target=self._accept_loop, args=(sock,), name=f"fault-proxy-accept-{self._port}", daemon=True
+            )
             self._accept_thread = thread
             self._threads.add(thread)
         thread.start()
@@ -216,7 +216,7 @@ class FaultProxy:
             while not self._stopping.is_set() and self._listener is listener:
                 try:
                     client, _ = listener.accept()
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     return  # listener closed
@@ -250,8 +250,12 @@ class FaultProxy:
             self._connections.add(conn)
             self.stats.active = len(self._connections)
         for src, dst, down in ((client, upstream, False), (upstream, client, True)):
-            thread = threading.Thread(target=self._pump, args=(conn, src, dst, down), daemon=True,
-                                      name=f"fault-proxy-{'down' if down else 'up'}-{self._port}")
+            thread = threading.Thread(
+                target=self._pump,
+                args=(conn, src, dst, down),
+                daemon=True,
+                name=f"fault-proxy-{'down' if down else 'up'}-{self._port}",
+            )
             with self._lock:
                 self._threads.add(thread)
             thread.start()

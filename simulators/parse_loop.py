@@ -22,10 +22,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger("yellow.parse_loop")
 
@@ -65,12 +66,17 @@ class ParseRun:
         return self.load_results[0] if self.load_results else None
 
     def summary(self) -> str:
-        parts = [f"{self.dags} DAG(s)", f"parse {self.parse_ms:.0f} ms" if self.parse_ms is not None else "no parse",
-                 f"wall {self.wall_ms:.0f} ms"]
+        parts = [
+            f"{self.dags} DAG(s)",
+            f"parse {self.parse_ms:.0f} ms" if self.parse_ms is not None else "no parse",
+            f"wall {self.wall_ms:.0f} ms",
+        ]
         if self.load_result:
             lr = self.load_result
-            parts.append(f"source {lr['source']}, {lr['errors']} stream error(s), "
-                         f"load {lr['load_ms']:.0f} / validate {lr['validate_ms']:.0f} / build {lr['build_ms']:.0f} ms")
+            parts.append(
+                f"source {lr['source']}, {lr['errors']} stream error(s), "
+                f"load {lr['load_ms']:.0f} / validate {lr['validate_ms']:.0f} / build {lr['build_ms']:.0f} ms"
+            )
         if self.import_errors:
             parts.append(f"{len(self.import_errors)} IMPORT ERROR(S)")
         if self.timed_out:
@@ -132,8 +138,9 @@ def _load_results() -> list[dict[str, Any]]:
 # ---- the parent side -----------------------------------------------------------------------
 
 
-def child_env(env: dict[str, str] | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT_S,
-              dags_folder: Path | None = None) -> dict[str, str]:
+def child_env(
+    env: dict[str, str] | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT_S, dags_folder: Path | None = None
+) -> dict[str, str]:
     """The environment of a parse: ours, plus ``env``, plus Airflow's import timeout."""
     merged = dict(os.environ)
     merged.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
@@ -144,8 +151,13 @@ def child_env(env: dict[str, str] | None = None, timeout: float = DEFAULT_IMPORT
     return merged
 
 
-def parse_once(path: str | Path, env: dict[str, str] | None = None, timeout: float = DEFAULT_IMPORT_TIMEOUT_S,
-               *, serialize: bool = False) -> ParseRun:
+def parse_once(
+    path: str | Path,
+    env: dict[str, str] | None = None,
+    timeout: float = DEFAULT_IMPORT_TIMEOUT_S,
+    *,
+    serialize: bool = False,
+) -> ParseRun:
     """Parse ``path`` (a file or a folder) with ``DagBag`` in a fresh process.
 
     ``timeout`` becomes the child's ``dagbag_import_timeout`` (so a slow import turns into an
@@ -155,13 +167,14 @@ def parse_once(path: str | Path, env: dict[str, str] | None = None, timeout: flo
     path = Path(path).resolve()
     folder = path if path.is_dir() else path.parent
     code = "import sys; from simulators.parse_loop import _child; _child(sys.argv[1], sys.argv[2] == '1')"
-    started_at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     began = time.perf_counter()
     run = ParseRun(path=str(path), started_at=started_at, wall_ms=0.0)
     try:
         proc = subprocess.run(
             [sys.executable, "-c", code, str(path), "1" if serialize else "0"],
             env=child_env(env, timeout, folder),
+            check=False,
             capture_output=True,
             text=True,
             timeout=timeout + STARTUP_GRACE_S,
@@ -174,7 +187,10 @@ def parse_once(path: str | Path, env: dict[str, str] | None = None, timeout: flo
     run.wall_ms = (time.perf_counter() - began) * 1000
     run.returncode = proc.returncode
     run.stderr_tail = _tail(proc.stderr)
-    payload = next((line[len(RESULT_MARKER):] for line in reversed(proc.stdout.splitlines()) if line.startswith(RESULT_MARKER)), None)
+    payload = next(
+        (line[len(RESULT_MARKER) :] for line in reversed(proc.stdout.splitlines()) if line.startswith(RESULT_MARKER)),
+        None,
+    )
     if payload is None:
         run.import_errors = {str(path): f"the parse process exited with code {proc.returncode} without a result"}
         return run
@@ -261,15 +277,33 @@ def _parser() -> argparse.ArgumentParser:
         "  _AIRFLOW_PARSING_CONTEXT_DAG_ID=yellowlive__Store1_ingestion python -m simulators.parse_loop --file F",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--file", type=Path, help="parse this file or folder once (or --count times) instead of a platform's factory file")
-    parser.add_argument("--db", metavar="URL", default=os.environ.get("YELLOW_DB_URL"),
-                        help="config database the factory reads (default: $YELLOW_DB_URL)")
-    parser.add_argument("--platform", help="platform whose factory file to parse (rendered into --dags-folder if missing)")
-    parser.add_argument("--dags-folder", type=Path, default=Path("dags"), help="where the factory file lives (default: ./dags)")
+    parser.add_argument(
+        "--file",
+        type=Path,
+        help="parse this file or folder once (or --count times) instead of a platform's factory file",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=os.environ.get("YELLOW_DB_URL"),
+        help="config database the factory reads (default: $YELLOW_DB_URL)",
+    )
+    parser.add_argument(
+        "--platform", help="platform whose factory file to parse (rendered into --dags-folder if missing)"
+    )
+    parser.add_argument(
+        "--dags-folder", type=Path, default=Path("dags"), help="where the factory file lives (default: ./dags)"
+    )
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between parses (default: 5)")
-    parser.add_argument("--count", type=int, default=None, help="number of parses (default: 1 with --file, else until Ctrl-C)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_IMPORT_TIMEOUT_S,
-                        help="import timeout in seconds, as dagbag_import_timeout (default: 30)")
+    parser.add_argument(
+        "--count", type=int, default=None, help="number of parses (default: 1 with --file, else until Ctrl-C)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_IMPORT_TIMEOUT_S,
+        help="import timeout in seconds, as dagbag_import_timeout (default: 30)",
+    )
     parser.add_argument("--serialize", action="store_true", help="also serialize every DAG, as the DAG processor does")
     parser.add_argument("--json", action="store_true", help="print each parse as a JSON object")
     return parser
@@ -284,7 +318,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{run.started_at} {run.summary()}", flush=True)
             for where, error in run.import_errors.items():
-                print(f"  import error in {where}: {error.strip().splitlines()[-1] if error.strip() else error}", flush=True)
+                print(
+                    f"  import error in {where}: {error.strip().splitlines()[-1] if error.strip() else error}",
+                    flush=True,
+                )
 
     if args.file is not None:
         runs = []
@@ -298,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.db or not args.platform:
         _parser().error("pass --db URL (or set YELLOW_DB_URL) and --platform NAME, or --file PATH")
     try:
-        runs = run_parse_loop(args.db, args.platform, args.dags_folder, args.interval, args.count, on_parse=show, timeout=args.timeout)
+        runs = run_parse_loop(
+            args.db, args.platform, args.dags_folder, args.interval, args.count, on_parse=show, timeout=args.timeout
+        )
     except KeyboardInterrupt:
         return 130
     return 0 if all(r.ok for r in runs) else 1

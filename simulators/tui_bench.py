@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform as platform_mod
 import shutil
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ async def measure(url: str, rows: int, query: str = QUERY, repeats: int = 3) -> 
             loaded_at = time.perf_counter()
             await pilot.pause(0.2)
             stall_window = [b for b in beats if b <= loaded_at + 0.05]
-            gaps = [b - a for a, b in zip(stall_window, stall_window[1:])]
+            gaps = [b - a for a, b in itertools.pairwise(stall_window)]
             table = app.screen.query_one(ConfigTable)
             assert table.row_count == rows, f"expected {rows} rows, the table holds {table.row_count}"
             await pilot.press("slash")
@@ -150,8 +151,14 @@ async def measure(url: str, rows: int, query: str = QUERY, repeats: int = 3) -> 
                     await asyncio.sleep(0)
                 latencies.append((probe.last_paint_at - sent) * 1000)
                 await pilot.pause(0.02)
-            return Round(rows, (probe.full_frame_at - started) * 1000, latencies,  # type: ignore[operator]
-                         max(gaps) * 1000 if gaps else 0.0, (loaded_at - started) * 1000, len(stall_window))
+            return Round(
+                rows,
+                (probe.full_frame_at - started) * 1000,
+                latencies,  # type: ignore[operator]
+                max(gaps) * 1000 if gaps else 0.0,
+                (loaded_at - started) * 1000,
+                len(stall_window),
+            )
     finally:
         probe.remove()
 
@@ -161,8 +168,22 @@ async def datatable_baseline(rows: int) -> tuple[float, float]:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    data = [(f"Store{i:05d}_orders", "yellowlive", "active", "✓", "sql_snapshot", "*/5 * * * *", str(i % 7),
-             "ok", "0.81", "06-02 11:59:30", "25-06-01 09:00") for i in range(rows)]
+    data = [
+        (
+            f"Store{i:05d}_orders",
+            "yellowlive",
+            "active",
+            "✓",
+            "sql_snapshot",
+            "*/5 * * * *",
+            str(i % 7),
+            "ok",
+            "0.81",
+            "06-02 11:59:30",
+            "25-06-01 09:00",
+        )
+        for i in range(rows)
+    ]
 
     class Baseline(App[None]):
         def compose(self) -> ComposeResult:
@@ -171,7 +192,9 @@ async def datatable_baseline(rows: int) -> tuple[float, float]:
     app = Baseline()
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(DataTable)
-        table.add_columns("Stream", "Platform", "Status", "Valid", "Type", "Schedule", "DS", "Build", "ms", "Built", "Updated")
+        table.add_columns(
+            "Stream", "Platform", "Status", "Valid", "Type", "Schedule", "DS", "Build", "ms", "Built", "Updated"
+        )
         began = time.perf_counter()
         table.add_rows(data)
         await pilot.pause()
@@ -209,11 +232,13 @@ def run(sizes: list[int], rounds: int, baseline: bool) -> dict[str, Any]:
         results = {n: SizeResult(n) for n in sizes}
         asyncio.run(measure(urls[sizes[0]], sizes[0], repeats=1))  # warm-up: imports, CSS, caches
         for r in range(rounds):
-            for n in (sizes if r % 2 == 0 else list(reversed(sizes))):
+            for n in sizes if r % 2 == 0 else list(reversed(sizes)):
                 result = asyncio.run(measure(urls[n], n))
                 results[n].rounds.append(result)
-                _log(f"round {r + 1}: {n:>6,} rows: first frame {result.first_frame_ms:7.1f} ms, keystroke median "
-                     f"{result.keystroke_ms:5.1f} ms, max stall {result.max_stall_ms:5.1f} ms (load {result.load_ms:.0f} ms)")
+                _log(
+                    f"round {r + 1}: {n:>6,} rows: first frame {result.first_frame_ms:7.1f} ms, keystroke median "
+                    f"{result.keystroke_ms:5.1f} ms, max stall {result.max_stall_ms:5.1f} ms (load {result.load_ms:.0f} ms)"
+                )
         datatable = {n: asyncio.run(datatable_baseline(n)) for n in sizes} if baseline else {}
     finally:
         dispose_engines()
@@ -235,7 +260,7 @@ def report(run_data: dict[str, Any], command: str) -> str:
     lines = [
         SECTION,
         "",
-        f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {platform_mod.machine()} ({os.cpu_count()} CPUs), "
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform_mod.machine()} ({os.cpu_count()} CPUs), "
         f"Python {platform_mod.python_version()}, Textual {textual.__version__}, embedded PostgreSQL over a Unix "
         f"socket; the app runs headless through Textual's pilot at {SIZE[0]}x{SIZE[1]}. "
         f"{len(small.rounds)} interleaved rounds per size after one warm-up; medians shown; the run took "
@@ -250,8 +275,10 @@ def report(run_data: dict[str, Any], command: str) -> str:
     ]
     for n in sizes:
         r = results[n]
-        lines.append(f"| {n:,} | {r.median('first_frame_ms'):.0f} | {r.median('keystroke_ms'):.1f} | "
-                     f"{max(x.worst_keystroke_ms for x in r.rounds):.1f} | {r.max_stall_ms:.0f} | {r.median('load_ms'):.0f} |")
+        lines.append(
+            f"| {n:,} | {r.median('first_frame_ms'):.0f} | {r.median('keystroke_ms'):.1f} | "
+            f"{max(x.worst_keystroke_ms for x in r.rounds):.1f} | {r.max_stall_ms:.0f} | {r.median('load_ms'):.0f} |"
+        )
     lines += [
         "",
         f"- First full frame at {sizes[-1]:,} rows: **{frame_ratio:.2f}x** the {sizes[0]:,}-row time "
@@ -270,8 +297,14 @@ def report(run_data: dict[str, Any], command: str) -> str:
         "longest stall at 10,000 rows from about 85 ms to about 45 ms.",
     ]
     if run_data["datatable"]:
-        lines += ["", "For context, Textual's `DataTable` holding the same rows (why the dashboard does not use it "
-                  "for this table):", "", "| rows | add all rows (ms) | re-filter: clear and re-add (ms) |", "|---:|---:|---:|"]
+        lines += [
+            "",
+            "For context, Textual's `DataTable` holding the same rows (why the dashboard does not use it "
+            "for this table):",
+            "",
+            "| rows | add all rows (ms) | re-filter: clear and re-add (ms) |",
+            "|---:|---:|---:|",
+        ]
         for n, (add_ms, refilter_ms) in sorted(run_data["datatable"].items()):
             lines.append(f"| {n:,} | {add_ms:.0f} | {refilter_ms:.0f} |")
     return "\n".join(lines) + "\n"
@@ -287,22 +320,37 @@ def write_docs(section: str, path: Path = DOCS_PATH) -> None:
         new = text.rstrip("\n") + "\n\n" + section
     else:
         end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "\n".join(lines[:start] + section.rstrip("\n").splitlines() + ([""] + lines[end:] if end < len(lines) else [])) + "\n"
+        new = (
+            "\n".join(
+                lines[:start] + section.rstrip("\n").splitlines() + (["", *lines[end:]] if end < len(lines) else [])
+            )
+            + "\n"
+        )
     path.write_text(new, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulators.tui_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs=2, default=[100, 10000], metavar=("SMALL", "LARGE"),
-                        help="the two table sizes compared (default: 100 10000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m simulators.tui_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        nargs=2,
+        default=[100, 10000],
+        metavar=("SMALL", "LARGE"),
+        help="the two table sizes compared (default: 100 10000)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds per size (default: 3)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the DataTable comparison")
     parser.add_argument("--docs", type=Path, default=DOCS_PATH, help="markdown file to update")
     parser.add_argument("--no-docs", action="store_true", help="print only; do not touch the markdown file")
     args = parser.parse_args(argv)
-    command = "python -m simulators.tui_bench" + ("" if args.rows == [100, 10000] else f" --rows {args.rows[0]} {args.rows[1]}") + \
-        ("" if args.rounds == 3 else f" --rounds {args.rounds}")
+    command = (
+        "python -m simulators.tui_bench"
+        + ("" if args.rows == [100, 10000] else f" --rows {args.rows[0]} {args.rows[1]}")
+        + ("" if args.rounds == 3 else f" --rounds {args.rounds}")
+    )
     data = run(sorted(args.rows), args.rounds, not args.no_baseline)
     section = report(data, command)
     print(section)

@@ -47,8 +47,11 @@ def test_bootstrap_reports_what_it_did(db_url, tmp_path):
 
 def test_bootstrap_refuses_a_bad_ecosystem_and_writes_nothing(db_url, tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(EXAMPLE_ECOSYSTEM.read_text().replace('schedule: "*/5 * * * *"', 'schedule: "0 25 * * *"')
-                   .replace("namespace: yellow-forensic", "namespace: Yellow_Forensic"))
+    bad.write_text(
+        EXAMPLE_ECOSYSTEM.read_text()
+        .replace('schedule: "*/5 * * * *"', 'schedule: "0 25 * * *"')
+        .replace("namespace: yellow-forensic", "namespace: Yellow_Forensic")
+    )
     result = run("bootstrap", bad, "--db", db_url, "--dags-folder", tmp_path / "dags", ok=False)
     assert result.exit_code == 1
     assert "4 problem(s)" in result.output  # one schedule, three forensic streams
@@ -94,7 +97,10 @@ def test_export_import_round_trip_is_all_or_nothing(seeded, tmp_path):
     result = run("config", "import", exported, "--db", seeded, "-p", "yellowlive", ok=False)
     assert "postgres_port" in result.output and "nothing was written" in result.output
     with create_engine(seeded).connect() as conn:
-        assert json.loads(store.read_row(conn, "yellowlive", data["rows"][0]["stream_key"]).config_json)["schedule"] != "@daily"
+        assert (
+            json.loads(store.read_row(conn, "yellowlive", data["rows"][0]["stream_key"]).config_json)["schedule"]
+            != "@daily"
+        )
 
 
 def test_unknown_platform_and_missing_db_are_clear(seeded):

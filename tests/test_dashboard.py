@@ -8,7 +8,8 @@ runs) and checks what the screens hold.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simulators.ecosystem import generate_ecosystem, seed_database
 from yellowtui.app import make_app
@@ -75,7 +76,8 @@ async def test_filter_narrows_the_table_as_you_type(db_url: str) -> None:
         await pilot.press(*["backspace"] * 10, *"platform:forensic broken")
         await pilot.pause()
         assert {(r.platform, r.stream_key) for r in table.visible_rows} == {
-            ("yellowforensic", f"Broken000{i}_{k}") for i, k in ((1, "cron"), (2, "secret"), (3, "ingestion"))}
+            ("yellowforensic", f"Broken000{i}_{k}") for i, k in ((1, "cron"), (2, "secret"), (3, "ingestion"))
+        }
         await pilot.press("enter", "escape")  # back to the table, then clear the filter
         await pilot.pause()
         assert table.shown_count == total
@@ -103,8 +105,11 @@ async def test_broken_row_shows_its_error_at_the_json_path(db_url: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         await pilot.press("slash", *"Broken0001_cron", "enter", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, StreamDetailScreen) and app.screen.loaded is not None,
-                       what="the detail screen")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, StreamDetailScreen) and app.screen.loaded is not None,
+            what="the detail screen",
+        )
         screen = app.screen
         assert (screen.platform, screen.stream_key) == ("yellowforensic", "Broken0001_cron")
         view = screen.query_one(ConfigView)
@@ -201,7 +206,9 @@ async def test_database_outage_is_survived(pg: Any, db_url: str) -> None:
     seed(db_url)
     proxy = start_proxy(pg.socket_path)
     try:
-        proxied = make_url(db_url).set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
+        proxied = (
+            make_url(db_url).set(host="127.0.0.1", port=proxy.port, query={}).render_as_string(hide_password=False)
+        )
         app = make_app(proxied, poll_interval=0.3)
         async with app.run_test(size=SIZE) as pilot:
             await loaded(pilot)
@@ -222,8 +229,13 @@ async def test_database_outage_is_survived(pg: Any, db_url: str) -> None:
             # Meanwhile someone adds a row (directly, not through the proxy).
             with get_engine(db_url).begin() as conn:
                 first = store.read_rows(conn, "yellowlive")[0]
-                store.write_row(conn, "yellowlive", "AddedDuringOutage", first.config_json.replace(
-                    f'"stream_key":"{first.stream_key}"', '"stream_key":"AddedDuringOutage"'), actor="test")
+                store.write_row(
+                    conn,
+                    "yellowlive",
+                    "AddedDuringOutage",
+                    first.config_json.replace(f'"stream_key":"{first.stream_key}"', '"stream_key":"AddedDuringOutage"'),
+                    actor="test",
+                )
 
             proxy.pass_through()
             await wait_for(pilot, lambda: app.db_online, what="the database to come back")

@@ -15,9 +15,13 @@ from tests.airflow_helpers import parse_folder
 pytestmark = pytest.mark.airflow
 
 EXPECTED = {
-    "yellowlive__Store1_ingestion", "yellowlive__Store2_orders_ingestion", "yellowlive__Store2_order_lines_ingestion",
-    "yellowlive__Store2_returns_ingestion", "yellowlive__Payments_ingestion",
-    "yellowforensic__Store1_customers_ingestion", "yellowforensic__Store1_addresses_ingestion",
+    "yellowlive__Store1_ingestion",
+    "yellowlive__Store2_orders_ingestion",
+    "yellowlive__Store2_order_lines_ingestion",
+    "yellowlive__Store2_returns_ingestion",
+    "yellowlive__Payments_ingestion",
+    "yellowforensic__Store1_customers_ingestion",
+    "yellowforensic__Store1_addresses_ingestion",
     "yellowforensic__AuditLog_ingestion",
 }
 
@@ -51,7 +55,9 @@ def test_garbage_row_is_reported_and_every_other_dag_survives(dags, db_url):
     with create_engine(db_url).begin() as conn:
         store.write_row(conn, "yellowlive", "Garbage", "{this is not json", actor="test")
         store.write_row(conn, "yellowlive", "Typo", json.dumps({"stream_key": "Typo", "schedul": "x"}), actor="test")
-        store.write_row(conn, "yellowlive", "Store1", store.read_row(conn, "yellowlive", "Store1").config_json, "paused")
+        store.write_row(
+            conn, "yellowlive", "Store1", store.read_row(conn, "yellowlive", "Store1").config_json, "paused"
+        )
     bag = parse_folder(dags)
     assert bag.import_errors == {}
     assert set(bag.dags) == EXPECTED - {"yellowlive__Store1_ingestion"}
@@ -69,7 +75,9 @@ def test_a_row_update_changes_the_dag_without_touching_the_file(dags, db_url):
     assert parse_folder(dags).dags["yellowlive__Payments_ingestion"].timetable.expression == "*/5 * * * *"
     with create_engine(db_url).begin() as conn:
         row = store.read_row(conn, "yellowlive", "Payments")
-        store.write_row(conn, "yellowlive", "Payments", json.dumps({**json.loads(row.config_json), "schedule": "0 4 * * *"}))
+        store.write_row(
+            conn, "yellowlive", "Payments", json.dumps({**json.loads(row.config_json), "schedule": "0 4 * * *"})
+        )
     assert parse_folder(dags).dags["yellowlive__Payments_ingestion"].timetable.expression == "0 4 * * *"
     assert (dags / "yellowlive_factory_dag.py").read_text() == before
 
@@ -83,7 +91,9 @@ def test_database_named_by_an_airflow_env_connection(db_url, example_ecosystem, 
     assert set(bag.dags) == EXPECTED
 
 
-def test_no_database_and_no_snapshot_is_one_clear_import_error(tmp_path, snapshot_dir, monkeypatch, example_ecosystem, db_url):
+def test_no_database_and_no_snapshot_is_one_clear_import_error(
+    tmp_path, snapshot_dir, monkeypatch, example_ecosystem, db_url
+):
     bootstrap(example_ecosystem, db_url, tmp_path)
     monkeypatch.setenv("YELLOW_DB_URL", "postgresql://yellow:s3cret@127.0.0.1:9/nowhere")
     monkeypatch.setenv("YELLOW_DB_CONNECT_TIMEOUT", "1")

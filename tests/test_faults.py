@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import psycopg2
 import pytest
@@ -176,9 +176,11 @@ def test_fault_builds_every_dag_from_the_snapshot(rig: Rig, fault: str):
     apply, cause = FAULTS[fault]
     if fault == "login refused":
         rig.user = f"reader_{rig.database}"
-        rig.sql(f'CREATE ROLE "{rig.user}" LOGIN',
-                f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{rig.user}"',
-                f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{rig.user}"')
+        rig.sql(
+            f'CREATE ROLE "{rig.user}" LOGIN',
+            f'GRANT ALL ON ALL TABLES IN SCHEMA public TO "{rig.user}"',
+            f'GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO "{rig.user}"',
+        )
 
     good = rig.parse()
     assert good.ok, good.import_errors or good.stderr_tail
@@ -243,8 +245,9 @@ def test_fault_proxy_modes_against_the_real_server(pg, rig: Rig):
     """The proxy itself: each mode does what it says, and stays bounded."""
 
     def connect(timeout: int = 1):
-        return psycopg2.connect(host="127.0.0.1", port=rig.proxy.port, user="postgres", dbname=rig.database,
-                                connect_timeout=timeout)
+        return psycopg2.connect(
+            host="127.0.0.1", port=rig.proxy.port, user="postgres", dbname=rig.database, connect_timeout=timeout
+        )
 
     with connect() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM yellowlive_airflow_dsg")
@@ -264,10 +267,9 @@ def test_fault_proxy_modes_against_the_real_server(pg, rig: Rig):
     assert time.monotonic() - started < 5
     rig.proxy.cut_after(4000)
     conn = connect()
-    with pytest.raises(psycopg2.OperationalError, match="closed the connection"):
-        with conn.cursor() as cur:
-            cur.execute("SELECT config_json FROM yellowlive_airflow_dsg")
-            cur.fetchall()
+    with pytest.raises(psycopg2.OperationalError, match="closed the connection"), conn.cursor() as cur:
+        cur.execute("SELECT config_json FROM yellowlive_airflow_dsg")
+        cur.fetchall()
     assert rig.proxy.stats.cut == 1
     rig.proxy.pass_through()
     with pytest.raises(ValueError, match="loopback"):

@@ -20,24 +20,29 @@ def imported_after(statement: str) -> list[str]:
         f"{statement}\n"
         f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("statement", [
-    "import factory",
-    "import factory.loader",
-    "import factory.views, factory.spec, factory.models, factory.store, factory.bootstrap, factory.reports",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import factory",
+        "import factory.loader",
+        "import factory.views, factory.spec, factory.models, factory.store, factory.bootstrap, factory.reports",
+    ],
+)
 def test_factory_imports_no_ui(statement: str) -> None:
     assert imported_after(statement) == []
 
 
 def test_dashboard_services_are_ui_free() -> None:
     """The service layer is what the command line and the dashboard share: no textual in it."""
-    statement = ("import yellowtui.services.config_service, yellowtui.services.dag_preview, "
-                 "yellowtui.services.json_paths, yellowtui.services.timing, yellowtui.services.parse_loop_service")
+    statement = (
+        "import yellowtui.services.config_service, yellowtui.services.dag_preview, "
+        "yellowtui.services.json_paths, yellowtui.services.timing, yellowtui.services.parse_loop_service"
+    )
     assert [m for m in imported_after(statement) if m.split(".")[0] == "textual"] == []
 
 
@@ -52,7 +57,7 @@ def test_import_contracts_hold() -> None:
 
     lint = Path(sys.executable).with_name("lint-imports")
     root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([str(lint), "--no-cache"], capture_output=True, text=True, timeout=300, cwd=root)
+    proc = subprocess.run([str(lint), "--no-cache"], check=False, capture_output=True, text=True, timeout=300, cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 kept, 0 broken" in proc.stdout
 
@@ -61,7 +66,7 @@ def test_importing_factory_is_cheap() -> None:
     """`import factory` runs in every Airflow parse and task start: it must not import Airflow,
     SQLAlchemy or pydantic (generous bound; the point is nothing heavy at import)."""
     code = "import sys; import factory; print(sorted({m.split('.')[0] for m in sys.modules} & {'airflow', 'sqlalchemy', 'pydantic', 'jinja2'}))"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 
@@ -90,6 +95,6 @@ config = parse_config({{
     "git_repo_url": "https://example.invalid/repo.git"}})
 print(build_dag(config, "P").dag_id, "register_platform_dags" in render_factory_file("P"))
 """
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1] == "p__S1_ingestion True"

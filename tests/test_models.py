@@ -42,8 +42,13 @@ def test_every_problem_is_reported_at_its_json_path(sample_config):
     )
     found = problems(sample_config)
     assert set(found) == {
-        "$.postgres_port", "$.namespace_name", "$.datasurface_docker_image", "$.schedule",
-        "$.datasets[1]", "$.single_dataset", "$.postgres_credential_secret_name",
+        "$.postgres_port",
+        "$.namespace_name",
+        "$.datasurface_docker_image",
+        "$.schedule",
+        "$.datasets[1]",
+        "$.single_dataset",
+        "$.postgres_credential_secret_name",
     }
     assert "65535" in found["$.postgres_port"]
     assert "Kubernetes namespace" in found["$.namespace_name"]
@@ -69,7 +74,8 @@ def test_invalid_schedules_refused(sample_config, schedule):
 
 
 @pytest.mark.parametrize(
-    "image", ["datasurface/datasurface:v1.1.0", "registry.local:5000/team/job:2", "busybox", "ghcr.io/a/b@sha256:" + "a" * 64]
+    "image",
+    ["datasurface/datasurface:v1.1.0", "registry.local:5000/team/job:2", "busybox", "ghcr.io/a/b@sha256:" + "a" * 64],
 )
 def test_image_references_accepted(sample_config, image):
     sample_config["datasurface_docker_image"] = image

@@ -22,7 +22,11 @@ def test_static_files_and_factory_build_identical_dags(db_url, example_ecosystem
     from_static = parse_folder(static_dir)
     assert from_factory.import_errors == {} and from_static.import_errors == {}
 
-    expected = {f"{p.name.lower()}__{c.stream_key}_ingestion" for p in example_ecosystem.platforms for c in platform_streams(p)[0]}
+    expected = {
+        f"{p.name.lower()}__{c.stream_key}_ingestion"
+        for p in example_ecosystem.platforms
+        for c in platform_streams(p)[0]
+    }
     assert set(from_factory.dags) == expected
     assert set(from_static.dags) == expected
     assert len(list(static_dir.glob("*.py"))) == len(expected)  # one legacy file per stream

@@ -32,8 +32,12 @@ SLUG = platform_slug(PLATFORM)
 
 
 def _parse(tmp_path: Path, db_url: str, **extra: str) -> ParseRun:
-    env = {"AIRFLOW_HOME": str(tmp_path / "airflow_home"), "YELLOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
-           "YELLOW_DB_URL": db_url, **extra}
+    env = {
+        "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
+        "YELLOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "YELLOW_DB_URL": db_url,
+        **extra,
+    }
     run = parse_once(tmp_path / "dags" / factory_file_name(PLATFORM), env=env, timeout=30.0)
     assert run.import_errors == {}, run.import_errors
     assert not run.timed_out
@@ -143,8 +147,10 @@ def test_change_detection_skips_unchanged_rows(small_platform, db_url, tmp_path)
 
     # An edit that keeps updated_at (a hand-written UPDATE) is still noticed.
     with get_engine(db_url).begin() as conn:
-        conn.execute(text(f"UPDATE {SLUG}_airflow_dsg SET config_json = :j WHERE stream_key = :k"),
-                     {"j": config.model_copy(update={"schedule": "@yearly"}).to_json(), "k": row.stream_key})
+        conn.execute(
+            text(f"UPDATE {SLUG}_airflow_dsg SET config_json = :j WHERE stream_key = :k"),
+            {"j": config.model_copy(update={"schedule": "@yearly"}).to_json(), "k": row.stream_key},
+        )
     edited = load_platform(PLATFORM, url=db_url, snapshot_dir=tmp_path / "snapshots")
     assert edited.source == "database"
     assert edited.dags[dag_id_for(SLUG, row.stream_key)].schedule == "@yearly"

@@ -39,7 +39,10 @@ def test_bootstrap_creates_the_seed_table_and_side_tables(db_url, example_ecosys
     assert cols["status"]["type"].length == 50
     names = set(inspect(create_engine(db_url)).get_table_names())
     assert {"yellowlive_airflow_dsg_history", "yellowlive_airflow_dsg_parse", "yellowlive_airflow_dsg_build"} <= names
-    assert sorted(p.name for p in (tmp_path / "dags").iterdir()) == ["yellowforensic_factory_dag.py", "yellowlive_factory_dag.py"]
+    assert sorted(p.name for p in (tmp_path / "dags").iterdir()) == [
+        "yellowforensic_factory_dag.py",
+        "yellowlive_factory_dag.py",
+    ]
 
 
 def test_existing_seed_table_with_rows_is_adopted(db_url, example_ecosystem, sample_config):
@@ -47,8 +50,10 @@ def test_existing_seed_table_with_rows_is_adopted(db_url, example_ecosystem, sam
     legacy = dict(sample_config, stream_key="LegacyStore", store_name="LegacyStore")
     with engine.begin() as conn:
         conn.execute(text(SEED_DDL))
-        conn.execute(text("INSERT INTO yellowlive_airflow_dsg (stream_key, config_json) VALUES ('LegacyStore', :j)"),
-                     {"j": json.dumps(legacy)})
+        conn.execute(
+            text("INSERT INTO yellowlive_airflow_dsg (stream_key, config_json) VALUES ('LegacyStore', :j)"),
+            {"j": json.dumps(legacy)},
+        )
     results = bootstrap(example_ecosystem, db_url, None)
     assert results[0].table_created is False
     with engine.connect() as conn:
@@ -122,9 +127,8 @@ def test_conflict_check_refuses_a_stale_write(db_url, example_ecosystem):
         row = store.read_row(conn, "yellowlive", "Store1")
     with engine.begin() as conn:
         store.write_row(conn, "yellowlive", "Store1", row.config_json, "paused", expected_updated_at=row.updated_at)
-    with pytest.raises(store.ConcurrentChangeError):
-        with engine.begin() as conn:
-            store.write_row(conn, "yellowlive", "Store1", row.config_json, "active", expected_updated_at=row.updated_at)
+    with pytest.raises(store.ConcurrentChangeError), engine.begin() as conn:
+        store.write_row(conn, "yellowlive", "Store1", row.config_json, "active", expected_updated_at=row.updated_at)
 
 
 @pytest.mark.parametrize(

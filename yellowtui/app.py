@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App
@@ -157,9 +158,17 @@ class YellowApp(App[None]):
                     return
                 prepared = prepare_rows(batch)
                 if stream:
-                    self.post_message(RowsLoaded(batch, prepared, replace=first, done=False,
-                                                 elapsed_ms=(time.perf_counter() - started) * 1000, loaded_at=self.now(),
-                                                 load_id=load_id))
+                    self.post_message(
+                        RowsLoaded(
+                            batch,
+                            prepared,
+                            replace=first,
+                            done=False,
+                            elapsed_ms=(time.perf_counter() - started) * 1000,
+                            loaded_at=self.now(),
+                            load_id=load_id,
+                        )
+                    )
                     first = False
                 else:
                     views.extend(batch)
@@ -170,9 +179,17 @@ class YellowApp(App[None]):
         if worker.is_cancelled:
             return
         self.post_message(RevisionChecked(revision))
-        self.post_message(RowsLoaded(views, rows, replace=first, done=True,
-                                     elapsed_ms=(time.perf_counter() - started) * 1000, loaded_at=self.now(),
-                                     load_id=load_id))
+        self.post_message(
+            RowsLoaded(
+                views,
+                rows,
+                replace=first,
+                done=True,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+                loaded_at=self.now(),
+                load_id=load_id,
+            )
+        )
 
     @on(RowsLoaded)
     def _rows_loaded(self, message: RowsLoaded) -> None:
@@ -276,8 +293,12 @@ class YellowApp(App[None]):
 
     def report_worker_error(self, worker: Worker[Any]) -> None:
         error = worker.error
-        self.notify(f"{type(error).__name__}: {error}", title=f"{worker.name or worker.group} failed",
-                    severity="error", timeout=8)
+        self.notify(
+            f"{type(error).__name__}: {error}",
+            title=f"{worker.name or worker.group} failed",
+            severity="error",
+            timeout=8,
+        )
 
     @on(Worker.StateChanged)
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -312,8 +333,9 @@ def run_dashboard(db_url: str | None, theme: str | None, reset_demo: bool = Fals
     from yellowtui.demo import open_demo
 
     with open_demo(reset=reset_demo, log=lambda line: print(line, file=sys.stderr, flush=True)) as demo:
-        app = make_app(demo.url, theme=theme, dags_folder=demo.dags_folder, parse_env=demo.parse_env,
-                       display_label=demo.label)
+        app = make_app(
+            demo.url, theme=theme, dags_folder=demo.dags_folder, parse_env=demo.parse_env, display_label=demo.label
+        )
         try:
             app.run()
         finally:

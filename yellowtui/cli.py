@@ -7,7 +7,6 @@ prints JSON with ``--json``, so scripts see exactly what the dashboard shows.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,10 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _db_option(f):
     return click.option(
-        "--db", "db_url", envvar=DB_URL_ENV, metavar="URL",
+        "--db",
+        "db_url",
+        envvar=DB_URL_ENV,
+        metavar="URL",
         help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
     )(f)
 
@@ -113,7 +115,9 @@ def demo(reset: bool, theme: str | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+)
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of a stream's config_json (for editors and CI)."""
     from factory.models import json_schema
@@ -130,13 +134,28 @@ def schema(output: Path | None) -> None:
 @click.argument("ecosystem", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_db_option
 @click.option("--dags-folder", type=click.Path(file_okay=False, path_type=Path), help="Where to write the DAG file(s).")
-@click.option("--static", is_flag=True, help="Render the legacy per-stream files instead of one factory file per platform.")
-@click.option("--conn-id", default=DEFAULT_CONN_ID, show_default=True, help="Airflow connection id the factory file reads the config database from.")
+@click.option(
+    "--static", is_flag=True, help="Render the legacy per-stream files instead of one factory file per platform."
+)
+@click.option(
+    "--conn-id",
+    default=DEFAULT_CONN_ID,
+    show_default=True,
+    help="Airflow connection id the factory file reads the config database from.",
+)
 @click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")
 @click.option("--check", is_flag=True, help="Validate the ecosystem file only; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def bootstrap(ecosystem: Path, db_url: str | None, dags_folder: Path | None, static: bool, conn_id: str,
-              actor: str | None, check: bool, as_json: bool) -> None:
+def bootstrap(
+    ecosystem: Path,
+    db_url: str | None,
+    dags_folder: Path | None,
+    static: bool,
+    conn_id: str,
+    actor: str | None,
+    check: bool,
+    as_json: bool,
+) -> None:
     """Create tables, write rows and render DAG files from an ECOSYSTEM YAML file.
 
     Everything is validated first; then all platforms are written in one transaction, and
@@ -153,7 +172,8 @@ def bootstrap(ecosystem: Path, db_url: str | None, dags_folder: Path | None, sta
     if check:
         counts = {p.name: len(platform_streams(p)[0]) for p in eco.platforms}
         _dump({"ok": True, "streams": counts}) if as_json else click.echo(
-            "ok: " + ", ".join(f"{k} ({v} streams)" for k, v in counts.items()))
+            "ok: " + ", ".join(f"{k} ({v} streams)" for k, v in counts.items())
+        )
         return
     url = _require_db(db_url)
     try:
@@ -197,9 +217,17 @@ def config_list(db_url: str | None, platform: str | None, status: str | None, as
 
     table = Table("platform", "stream", "status", "type", "schedule", "datasets", "valid", "last build", "updated")
     for v in views:
-        table.add_row(v.platform, v.stream_key, v.status, v.ingestion_type or "?", v.schedule or "-",
-                      str(v.dataset_count or "?"), "yes" if v.valid else "[red]NO[/]",
-                      v.last_outcome or "-", f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-")
+        table.add_row(
+            v.platform,
+            v.stream_key,
+            v.status,
+            v.ingestion_type or "?",
+            v.schedule or "-",
+            str(v.dataset_count or "?"),
+            "yes" if v.valid else "[red]NO[/]",
+            v.last_outcome or "-",
+            f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-",
+        )
     Console().print(table)
     click.echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
 
@@ -221,8 +249,12 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
         _fail(f"no stream {stream_key!r} on platform {slug}", 1)
     spec = dag_spec(parse_config(view.config_json, stream_key), slug).to_dict() if view.valid else None
     history = service.history(slug, stream_key)
-    data = {**view.to_dict(), "config": json.loads(view.config_json) if view.valid else view.config_json,
-            "dag": spec, "history": history}
+    data = {
+        **view.to_dict(),
+        "config": json.loads(view.config_json) if view.valid else view.config_json,
+        "dag": spec,
+        "history": history,
+    }
     if as_json:
         _dump(data)
         return
@@ -231,7 +263,9 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
         click.secho(f"  {p['path']}: {p['message']}", fg="red")
     click.echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
     if spec:
-        click.echo(f"DAG {spec['dag_id']}: snapshot_merge_job -> check_result -> reschedule_immediately | wait_for_trigger")
+        click.echo(
+            f"DAG {spec['dag_id']}: snapshot_merge_job -> check_result -> reschedule_immediately | wait_for_trigger"
+        )
         click.echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
     click.echo(f"{len(history)} change(s) in history")
 
@@ -239,7 +273,9 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
 @config.command("export", context_settings=CONTEXT)
 @_db_option
 @click.option("--platform", "-p", required=True, help="The platform to export.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+)
 def config_export(db_url: str | None, platform: str, output: Path | None) -> None:
     """Export every row of a platform as JSON (the input of `config import`)."""
     service = _service(db_url)
@@ -260,7 +296,9 @@ def config_export(db_url: str | None, platform: str, output: Path | None) -> Non
 @click.option("--actor", default=None, help="Name recorded in the change history.")
 @click.option("--dry-run", is_flag=True, help="Validate only.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def config_import(file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool) -> None:
+def config_import(
+    file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool
+) -> None:
     """Import rows from FILE (as written by `config export`): all valid and written, or none.
 
     Rows not in the file are left alone. Exits 1 when any row is invalid.
@@ -283,8 +321,9 @@ def config_import(file: Path, db_url: str | None, platform: str, actor: str | No
         _dump(outcome)
     elif outcome["ok"]:
         written = outcome["written"]
-        click.echo("valid; nothing written (dry run)" if dry_run else
-                   ", ".join(f"{len(v)} {k}" for k, v in written.items()))
+        click.echo(
+            "valid; nothing written (dry run)" if dry_run else ", ".join(f"{len(v)} {k}" for k, v in written.items())
+        )
     else:
         for key, problems in outcome["problems"].items():
             for p in problems:
@@ -304,8 +343,13 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
     views = [v for p in _platforms(service, platform) for v in service.streams(p, None if all_statuses else "active")]
     bad = [v for v in views if not v.valid]
     if as_json:
-        _dump({"checked": len(views), "invalid": len(bad),
-               "problems": [{"platform": v.platform, "stream_key": v.stream_key, "problems": v.problems} for v in bad]})
+        _dump(
+            {
+                "checked": len(views),
+                "invalid": len(bad),
+                "problems": [{"platform": v.platform, "stream_key": v.stream_key, "problems": v.problems} for v in bad],
+            }
+        )
     else:
         for v in bad:
             for p in v.problems:
@@ -346,12 +390,33 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("parsed at", "host", "mode", "source", "rows", "dags", "errors", "load ms", "validate ms", "build ms", "total ms")
+    table = Table(
+        "parsed at",
+        "host",
+        "mode",
+        "source",
+        "rows",
+        "dags",
+        "errors",
+        "load ms",
+        "validate ms",
+        "build ms",
+        "total ms",
+    )
     for r in reports:
-        table.add_row(f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}", r["host"], r["mode"],
-                      r["source"] if r["source"] != "snapshot" else "[yellow]snapshot[/]",
-                      str(r["rows_read"]), str(r["dags_built"]), str(r["errors"]),
-                      f"{r['load_ms']:.1f}", f"{r['validate_ms']:.1f}", f"{r['build_ms']:.1f}", f"{r['total_ms']:.1f}")
+        table.add_row(
+            f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
+            r["host"],
+            r["mode"],
+            r["source"] if r["source"] != "snapshot" else "[yellow]snapshot[/]",
+            str(r["rows_read"]),
+            str(r["dags_built"]),
+            str(r["errors"]),
+            f"{r['load_ms']:.1f}",
+            f"{r['validate_ms']:.1f}",
+            f"{r['build_ms']:.1f}",
+            f"{r['total_ms']:.1f}",
+        )
     Console().print(table)
 
 

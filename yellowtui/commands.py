@@ -3,8 +3,9 @@ current screen's own commands (status filter and sort on Streams, the parse loop
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -29,9 +30,17 @@ class YellowCommands(Provider):
 
         if isinstance(screen, StreamsScreen):
             for status in STATUS_FILTERS:
-                yield f"Status filter: {status}", "Only rows with this status", partial(screen.set_status_filter, status)
+                yield (
+                    f"Status filter: {status}",
+                    "Only rows with this status",
+                    partial(screen.set_status_filter, status),
+                )
             for column in COLUMNS:
-                yield f"Sort by: {column.label}", f"Sort by {column.label} (again to reverse)", partial(screen.sort_by, column.key)
+                yield (
+                    f"Sort by: {column.label}",
+                    f"Sort by {column.label} (again to reverse)",
+                    partial(screen.sort_by, column.key),
+                )
         if isinstance(screen, TimingScreen):
             if screen.loop_running:
                 yield "Parse loop: stop", "Stop the simulated DAG processor", screen.stop_loop
@@ -60,8 +69,13 @@ class YellowCommands(Provider):
                 label = f"Open {text}"
                 score = matcher.match(label) or 0.5
                 state = "valid" if view.valid else f"INVALID ({len(view.problems)} problem(s))"
-                yield Hit(score, matcher.highlight(label), partial(app.open_stream, view.platform, view.stream_key),
-                          text=label, help=f"{view.status}, {state}, {view.ingestion_type or '?'}, {view.schedule or '-'}")
+                yield Hit(
+                    score,
+                    matcher.highlight(label),
+                    partial(app.open_stream, view.platform, view.stream_key),
+                    text=label,
+                    help=f"{view.status}, {state}, {view.ingestion_type or '?'}, {view.schedule or '-'}",
+                )
                 found += 1
                 if found >= MAX_STREAM_HITS:
                     return

@@ -21,11 +21,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 HOME_ENV = "YELLOWTUI_HOME"
 DB_NAME = "yellowtui_demo"
@@ -170,25 +171,41 @@ def _recreate_database(server: Any, url: str) -> None:
         engine.dispose()
 
 
-def seed_demo(url: str, home: Path, *, log: Callable[[str], None] = lambda _: None,
-              streams_per_platform: int = STREAMS_PER_PLATFORM, bad: int = BAD_ROWS, seed: int = SEED,
-              record_parses: bool = True) -> dict[str, Any]:
+def seed_demo(
+    url: str,
+    home: Path,
+    *,
+    log: Callable[[str], None] = lambda _: None,
+    streams_per_platform: int = STREAMS_PER_PLATFORM,
+    bad: int = BAD_ROWS,
+    seed: int = SEED,
+    record_parses: bool = True,
+) -> dict[str, Any]:
     """Seed ``url`` with the demo ecosystem, broken rows and real parse reports; write the marker."""
     from simulators.ecosystem import generate_ecosystem, seed_database
 
     paths = _paths(home)
-    log(f"Seeding the demo database (first run only): {PLATFORMS} platforms × {streams_per_platform} streams, "
-        f"{bad} broken rows each …")
+    log(
+        f"Seeding the demo database (first run only): {PLATFORMS} platforms × {streams_per_platform} streams, "
+        f"{bad} broken rows each …"
+    )
     eco = generate_ecosystem(PLATFORMS, streams_per_platform, seed)
     summary = seed_database(url, eco, bad=bad, seed=seed, dags_folder=paths["dags"])
     if record_parses:
         log("Recording parse reports by running the factory's loader (Airflow import, a few seconds) …")
         record_demo_parses(url, sorted(summary["platforms"]), home)
-    paths["marker"].write_text(json.dumps({
-        "version": SEED_VERSION,
-        "seeded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "platforms": {k: {"streams": v["streams"], "bad": v["bad"]} for k, v in summary["platforms"].items()},
-    }, indent=2) + "\n", encoding="utf-8")
+    paths["marker"].write_text(
+        json.dumps(
+            {
+                "version": SEED_VERSION,
+                "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "platforms": {k: {"streams": v["streams"], "bad": v["bad"]} for k, v in summary["platforms"].items()},
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return summary
 
 
@@ -200,7 +217,9 @@ def record_demo_parses(url: str, platforms: list[str], home: Path) -> None:
     env.pop("YELLOW_SNAPSHOT_DIR", None)
     args = json.dumps({"url": url, "platforms": platforms, "snapshot_dir": str(snapshot_dir(home))})
     code = "import sys; from yellowtui.demo import _record_parses_child; _record_parses_child(sys.argv[1])"
-    proc = subprocess.run([sys.executable, "-c", code, args], env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, args], env=env, check=False, capture_output=True, text=True, timeout=600
+    )
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
         raise RuntimeError(f"recording demo parse reports failed (exit {proc.returncode}):\n{tail}")
@@ -227,13 +246,23 @@ def _record_parses_child(args_json: str) -> None:
         parse(platform)  # unchanged: reuse the validated configs
         parse(platform)
         with get_engine(url).begin() as conn:  # an operator pauses one stream and edits another
-            rows = [r for r in store.read_rows(conn, platform, status=store.ACTIVE) if not r.stream_key.startswith("Broken")]
+            rows = [
+                r for r in store.read_rows(conn, platform, status=store.ACTIVE) if not r.stream_key.startswith("Broken")
+            ]
             if len(rows) >= 2:
-                store.write_row(conn, platform, rows[0].stream_key, rows[0].config_json, store.PAUSED, actor="demo-operator")
+                store.write_row(
+                    conn, platform, rows[0].stream_key, rows[0].config_json, store.PAUSED, actor="demo-operator"
+                )
                 config = json.loads(rows[1].config_json)
                 config["schedule"] = "*/10 * * * *"
-                store.write_row(conn, platform, rows[1].stream_key, json.dumps(config, sort_keys=True, separators=(",", ":")),
-                                store.ACTIVE, actor="demo-operator")
+                store.write_row(
+                    conn,
+                    platform,
+                    rows[1].stream_key,
+                    json.dumps(config, sort_keys=True, separators=(",", ":")),
+                    store.ACTIVE,
+                    actor="demo-operator",
+                )
         parse(platform)  # rows changed: a full read again
         parse(platform, unreachable)  # the database is unreachable: built from the snapshot (report spooled)
         parse(platform)  # back: unchanged, and the spooled snapshot report is written

@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 FROZEN_NOW = datetime(2025, 6, 2, 12, 0, 0)
 STREAMS_PER_PLATFORM = 120
@@ -45,8 +46,9 @@ def frozen_clock() -> datetime:
 # ---- the deterministic database ---------------------------------------------------------------
 
 
-def seed_frozen(url: str, *, streams_per_platform: int = STREAMS_PER_PLATFORM, bad: int = BAD_ROWS,
-                seed: int = SEED) -> dict[str, Any]:
+def seed_frozen(
+    url: str, *, streams_per_platform: int = STREAMS_PER_PLATFORM, bad: int = BAD_ROWS, seed: int = SEED
+) -> dict[str, Any]:
     """Seed ``url`` (an empty database) and freeze everything time- or machine-dependent."""
     from simulators.ecosystem import generate_ecosystem, seed_database
 
@@ -64,8 +66,8 @@ def freeze(url: str, platforms: list[str]) -> None:
 
     from factory import store
     from factory.db import get_engine
-    from factory.models import parse_config
     from factory.errors import StreamConfigError
+    from factory.models import parse_config
     from factory.tables import platform_tables
 
     engine = get_engine(url)
@@ -79,27 +81,47 @@ def freeze(url: str, platforms: list[str]) -> None:
             store.write_row(conn, platform, valid[3].stream_key, valid[3].config_json, store.PAUSED, actor="ops-alice")
             edited = json.loads(valid[5].config_json)
             edited["schedule"] = "*/10 * * * *"
-            store.write_row(conn, platform, valid[5].stream_key, json.dumps(edited, sort_keys=True, separators=(",", ":")),
-                            store.ACTIVE, actor="ops-bob")
+            store.write_row(
+                conn,
+                platform,
+                valid[5].stream_key,
+                json.dumps(edited, sort_keys=True, separators=(",", ":")),
+                store.ACTIVE,
+                actor="ops-bob",
+            )
             rows = store.read_rows(conn, platform)
             base = datetime(2025, 5, 20, 9, 0) + timedelta(hours=p_index)
             for i, row in enumerate(rows):
                 created = base + timedelta(minutes=i)
-                updated = created if not row.stream_key.startswith("Broken") else FROZEN_NOW - timedelta(hours=2, minutes=i)
-                conn.execute(update(t.dsg).where(t.dsg.c.stream_key == row.stream_key)
-                             .values(created_at=created, updated_at=updated))
+                updated = (
+                    created if not row.stream_key.startswith("Broken") else FROZEN_NOW - timedelta(hours=2, minutes=i)
+                )
+                conn.execute(
+                    update(t.dsg)
+                    .where(t.dsg.c.stream_key == row.stream_key)
+                    .values(created_at=created, updated_at=updated)
+                )
             for i, hist in enumerate(conn.execute(select(t.history.c.id).order_by(t.history.c.id)).scalars().all()):
-                conn.execute(update(t.history).where(t.history.c.id == hist)
-                             .values(changed_at=base + timedelta(minutes=i), changed_by="bootstrap"))
+                conn.execute(
+                    update(t.history)
+                    .where(t.history.c.id == hist)
+                    .values(changed_at=base + timedelta(minutes=i), changed_by="bootstrap")
+                )
             # The two operator edits happened yesterday afternoon.
             last_two = conn.execute(select(t.history.c.id).order_by(t.history.c.id.desc()).limit(2)).scalars().all()
             for n, hist in enumerate(sorted(last_two)):
-                conn.execute(update(t.history).where(t.history.c.id == hist)
-                             .values(changed_at=FROZEN_NOW - timedelta(hours=20 - n), changed_by=("ops-alice", "ops-bob")[n]))
+                conn.execute(
+                    update(t.history)
+                    .where(t.history.c.id == hist)
+                    .values(changed_at=FROZEN_NOW - timedelta(hours=20 - n), changed_by=("ops-alice", "ops-bob")[n])
+                )
             for i, row in enumerate(rows):
                 if row.stream_key.startswith("Broken") and row.status == store.ACTIVE:
-                    conn.execute(update(t.history).where(t.history.c.stream_key == row.stream_key)
-                                 .values(changed_at=FROZEN_NOW - timedelta(hours=2, minutes=i), changed_by="ops-carol"))
+                    conn.execute(
+                        update(t.history)
+                        .where(t.history.c.stream_key == row.stream_key)
+                        .values(changed_at=FROZEN_NOW - timedelta(hours=2, minutes=i), changed_by="ops-carol")
+                    )
             # Outcomes as the factory records them after the last parse.
             conn.execute(delete(t.builds))
             last_parse = FROZEN_NOW - timedelta(seconds=30)
@@ -111,9 +133,17 @@ def freeze(url: str, platforms: list[str]) -> None:
                     outcome, error, ms = "ok", None, round(rng.uniform(0.55, 1.4), 3)
                 except StreamConfigError as exc:
                     outcome, error, ms = "error", str(exc), 0.0
-                conn.execute(t.builds.insert().values(stream_key=row.stream_key, outcome=outcome, error=error,
-                                                      build_ms=ms, config_hash="0" * 16, parse_id=PARSE_REPORTS,
-                                                      recorded_at=last_parse))
+                conn.execute(
+                    t.builds.insert().values(
+                        stream_key=row.stream_key,
+                        outcome=outcome,
+                        error=error,
+                        build_ms=ms,
+                        config_hash="0" * 16,
+                        parse_id=PARSE_REPORTS,
+                        recorded_at=last_parse,
+                    )
+                )
             conn.execute(delete(t.parses))
             active = sum(r.status == store.ACTIVE for r in rows)
             broken = sum(r.status == store.ACTIVE and r.stream_key.startswith("Broken") for r in rows)
@@ -127,12 +157,25 @@ def freeze(url: str, platforms: list[str]) -> None:
                     source, rows_read, validate = "database-unchanged", 0, rng.uniform(2.5, 4.0)
                 load = rng.uniform(3, 7) if source != "snapshot" else rng.uniform(1.5, 2.5)
                 build = rng.uniform(150, 190) + (35 if i in FULL_READS else 0)
-                conn.execute(t.parses.insert().values(
-                    id=i + 1, parsed_at=at, host="airflow-dag-processor-0", pid=4100 + i, mode="full", source=source,
-                    source_detail="config database unreachable; snapshot used" if source == "snapshot" else None,
-                    rows_read=rows_read, dags_built=active - broken, errors=broken,
-                    reused=0 if rows_read else active - broken, load_ms=load, validate_ms=validate, build_ms=build,
-                    total_ms=load + validate + build))
+                conn.execute(
+                    t.parses.insert().values(
+                        id=i + 1,
+                        parsed_at=at,
+                        host="airflow-dag-processor-0",
+                        pid=4100 + i,
+                        mode="full",
+                        source=source,
+                        source_detail="config database unreachable; snapshot used" if source == "snapshot" else None,
+                        rows_read=rows_read,
+                        dags_built=active - broken,
+                        errors=broken,
+                        reused=0 if rows_read else active - broken,
+                        load_ms=load,
+                        validate_ms=validate,
+                        build_ms=build,
+                        total_ms=load + validate + build,
+                    )
+                )
 
 
 # ---- the shots --------------------------------------------------------------------------------
@@ -267,7 +310,12 @@ SHOTS: tuple[Shot, ...] = (
     Shot("errors-80x24", "Errors at 80x24", shot_errors, (80, 24)),
     Shot("timing-80x24", "Timing at 80x24", shot_timing, (80, 24)),
     Shot("timing-large", "Timing at 200x50", shot_timing, (200, 50)),
-    Shot("stream-detail-problems-light", "A broken row in the textual-light theme", shot_detail_broken, theme="textual-light"),
+    Shot(
+        "stream-detail-problems-light",
+        "A broken row in the textual-light theme",
+        shot_detail_broken,
+        theme="textual-light",
+    ),
     Shot("errors-nord", "Errors in the nord theme", shot_errors, theme="nord"),
 )
 
@@ -338,8 +386,11 @@ def to_png(svg: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m yellowtui.screenshots", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m yellowtui.screenshots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("names", nargs="*", help="only these shots (default: all): " + ", ".join(s.name for s in SHOTS))
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="output folder (default: ./screenshots)")
     parser.add_argument("--png", action="store_true", help="also write a PNG of each SVG (needs rsvg-convert)")

@@ -22,13 +22,14 @@ from yellowtui.services.config_service import StreamError, errors_of
 from yellowtui.widgets.content_tree import ContentTree
 
 
-def group_errors(errors: list[StreamError]) -> "OrderedDict[str, list[StreamError]]":
+def group_errors(errors: list[StreamError]) -> OrderedDict[str, list[StreamError]]:
     """Errors (newest first) grouped by cause; groups ordered by their newest error, then size."""
     groups: dict[str, list[StreamError]] = {}
     for e in errors:
         groups.setdefault(e.cause, []).append(e)
-    ordered = sorted(groups.items(), key=lambda kv: (kv[1][0].recorded_at or datetime.min, len(kv[1]), kv[0]),
-                     reverse=True)
+    ordered = sorted(
+        groups.items(), key=lambda kv: (kv[1][0].recorded_at or datetime.min, len(kv[1]), kv[0]), reverse=True
+    )
     return OrderedDict(ordered)
 
 
@@ -94,30 +95,42 @@ class ErrorsScreen(DashboardScreen):
         streams = {(e.platform, e.stream_key) for e in self.errors}
         platform = getattr(self.app, "platform", None) or "all platforms"
         summary = Content.assemble(
-            (f" {platform} ", "bold reverse $primary"), " ",
+            (f" {platform} ", "bold reverse $primary"),
+            " ",
             (f"{len(self.errors)} error(s)", "bold $text-error" if self.errors else "bold $text-success"),
             f" in {len(streams)} stream(s), {len(groups)} cause(s) · newest first · Enter opens the stream",
         )
         self.query_one("#errors-summary", Static).update(summary)
         if not self.errors:
-            tree.root.add_leaf(Content.styled("No errors: every active row validates and built in the last parse.", "$text-success"))
+            tree.root.add_leaf(
+                Content.styled("No errors: every active row validates and built in the last parse.", "$text-success")
+            )
             return
         width = max(len(f"{e.platform}/{e.stream_key}") for e in self.errors)
         target = first = None
         for cause, items in groups.items():
             newest = items[0].recorded_at
             label = Content.assemble(
-                (f"{len(items):>3} × ", "bold"), (cause, "$text-error bold"),
+                (f"{len(items):>3} × ", "bold"),
+                (cause, "$text-error bold"),
                 (f"   newest {newest:%Y-%m-%d %H:%M:%S}" if newest else "", "$text-muted"),
             )
             group = tree.root.add(label, data=None, expand=True)
             for e in items:
                 name = f"{e.platform}/{e.stream_key}"
-                leaf = group.add_leaf(Content.assemble(
-                    (f"{name:<{width}}", "bold"), "  ", (f"{e.source:<10}", "$text-muted"), " ",
-                    (e.path, "$text-warning"), "  ", e.message,
-                    (f"   {e.recorded_at:%m-%d %H:%M:%S}" if e.recorded_at else "", "$text-muted"),
-                ), data=(e.platform, e.stream_key))
+                leaf = group.add_leaf(
+                    Content.assemble(
+                        (f"{name:<{width}}", "bold"),
+                        "  ",
+                        (f"{e.source:<10}", "$text-muted"),
+                        " ",
+                        (e.path, "$text-warning"),
+                        "  ",
+                        e.message,
+                        (f"   {e.recorded_at:%m-%d %H:%M:%S}" if e.recorded_at else "", "$text-muted"),
+                    ),
+                    data=(e.platform, e.stream_key),
+                )
                 first = first or leaf
                 if cursor == (e.platform, e.stream_key):
                     target = leaf

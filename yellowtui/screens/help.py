@@ -3,7 +3,8 @@ the filter syntax, and what the marks on the screens mean."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -13,18 +14,33 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 NOTES = (
-    ("Filter", "Words match any column (all must match). name:value matches one column: "
-               "status:paused  type:cdc  platform:live  build:error  valid:invalid  schedule:@daily."),
-    ("Status filter", "f cycles all → active → paused → retired → invalid (does not validate) → "
-                      "failing (invalid, or its last build was not ok)."),
+    (
+        "Filter",
+        "Words match any column (all must match). name:value matches one column: "
+        "status:paused  type:cdc  platform:live  build:error  valid:invalid  schedule:@daily.",
+    ),
+    (
+        "Status filter",
+        "f cycles all → active → paused → retired → invalid (does not validate) → "
+        "failing (invalid, or its last build was not ok).",
+    ),
     ("Valid", "✓ the row validates; ✗ n: n problems, shown at their JSON paths in the stream's Config tab."),
-    ("Build", "the factory's last recorded outcome for the stream: ok, stale (the row is invalid "
-              "but its last good config still builds), error (no DAG)."),
-    ("Timing", "bars split load (read rows) / validate / build; S under a bar: the parse used the "
-               "last-known-good snapshot because the database could not be read; = : the database "
-               "had not changed, validated configs were reused."),
-    ("Database down", "a red banner says since when; the screens keep the last data and the "
-                      "dashboard reconnects by itself when the database answers again."),
+    (
+        "Build",
+        "the factory's last recorded outcome for the stream: ok, stale (the row is invalid "
+        "but its last good config still builds), error (no DAG).",
+    ),
+    (
+        "Timing",
+        "bars split load (read rows) / validate / build; S under a bar: the parse used the "
+        "last-known-good snapshot because the database could not be read; = : the database "
+        "had not changed, validated configs were reused.",
+    ),
+    (
+        "Database down",
+        "a red banner says since when; the screens keep the last data and the "
+        "dashboard reconnects by itself when the database answers again.",
+    ),
     ("Secrets", "only the names of Kubernetes secrets ever appear; there are no values to show."),
 )
 
@@ -39,8 +55,14 @@ def _keys(bindings: Iterable[BindingType]) -> list[tuple[str, str]]:
 
 
 def _key_name(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter", "pageup": "PgUp",
-            "pagedown": "PgDn"}.get(key, key)
+    return {
+        "question_mark": "?",
+        "slash": "/",
+        "escape": "esc",
+        "enter": "enter",
+        "pageup": "PgUp",
+        "pagedown": "PgDn",
+    }.get(key, key)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -63,7 +85,10 @@ class HelpScreen(ModalScreen[None]):
 
         app: Any = self.app
         sections = [
-            ("Everywhere", _keys(type(app).BINDINGS) + [("ctrl+p", "Command palette: jump to a stream, platform, screen, theme")]),
+            (
+                "Everywhere",
+                [*_keys(type(app).BINDINGS), ("ctrl+p", "Command palette: jump to a stream, platform, screen, theme")],
+            ),
             ("Streams", _keys(StreamsScreen.BINDINGS) + _keys(ConfigTable.BINDINGS)),
             ("Stream detail", _keys(StreamDetailScreen.BINDINGS)),
             ("Errors", _keys(ErrorsScreen.BINDINGS)),

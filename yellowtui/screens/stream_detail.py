@@ -45,8 +45,10 @@ class StreamDetailScreen(DashboardScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.furniture_top()
-        yield Static(Content.assemble((f" {self.platform} / {self.stream_key} ", "bold reverse $primary"), "  loading…"),
-                     id="detail-title")
+        yield Static(
+            Content.assemble((f" {self.platform} / {self.stream_key} ", "bold reverse $primary"), "  loading…"),
+            id="detail-title",
+        )
         with TabbedContent(id="detail-tabs", initial=self.initial_tab):
             with TabPane("Config", id="config"):
                 yield Static(id="detail-problems")
@@ -102,8 +104,12 @@ class StreamDetailScreen(DashboardScreen):
         title = self.query_one("#detail-title", Static)
         view = message.view
         if view is None:
-            title.update(Content.assemble((f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
-                                          ("  no such row (deleted?)", "$text-error")))
+            title.update(
+                Content.assemble(
+                    (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
+                    ("  no such row (deleted?)", "$text-error"),
+                )
+            )
             return
         title.update(self._title(view))
         problems = view.problems
@@ -116,8 +122,14 @@ class StreamDetailScreen(DashboardScreen):
         for h in message.history:
             old, new = h.get("old_status"), h.get("new_status")
             status = new if old in (None, new) else f"{old} → {new}"
-            fields = ", ".join(changed_fields(h.get("old_config_json"), h.get("new_config_json"))) if h["action"] == "update" else ""
-            table.add_row(f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—")
+            fields = (
+                ", ".join(changed_fields(h.get("old_config_json"), h.get("new_config_json")))
+                if h["action"] == "update"
+                else ""
+            )
+            table.add_row(
+                f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—"
+            )
 
     def _title(self, view: Any) -> Content:
         if view.valid:
@@ -125,13 +137,25 @@ class StreamDetailScreen(DashboardScreen):
         else:
             valid = Content.styled(f"✗ invalid: {len(view.problems)} problem(s)", "$text-error bold")
         outcome = view.last_outcome or "not built yet"
-        outcome_style = {"ok": "$text-success", "stale": "$text-warning", "error": "$text-error"}.get(view.last_outcome or "", "$text-muted")
+        outcome_style = {"ok": "$text-success", "stale": "$text-warning", "error": "$text-error"}.get(
+            view.last_outcome or "", "$text-muted"
+        )
         when = f" at {view.last_recorded_at:%Y-%m-%d %H:%M:%S}" if view.last_recorded_at else ""
-        ms = f" in {view.last_build_ms:.2f} ms" if view.last_build_ms is not None and view.last_outcome != "error" else ""
+        ms = (
+            f" in {view.last_build_ms:.2f} ms"
+            if view.last_build_ms is not None and view.last_outcome != "error"
+            else ""
+        )
         return Content.assemble(
-            (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"), "  ",
-            (view.status, "$text-warning" if view.status != "active" else "bold"), "  ", valid,
-            "  last build ", (outcome, outcome_style), ms, when,
+            (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
+            "  ",
+            (view.status, "$text-warning" if view.status != "active" else "bold"),
+            "  ",
+            valid,
+            "  last build ",
+            (outcome, outcome_style),
+            ms,
+            when,
         )
 
     def _problem_summary(self) -> Content:
@@ -141,6 +165,13 @@ class StreamDetailScreen(DashboardScreen):
         lines = [Content.styled(f"{len(marked)} problem(s), marked ▶ in the config below:", "bold $text-error")]
         for m in marked:
             where = m.path if m.exact else f"{m.path} (absent; marked on its parent)"
-            lines.append(Content.assemble(("  line ", "$text-muted"), (f"{m.line + 1:<4}", "$text-muted"),
-                                          (where, "$text-error bold"), ": ", m.message))
+            lines.append(
+                Content.assemble(
+                    ("  line ", "$text-muted"),
+                    (f"{m.line + 1:<4}", "$text-muted"),
+                    (where, "$text-error bold"),
+                    ": ",
+                    m.message,
+                )
+            )
         return Content("\n").join(lines)

@@ -66,20 +66,37 @@ class StreamsScreen(DashboardScreen):
         loading = getattr(self.app, "rows_loading", False)
         parts = [
             Content.styled(f" {platform} ", "bold reverse $primary"),
-            Content.assemble(" showing ", (f"{table.shown_count:,}", "bold"), " of ", (f"{c.total:,}", "bold"), " rows"),
-            Content.assemble(" · ", (f"{c.invalid:,} invalid", "$text-error bold" if c.invalid else "$text-muted"),
-                             " · ", (f"{c.failing:,} failing", "$text-error" if c.failing else "$text-muted")),
+            Content.assemble(
+                " showing ", (f"{table.shown_count:,}", "bold"), " of ", (f"{c.total:,}", "bold"), " rows"
+            ),
+            Content.assemble(
+                " · ",
+                (f"{c.invalid:,} invalid", "$text-error bold" if c.invalid else "$text-muted"),
+                " · ",
+                (f"{c.failing:,} failing", "$text-error" if c.failing else "$text-muted"),
+            ),
             Content(f" · {c.active:,} active · {c.paused:,} paused · {c.retired:,} retired"),
         ]
         if loading:
             parts.append(Content.styled("  loading…", "$text-warning italic"))
         elif not c.total and getattr(self.app, "db_online", True) and not getattr(self.app, "platforms", ()):
-            parts = [parts[0], Content.styled(
-                " no platform tables (*_airflow_dsg) here: yellowtui bootstrap ECOSYSTEM.yaml --db URL", "$text-warning")]
+            parts = [
+                parts[0],
+                Content.styled(
+                    " no platform tables (*_airflow_dsg) here: yellowtui bootstrap ECOSYSTEM.yaml --db URL",
+                    "$text-warning",
+                ),
+            ]
         self.query_one("#streams-counts", Static).update(Content.assemble(*parts))
         status_style = "bold $text-warning" if table.status_filter != "all" else "bold"
-        self.query_one("#streams-view", Static).update(Content.assemble(
-            ("status ", "$text-muted"), (table.status_filter, status_style), ("  sort ", "$text-muted"), (table.sort_label, "bold")))
+        self.query_one("#streams-view", Static).update(
+            Content.assemble(
+                ("status ", "$text-muted"),
+                (table.status_filter, status_style),
+                ("  sort ", "$text-muted"),
+                (table.sort_label, "bold"),
+            )
+        )
 
     # ---- filter ---------------------------------------------------------------------------------
 

@@ -4,14 +4,15 @@ processor against this database when no Airflow is parsing the factory."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from rich.text import Text
 from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
@@ -62,8 +63,17 @@ class TimingScreen(DashboardScreen):
 
     def on_mount(self) -> None:
         parses = self.query_one("#parses-table", DataTable)
-        for label, width in (("When", 8), ("Source", 9), ("Rows", 5), ("DAGs", 5), ("Err", 3), ("Load", 6),
-                             ("Valid.", 6), ("Build", 6), ("Total ms", 8)):
+        for label, width in (
+            ("When", 8),
+            ("Source", 9),
+            ("Rows", 5),
+            ("DAGs", 5),
+            ("Err", 3),
+            ("Load", 6),
+            ("Valid.", 6),
+            ("Build", 6),
+            ("Total ms", 8),
+        ):
             parses.add_column(label, width=width)
         slowest = self.query_one("#slowest-table", DataTable)
         for label, width in (("Stream", 20), ("ms", 5), ("Build", 5)):
@@ -126,8 +136,11 @@ class TimingScreen(DashboardScreen):
     def _parses_loaded(self, message: ParsesLoaded) -> None:
         if message.platform != self.platform:
             return
-        same = (message.platform == self.reports_platform and len(message.reports) == len(self.reports)
-                and (not message.reports or message.reports[0].get("id") == self.reports[0].get("id")))
+        same = (
+            message.platform == self.reports_platform
+            and len(message.reports) == len(self.reports)
+            and (not message.reports or message.reports[0].get("id") == self.reports[0].get("id"))
+        )
         self.reports, self.reports_platform = message.reports, message.platform
         self._update_summary()
         if same:
@@ -141,18 +154,24 @@ class TimingScreen(DashboardScreen):
             table.add_row(
                 f"{r['parsed_at']:%H:%M:%S}",
                 Text(label, style=SOURCE_STYLE.get(source, "")),
-                Text(str(r["rows_read"]), justify="right"), Text(str(r["dags_built"]), justify="right"),
+                Text(str(r["rows_read"]), justify="right"),
+                Text(str(r["dags_built"]), justify="right"),
                 Text(str(r["errors"]), style="red" if r["errors"] else "", justify="right"),
-                Text(f"{r['load_ms']:.1f}", justify="right"), Text(f"{r['validate_ms']:.1f}", justify="right"),
-                Text(f"{r['build_ms']:.1f}", justify="right"), Text(f"{r['total_ms']:.1f}", style="bold", justify="right"),
+                Text(f"{r['load_ms']:.1f}", justify="right"),
+                Text(f"{r['validate_ms']:.1f}", justify="right"),
+                Text(f"{r['build_ms']:.1f}", justify="right"),
+                Text(f"{r['total_ms']:.1f}", style="bold", justify="right"),
             )
 
     def _fill_slowest(self, *_: object) -> None:
         table = self.query_one("#slowest-table", DataTable)
         table.clear()
         for v in slowest_streams(getattr(self.app, "views", []), self.platform, limit=25):
-            table.add_row(v.stream_key, Text(f"{v.last_build_ms:.2f}", justify="right"),
-                          Text(v.last_outcome or "—", style=OUTCOME_STYLE.get(v.last_outcome or "", "")))
+            table.add_row(
+                v.stream_key,
+                Text(f"{v.last_build_ms:.2f}", justify="right"),
+                Text(v.last_outcome or "—", style=OUTCOME_STYLE.get(v.last_outcome or "", "")),
+            )
 
     def _update_summary(self) -> None:
         s = summarize(self.reports)
@@ -202,17 +221,16 @@ class TimingScreen(DashboardScreen):
         if self._loop_stop is not None:
             self._loop_stop.set()
             self._loop_stop = None
-            try:
+            with contextlib.suppress(Exception):  # unmounting
                 self._update_summary()
-            except Exception:  # unmounting
-                pass
 
     @work(thread=True, exclusive=True, group="parse-loop", exit_on_error=False)
     def run_loop(self, platform: str, stop: threading.Event, interval: float) -> None:
         self.post_message(ParseLoopStarted(platform))
         try:
             self.app.parse_loop_service().run(  # type: ignore[attr-defined]
-                platform, stop, lambda info: self.post_message(ParseRecorded(platform, info)), interval=interval)
+                platform, stop, lambda info: self.post_message(ParseRecorded(platform, info)), interval=interval
+            )
         except Exception as exc:
             self.post_message(ParseLoopStopped(platform, f"{type(exc).__name__}: {exc}"))
             return
@@ -220,14 +238,19 @@ class TimingScreen(DashboardScreen):
 
     @on(ParseLoopStarted)
     def _loop_started(self, message: ParseLoopStarted) -> None:
-        self.notify(f"Parse loop started for {message.platform}: a fresh process parses the factory file "
-                    "every few seconds, as Airflow's DAG processor does.", timeout=4)
+        self.notify(
+            f"Parse loop started for {message.platform}: a fresh process parses the factory file "
+            "every few seconds, as Airflow's DAG processor does.",
+            timeout=4,
+        )
 
     @on(ParseRecorded)
     def _parse_recorded(self, message: ParseRecorded) -> None:
         self.loop_parses += 1
         if not message.info.get("ok"):
-            self.notify(message.info.get("summary", "parse failed"), title="Parse had problems", severity="warning", timeout=4)
+            self.notify(
+                message.info.get("summary", "parse failed"), title="Parse had problems", severity="warning", timeout=4
+            )
         self._update_summary()
         self.poll(force=True)
         self.app.check_now()  # type: ignore[attr-defined]

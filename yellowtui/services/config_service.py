@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from factory import store
 from factory.db import get_engine, normalize_url, redact
@@ -36,9 +37,15 @@ class StreamError:
         return f"{path}: {_QUOTED.sub('…', self.message)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "stream_key": self.stream_key, "source": self.source, "path": self.path,
-                "message": self.message, "cause": self.cause,
-                "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None}
+        return {
+            "platform": self.platform,
+            "stream_key": self.stream_key,
+            "source": self.source,
+            "path": self.path,
+            "message": self.message,
+            "cause": self.cause,
+            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
+        }
 
 
 class DatabaseUnavailable(FactoryError):
@@ -133,8 +140,9 @@ class ConfigService:
             names = [platform] if platform else store.list_platforms(conn)
             return [v for name in names for v in stream_views(conn, name, status=status)]
 
-    def iter_streams(self, platform: str | None = None, *, first_batch: int = 200,
-                     batch: int = 1000) -> Iterator[list[StreamView]]:
+    def iter_streams(
+        self, platform: str | None = None, *, first_batch: int = 200, batch: int = 1000
+    ) -> Iterator[list[StreamView]]:
         """Every row as :class:`StreamView`, in batches as they arrive (server-side cursor).
 
         The first batch is small so a screen can show rows while the rest are still read and
@@ -192,8 +200,9 @@ class ConfigService:
         with self._connect() as conn:
             return [r.to_dict() for r in store.read_rows(conn, platform)]
 
-    def import_rows(self, platform: str, rows: list[dict[str, Any]], *, actor: str | None = None,
-                    dry_run: bool = False) -> dict[str, Any]:
+    def import_rows(
+        self, platform: str, rows: list[dict[str, Any]], *, actor: str | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
         """Validate every row first; write all of them in one transaction, or none.
 
         Each row needs ``stream_key`` and ``config_json`` (text or object); ``status`` defaults
@@ -208,10 +217,14 @@ class ConfigService:
             status = row.get("status", store.ACTIVE)
             label = key if isinstance(key, str) else f"#{i}"
             if status not in store.KNOWN_STATUSES:
-                problems.setdefault(label, []).append(f"status {status!r} is not one of {', '.join(store.KNOWN_STATUSES)}")
+                problems.setdefault(label, []).append(
+                    f"status {status!r} is not one of {', '.join(store.KNOWN_STATUSES)}"
+                )
                 continue
             try:
-                config = parse_config(raw if isinstance(raw, (str, dict)) else "null", stream_key=key if isinstance(key, str) else None)
+                config = parse_config(
+                    raw if isinstance(raw, (str, dict)) else "null", stream_key=key if isinstance(key, str) else None
+                )
             except StreamConfigError as exc:
                 problems.setdefault(label, []).extend(str(p) for p in exc.problems)
                 continue
@@ -226,4 +239,3 @@ class ConfigService:
             for key, text, status in prepared:
                 outcomes[store.write_row(conn, platform, key, text, status, actor=actor)].append(key)
         return {"ok": True, "problems": {}, "written": outcomes}
-

@@ -28,10 +28,18 @@ class TaskView:
 
 #: The ingestion DAG's tasks in dependency order (see DESIGN.md, "The ingestion DAG").
 TASK_GRAPH: tuple[TaskView, ...] = (
-    TaskView(JOB_TASK_ID, "KubernetesPodOperator", (CHECK_TASK_ID,),
-             "runs the platform's job image; pushes its result code to XCom"),
-    TaskView(CHECK_TASK_ID, "BranchPythonOperator", (RESCHEDULE_TASK_ID, WAIT_TASK_ID),
-             "1 keep working -> reschedule, 0 done -> wait, anything else fails the run"),
+    TaskView(
+        JOB_TASK_ID,
+        "KubernetesPodOperator",
+        (CHECK_TASK_ID,),
+        "runs the platform's job image; pushes its result code to XCom",
+    ),
+    TaskView(
+        CHECK_TASK_ID,
+        "BranchPythonOperator",
+        (RESCHEDULE_TASK_ID, WAIT_TASK_ID),
+        "1 keep working -> reschedule, 0 done -> wait, anything else fails the run",
+    ),
     TaskView(RESCHEDULE_TASK_ID, "TriggerDagRunOperator", (), "triggers this same DAG again at once"),
     TaskView(WAIT_TASK_ID, "EmptyOperator", (), "no-op: done until the next scheduled run"),
 )
@@ -64,7 +72,9 @@ class DagPreview:
             "stream_key": self.stream_key,
             "dag": self.spec.to_dict() if self.spec else None,
             "problems": self.problems,
-            "tasks": [{"task_id": t.task_id, "operator": t.operator, "downstream": list(t.downstream)} for t in self.tasks],
+            "tasks": [
+                {"task_id": t.task_id, "operator": t.operator, "downstream": list(t.downstream)} for t in self.tasks
+            ],
         }
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from factory.db import normalize_url
 
@@ -41,22 +42,38 @@ class ParseLoopService:
             env["AIRFLOW_HOME"] = str(private_airflow_home())
         return env
 
-    def run(self, platform: str, stop: threading.Event, on_parse: Callable[[dict[str, Any]], None],
-            interval: float = 2.0, count: int | None = None) -> int:
+    def run(
+        self,
+        platform: str,
+        stop: threading.Event,
+        on_parse: Callable[[dict[str, Any]], None],
+        interval: float = 2.0,
+        count: int | None = None,
+    ) -> int:
         """Blocks until ``stop`` is set (or ``count`` parses); returns the number of parses."""
         from simulators.parse_loop import run_parse_loop
 
         def report(run: Any) -> None:
             lr = run.load_result or {}
-            on_parse({
-                "ok": run.ok,
-                "summary": run.summary(),
-                "source": lr.get("source"),
-                "dags": run.dags,
-                "import_errors": len(run.import_errors),
-                "wall_ms": run.wall_ms,
-            })
+            on_parse(
+                {
+                    "ok": run.ok,
+                    "summary": run.summary(),
+                    "source": lr.get("source"),
+                    "dags": run.dags,
+                    "import_errors": len(run.import_errors),
+                    "wall_ms": run.wall_ms,
+                }
+            )
 
-        runs = run_parse_loop(self.db_url, platform, self.folder(), interval=interval, count=count, stop=stop,
-                              on_parse=report, env=self.child_env())
+        runs = run_parse_loop(
+            self.db_url,
+            platform,
+            self.folder(),
+            interval=interval,
+            count=count,
+            stop=stop,
+            on_parse=report,
+            env=self.child_env(),
+        )
         return len(runs)

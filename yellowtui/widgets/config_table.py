@@ -10,9 +10,10 @@ row (and only over the rows already shown when the filter only grew), and sortin
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -93,7 +94,7 @@ def prepare_row(view: Any) -> TableRow:
         _fmt_time(view.updated_at, "%m-%d %H:%M"),
     )
     lowered = tuple(c.lower() for c in cells)
-    lowered = lowered[:3] + ("valid ✓" if view.valid else f"invalid ✗ {problems}",) + lowered[4:]
+    lowered = (*lowered[:3], "valid ✓" if view.valid else f"invalid ✗ {problems}", *lowered[4:])
     sort_keys = (
         lowered[0],
         view.platform,
@@ -107,8 +108,17 @@ def prepare_row(view: Any) -> TableRow:
         view.last_recorded_at or _MIN_DATE,
         view.updated_at or _MIN_DATE,
     )
-    return TableRow(view.platform, view.stream_key, view.status, view.valid, view.last_outcome,
-                    cells, lowered, "\x1f".join(lowered), sort_keys)
+    return TableRow(
+        view.platform,
+        view.stream_key,
+        view.status,
+        view.valid,
+        view.last_outcome,
+        cells,
+        lowered,
+        "\x1f".join(lowered),
+        sort_keys,
+    )
 
 
 def prepare_rows(views: Iterable[Any]) -> list[TableRow]:
@@ -286,7 +296,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             self._generation = generation
             self._rows = list(rows)
         else:
-            new = rows[len(self._rows):]
+            new = rows[len(self._rows) :]
             if not new:
                 return
             self._rows.extend(new)
@@ -335,7 +345,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             visible = list(rows)
         else:
             visible = [
-                r for r in rows
+                r
+                for r in rows
                 if (platform is None or r.platform == platform)
                 and (status == "all" or status_matches(r, status))
                 and (not terms or row_matches(r, terms))
@@ -367,7 +378,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             return
         self._terms = terms
         # Typing more only ever narrows: re-test only the rows shown now.
-        grew = len(terms) >= len(old) and all(a.narrows(b) for a, b in zip(old, terms))
+        grew = len(terms) >= len(old) and all(a.narrows(b) for a, b in zip(old, terms, strict=False))
         self._refilter(keep=self._anchor(), source=self._visible if grew else None)
 
     def set_status_filter(self, status: str) -> None:
@@ -488,8 +499,10 @@ Every row of every platform. Type `/` to filter (every word must match a column;
     # ---- drawing ------------------------------------------------------------------------------
 
     def render_lines(self, crop):  # type: ignore[no-untyped-def]
-        self._styles = {name.removeprefix("config-table--"): self.get_component_rich_style(name, partial=True)
-                        for name in self.COMPONENT_CLASSES}
+        self._styles = {
+            name.removeprefix("config-table--"): self.get_component_rich_style(name, partial=True)
+            for name in self.COMPONENT_CLASSES
+        }
         return super().render_lines(crop)
 
     def _cell(self, index: int, text: str) -> str:

@@ -18,9 +18,21 @@ class ContentTree(Tree[Any]):
             return super().process_label(label)
         base = self.visual_style
         parts = []
-        for text, style in label.render(base, end="", parse_style=lambda s: parse_style(s) if isinstance(s, str) else s):
+        for text, style in label.render(
+            base, end="", parse_style=lambda s: parse_style(s) if isinstance(s, str) else s
+        ):
             rich = (base + style).rich_style
             # Keep colour and emphasis, drop the background so the cursor line still shows.
-            parts.append((text, RichStyle(color=rich.color, bold=rich.bold, italic=rich.italic,
-                                          underline=rich.underline, reverse=rich.reverse)))
+            parts.append(
+                (
+                    text,
+                    RichStyle(
+                        color=rich.color,
+                        bold=rich.bold,
+                        italic=rich.italic,
+                        underline=rich.underline,
+                        reverse=rich.reverse,
+                    ),
+                )
+            )
         return Text.assemble(*parts).split()[0] if parts else Text()

@@ -49,19 +49,32 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
         root = self.root
         spec = preview.spec
         if spec is None:
-            root.set_label(Content.styled(f"No DAG: {preview.platform}/{preview.stream_key} does not validate", "$text-error bold"))
+            root.set_label(
+                Content.styled(f"No DAG: {preview.platform}/{preview.stream_key} does not validate", "$text-error bold")
+            )
             problems = root.add(Content.styled(f"{len(preview.problems)} problem(s)", "$text-error"), expand=True)
             for p in preview.problems:
                 problems.add_leaf(Content.assemble((p["path"], "$text-error bold"), ": ", p["message"]))
             if last_outcome == "stale":
-                root.add_leaf(Content.styled(
-                    "Airflow still runs this stream's last good config from the factory's snapshot.", "$text-warning"))
+                root.add_leaf(
+                    Content.styled(
+                        "Airflow still runs this stream's last good config from the factory's snapshot.",
+                        "$text-warning",
+                    )
+                )
             elif last_outcome == "error":
-                root.add_leaf(Content.styled("The factory builds no DAG for this stream until the row is fixed; "
-                                             "every other stream keeps its DAG.", "$text-muted"))
+                root.add_leaf(
+                    Content.styled(
+                        "The factory builds no DAG for this stream until the row is fixed; "
+                        "every other stream keeps its DAG.",
+                        "$text-muted",
+                    )
+                )
             root.expand_all()
             return
-        root.set_label(Content.assemble((spec.dag_id, "bold $text-primary"), ("  (as the factory builds it)", "$text-muted")))
+        root.set_label(
+            Content.assemble((spec.dag_id, "bold $text-primary"), ("  (as the factory builds it)", "$text-muted"))
+        )
         root.add_leaf(_kv("schedule", spec.schedule or "none (manual runs)", "$text-accent"))
         root.add_leaf(_kv("namespace", spec.namespace))
         root.add_leaf(_kv("tags", ", ".join(spec.tags)))
@@ -70,7 +83,9 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
             self._add_dependency(deps, preview, task)
         tasks = root.add(Content.styled("tasks", "bold"), expand=True)
         for task in preview.tasks:
-            node = tasks.add(Content.assemble((task.task_id, "bold"), "  ", (task.operator, "$text-accent")), expand=True)
+            node = tasks.add(
+                Content.assemble((task.task_id, "bold"), "  ", (task.operator, "$text-accent")), expand=True
+            )
             node.add_leaf(Content.styled(task.role, "$text-muted italic"))
             if task.task_id == "snapshot_merge_job":
                 self._add_job(node, preview)
@@ -80,8 +95,12 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
 
     def _add_dependency(self, parent: TreeNode[Any], preview: DagPreview, task: TaskView) -> None:
         note = BRANCH_NOTES.get(task.task_id)
-        label = Content.assemble((task.task_id, "bold"), "  ", (task.operator, "$text-accent"),
-                                 ((f"  {note}", "$text-muted") if note else ""))
+        label = Content.assemble(
+            (task.task_id, "bold"),
+            "  ",
+            (task.operator, "$text-accent"),
+            ((f"  {note}", "$text-muted") if note else ""),
+        )
         if task.downstream:
             node = parent.add(label, expand=True)
             for child in task.downstream:
@@ -109,9 +128,14 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
             env.add_leaf(Content.assemble((key, "$text-primary"), " = ", spec.env_vars[key]))
         secrets = node.add(_kv("env vars from Kubernetes secrets", f"{len(spec.secrets)} (names only)"), expand=True)
         for s in spec.secrets:
-            secrets.add_leaf(Content.assemble(
-                (s.env_var, "$text-primary"), " ← secret ", (s.secret_name, "$text-warning bold"),
-                (f" key {s.secret_key}", "$text-muted")))
+            secrets.add_leaf(
+                Content.assemble(
+                    (s.env_var, "$text-primary"),
+                    " ← secret ",
+                    (s.secret_name, "$text-warning bold"),
+                    (f" key {s.secret_key}", "$text-muted"),
+                )
+            )
         node.add_leaf(_kv("pod", f"{spec.pod_name} in {spec.namespace}"))
         if spec.resources:
             res = node.add("resources", expand=True)

@@ -40,7 +40,9 @@ class StatusBar(Static):
             state = Content.styled("● connected", "$text-success")
         else:
             since = getattr(app, "db_down_since", None)
-            state = Content.styled(f"○ unreachable since {since:%H:%M:%S}" if since else "○ unreachable", "$text-error bold")
+            state = Content.styled(
+                f"○ unreachable since {since:%H:%M:%S}" if since else "○ unreachable", "$text-error bold"
+            )
         if getattr(app, "rows_loading", False):
             fresh = f"loading… {rows:,} rows so far"
         elif loaded_at is not None:

@@ -9,7 +9,8 @@ configs because the database had not changed.
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -104,18 +105,27 @@ simulated DAG processor so new parses appear live.
         width, height = self.content_region.width, self.content_region.height
         styles = {name: self._style(name) for name in (*PHASES, "axis", "snapshot", "unchanged", "empty")}
         legend = Text.assemble(
-            ("█", styles["load"]), " load  ", ("█", styles["validate"]), " validate  ",
-            ("█", styles["build"]), " build     ", ("S", styles["snapshot"]), " from snapshot  ",
-            ("=", styles["unchanged"]), " database unchanged (reused)",
+            ("█", styles["load"]),
+            " load  ",
+            ("█", styles["validate"]),
+            " validate  ",
+            ("█", styles["build"]),
+            " build     ",
+            ("S", styles["snapshot"]),
+            " from snapshot  ",
+            ("=", styles["unchanged"]),
+            " database unchanged (reused)",
         )
         legend.truncate(width)
         if not self._reports:
-            return Text.assemble(legend, "\n\n", ("No parse reports yet. Press l to run the parse loop.", styles["empty"]))
+            return Text.assemble(
+                legend, "\n\n", ("No parse reports yet. Press l to run the parse loop.", styles["empty"])
+            )
         rows = max(2, height - 4)
         plot = max(1, width - AXIS_WIDTH - 1)
         step = max(1, min(4, plot // max(1, len(self._reports))))  # columns per parse
         bar = max(1, step - 1)  # bar width; one column of gap when there is room
-        shown = self._reports[-(plot // step):]
+        shown = self._reports[-(plot // step) :]
         top = nice_ceiling(axis_maximum([float(r["total_ms"]) for r in shown]))
         cell = top / rows
         lines: list[Text] = [legend]
