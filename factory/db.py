@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from factory.errors import FactoryError
+from factory.errors import DatabaseDeadlineError, DatabaseURLError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -30,14 +30,6 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 
 _engines: dict[tuple[str, int, int], Engine] = {}
 _engines_lock = threading.Lock()
-
-
-class DatabaseURLError(FactoryError):
-    """No usable database URL could be found or parsed."""
-
-
-class DatabaseDeadlineError(FactoryError, TimeoutError):
-    """The database accepted the connection but did not answer in time (a hung server or network)."""
 
 
 def normalize_url(url: str) -> str:

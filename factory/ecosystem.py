@@ -11,17 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from factory.errors import FactoryError
+from factory.errors import EcosystemError
 from factory.models import INGESTION_TYPES, JobResources, StreamConfig, json_path, oversize_problem, problems_from
 from factory.names import platform_slug
-
-
-class EcosystemError(FactoryError):
-    """The ecosystem file cannot be used; ``problems`` lists every reason with its path."""
-
-    def __init__(self, source: str, problems: list[str]):
-        self.problems = problems
-        super().__init__(f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 class StoreSpec(BaseModel):

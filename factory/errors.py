@@ -1,4 +1,8 @@
-"""Errors a person can act on: each names what failed, where, and what to do."""
+"""Every error the factory and ``yellowtui`` raise on purpose, under one base.
+
+Each names what failed, where, and what to do; none ever holds a password. Callers catch
+:class:`FactoryError` to tell "a person must act" from a bug.
+"""
 
 from __future__ import annotations
 
@@ -36,3 +40,48 @@ class StreamConfigError(FactoryError, ValueError):
 
 class ConfigSourceError(FactoryError):
     """The configuration database could not be read and no snapshot could stand in for it."""
+
+
+class InvalidNameError(FactoryError, ValueError):
+    """A name that cannot safely become an identifier."""
+
+
+class RenderError(FactoryError):
+    """A template produced something other than safe Python."""
+
+
+class EcosystemError(FactoryError):
+    """The ecosystem file cannot be used; ``problems`` lists every reason with its path."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class DatabaseURLError(FactoryError):
+    """No usable database URL could be found or parsed."""
+
+
+class DatabaseDeadlineError(FactoryError, TimeoutError):
+    """The database accepted the connection but did not answer in time (a hung server or network)."""
+
+
+class DatabaseUnavailable(FactoryError):
+    """The config database cannot be reached right now (down, refusing, too slow).
+
+    ``reason`` is one line a person can act on, never holding a password; the dashboard shows
+    it in its banner, keeps its last data and retries.
+    """
+
+    def __init__(self, where: str, reason: str):
+        self.where = where
+        self.reason = reason
+        super().__init__(f"{where}: {reason}")
+
+
+class IncompatibleTableError(FactoryError):
+    """A table with our name exists but lacks the seed's columns; we refuse to touch it."""
+
+
+class ConcurrentChangeError(FactoryError):
+    """The row changed since it was read; the write was not applied."""

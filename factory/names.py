@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from factory.errors import FactoryError
+from factory.errors import InvalidNameError
 
 #: Platform names become part of SQL table names; PostgreSQL allows 63 bytes and the longest
 #: suffix we add is ``_airflow_dsg_history`` (20), so 40 leaves room.
@@ -29,10 +29,6 @@ IMAGE_RE = re.compile(
 )
 
 DSG_SUFFIX = "_airflow_dsg"
-
-
-class InvalidNameError(FactoryError, ValueError):
-    """A name that cannot safely become an identifier."""
 
 
 def platform_slug(platform: str) -> str:

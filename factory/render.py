@@ -13,16 +13,12 @@ from functools import lru_cache
 from typing import Any
 
 from factory.db import DEFAULT_CONN_ID
-from factory.errors import FactoryError
+from factory.errors import RenderError
 from factory.names import check_stream_key, platform_slug
 from factory.spec import DagSpec
 
 FACTORY_TEMPLATE = "yellow_platform_factory_dag.py.j2"
 STATIC_TEMPLATE = "ingestion_stream_dag.py.j2"
-
-
-class RenderError(FactoryError):
-    """A template produced something other than safe Python."""
 
 
 class PyLiteral(str):

@@ -7,6 +7,7 @@ every platform in one, the loader only reads. No other module writes SQL for the
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select
 
-from factory.errors import FactoryError
+from factory.errors import ConcurrentChangeError, IncompatibleTableError
 from factory.names import DSG_SUFFIX, PLATFORM_NAME_RE
 from factory.tables import SEED_COLUMNS, platform_tables
 
@@ -23,14 +24,6 @@ ACTIVE = "active"
 PAUSED = "paused"
 RETIRED = "retired"
 KNOWN_STATUSES = (ACTIVE, PAUSED, RETIRED)
-
-
-class IncompatibleTableError(FactoryError):
-    """A table with our name exists but lacks the seed's columns; we refuse to touch it."""
-
-
-class ConcurrentChangeError(FactoryError):
-    """The row changed since it was read; the write was not applied."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +249,51 @@ def _record(
     )
 
 
+def content_digest(config_json: str, status: str) -> str:
+    """A short digest of what a row holds, to notice edits that did not touch ``updated_at``."""
+    return hashlib.sha256(f"{status}\x1f{config_json}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RowBase:
+    """What a change was based on: the row as its writer read it.
+
+    ``exists=False`` means "there was no such row"; otherwise ``updated_at`` and, when known,
+    the content ``digest`` must both still hold for the write to go ahead.
+    """
+
+    exists: bool
+    updated_at: datetime | None = None
+    digest: str | None = None
+
+    @classmethod
+    def of(cls, row: ConfigRow | None) -> RowBase:
+        if row is None:
+            return cls(exists=False)
+        return cls(exists=True, updated_at=row.updated_at, digest=content_digest(row.config_json, row.status))
+
+    def matches(self, row: ConfigRow | None) -> bool:
+        if row is None or not self.exists:
+            return row is None and not self.exists
+        if self.updated_at is not None and row.updated_at != self.updated_at:
+            return False
+        return self.digest is None or self.digest == content_digest(row.config_json, row.status)
+
+
+def lock_row(conn: Connection, platform: str, stream_key: str) -> ConfigRow | None:
+    """Read one row and lock it until the transaction ends (``SELECT ... FOR UPDATE``)."""
+    t = platform_tables(platform).dsg
+    found = conn.execute(select(t).where(t.c.stream_key == stream_key).with_for_update()).first()
+    return _row(platform, found) if found else None
+
+
+def check_base(row: ConfigRow | None, stream_key: str, base: RowBase | None) -> None:
+    """Raise :class:`ConcurrentChangeError` when ``row`` is no longer what ``base`` saw."""
+    if base is not None and not base.matches(row):
+        now = f"updated_at {row.updated_at}" if row else "it no longer exists"
+        raise ConcurrentChangeError(f"stream {stream_key!r} changed since it was read ({now}); reload and try again")
+
+
 def write_row(
     conn: Connection,
     platform: str,
@@ -264,22 +302,16 @@ def write_row(
     status: str = ACTIVE,
     *,
     actor: str | None = None,
-    expected_updated_at: datetime | bool | None = False,
+    base: RowBase | None = None,
 ) -> str:
     """Insert or update one row and record it in history. Returns 'inserted', 'updated' or 'unchanged'.
 
-    ``expected_updated_at`` (when not False) is a conflict check: the write happens only if the
-    row's ``updated_at`` is still that value (``None`` meaning the row must not exist yet).
+    With ``base`` the write is conflict-checked: it happens only if the row is still what
+    ``base`` saw, else :class:`ConcurrentChangeError` and nothing is written.
     """
     t = platform_tables(platform).dsg
-    old = conn.execute(select(t).where(t.c.stream_key == stream_key).with_for_update()).first()
-    old_row = _row(platform, old) if old else None
-    if expected_updated_at is not False:
-        current = old_row.updated_at if old_row else None
-        if current != expected_updated_at:
-            raise ConcurrentChangeError(
-                f"stream {stream_key!r} changed since it was read (updated_at {current}); reload and try again"
-            )
+    old_row = lock_row(conn, platform, stream_key)
+    check_base(old_row, stream_key, base)
     if _holds(old_row, config_json, status):
         return "unchanged"
     now = _now(conn)

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
+from factory.errors import InvalidNameError, RenderError
 from factory.models import parse_config
-from factory.names import InvalidNameError
-from factory.render import RenderError, _environment, py_literal, render_factory_file, render_static_file
+from factory.render import _environment, py_literal, render_factory_file, render_static_file
 from factory.spec import dag_spec
 
 HOSTILE = [

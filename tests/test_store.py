@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, inspect, text
 from factory import store
 from factory.bootstrap import bootstrap
 from factory.ecosystem import parse_ecosystem
-from factory.names import InvalidNameError, dsg_table_name
-from factory.store import IncompatibleTableError
+from factory.errors import ConcurrentChangeError, IncompatibleTableError, InvalidNameError
+from factory.names import dsg_table_name
 
 SEED_DDL = """
 CREATE TABLE yellowlive_airflow_dsg (
@@ -126,9 +126,9 @@ def test_conflict_check_refuses_a_stale_write(db_url, example_ecosystem):
     with engine.connect() as conn:
         row = store.read_row(conn, "yellowlive", "Store1")
     with engine.begin() as conn:
-        store.write_row(conn, "yellowlive", "Store1", row.config_json, "paused", expected_updated_at=row.updated_at)
-    with pytest.raises(store.ConcurrentChangeError), engine.begin() as conn:
-        store.write_row(conn, "yellowlive", "Store1", row.config_json, "active", expected_updated_at=row.updated_at)
+        store.write_row(conn, "yellowlive", "Store1", row.config_json, "paused", base=store.RowBase.of(row))
+    with pytest.raises(ConcurrentChangeError), engine.begin() as conn:
+        store.write_row(conn, "yellowlive", "Store1", row.config_json, "active", base=store.RowBase.of(row))
 
 
 @pytest.mark.parametrize(

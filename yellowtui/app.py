@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from factory.errors import DatabaseUnavailable
 from yellowtui.commands import YellowCommands
 from yellowtui.messages import (
     DatabaseCameBack,
@@ -35,7 +36,7 @@ from yellowtui.screens.help import HelpScreen
 from yellowtui.screens.stream_detail import StreamDetailScreen
 from yellowtui.screens.streams import StreamsScreen
 from yellowtui.screens.timing import TimingScreen
-from yellowtui.services.config_service import ConfigService, DatabaseUnavailable
+from yellowtui.services.config_service import ConfigService
 from yellowtui.widgets.config_table import prepare_rows
 
 POLL_INTERVAL_S = 2.0

@@ -50,7 +50,8 @@ def _service(db_url: str | None):
 
 
 def _platforms(service, platform: str | None) -> list[str]:
-    from factory.names import InvalidNameError, platform_slug
+    from factory.errors import InvalidNameError
+    from factory.names import platform_slug
 
     available = service.platforms()  # an unreachable database is reported by _FriendlyErrors
     if platform is None:
@@ -163,7 +164,8 @@ def bootstrap(
     file are marked retired, never deleted.
     """
     from factory.bootstrap import bootstrap as run_bootstrap
-    from factory.ecosystem import EcosystemError, load_ecosystem, platform_streams
+    from factory.ecosystem import load_ecosystem, platform_streams
+    from factory.errors import EcosystemError
 
     try:
         eco = load_ecosystem(ecosystem)
@@ -303,7 +305,8 @@ def config_import(
 
     Rows not in the file are left alone. Exits 1 when any row is invalid.
     """
-    from factory.names import InvalidNameError, platform_slug
+    from factory.errors import InvalidNameError
+    from factory.names import platform_slug
 
     try:
         data = json.loads(file.read_text(encoding="utf-8"))

@@ -11,8 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from factory.errors import DatabaseUnavailable
 from yellowtui.messages import DatabaseWentDown
-from yellowtui.services.config_service import DatabaseUnavailable
 from yellowtui.widgets.db_banner import DatabaseBanner
 from yellowtui.widgets.status_bar import StatusBar
 

@@ -12,9 +12,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from factory.errors import DatabaseUnavailable
 from yellowtui.messages import StreamLoaded
 from yellowtui.screens.base import DashboardScreen
-from yellowtui.services.config_service import DatabaseUnavailable
 from yellowtui.services.dag_preview import preview_dag
 from yellowtui.services.json_paths import changed_fields
 from yellowtui.widgets.config_view import ConfigView

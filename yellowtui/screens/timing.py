@@ -17,9 +17,9 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
+from factory.errors import DatabaseUnavailable
 from yellowtui.messages import ParseLoopStarted, ParseLoopStopped, ParseRecorded, ParsesLoaded
 from yellowtui.screens.base import DashboardScreen
-from yellowtui.services.config_service import DatabaseUnavailable
 from yellowtui.services.timing import ago, slowest_streams, summarize
 from yellowtui.widgets.timing_chart import TimingChart
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from factory import store
 from factory.db import get_engine, normalize_url, redact
-from factory.errors import FactoryError, StreamConfigError
+from factory.errors import DatabaseUnavailable, StreamConfigError
 from factory.models import parse_config
 from factory.views import StreamView, iter_stream_views, parse_reports, stream_views
 
@@ -46,19 +46,6 @@ class StreamError:
             "cause": self.cause,
             "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
         }
-
-
-class DatabaseUnavailable(FactoryError):
-    """The config database cannot be reached right now (down, refusing, too slow).
-
-    ``reason`` is one line a person can act on, never holding a password; the dashboard shows
-    it in its banner, keeps its last data and retries.
-    """
-
-    def __init__(self, where: str, reason: str):
-        self.where = where
-        self.reason = reason
-        super().__init__(f"{where}: {reason}")
 
 
 def _first_line(exc: BaseException) -> str:
