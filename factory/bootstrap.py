@@ -7,14 +7,13 @@ written only after it commits, each atomically, so a failed bootstrap leaves no 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from factory.db import DEFAULT_CONN_ID, get_engine
 from factory.ecosystem import Ecosystem, platform_streams
+from factory.files import write_atomic
 from factory.models import StreamConfig
 from factory.names import platform_slug
 from factory.render import factory_file_name, render_factory_file, render_static_file, static_file_name
@@ -54,17 +53,6 @@ def planned_files(
     return files
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def bootstrap(
     eco: Ecosystem,
     db_url: str,
@@ -100,7 +88,7 @@ def bootstrap(
     if dags_folder is not None:
         for outcome in results:
             for name, text in files[outcome.platform].items():
-                _write_atomic(dags_folder / name, text)
+                write_atomic(dags_folder / name, text)
                 outcome.files.append(name)
             if static:
                 for key in outcome.summary.get("retired", []):

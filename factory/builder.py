@@ -12,15 +12,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from factory.models import StreamConfig
-from factory.spec import (
-    CHECK_TASK_ID,
-    JOB_TASK_ID,
-    RESCHEDULE_TASK_ID,
-    START_DATE_ISO,
-    WAIT_TASK_ID,
-    DagSpec,
-    dag_spec,
-)
+from factory.shape import BRANCHES, CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID, WAIT_TASK_ID, ResultCode, edges
+from factory.spec import START_DATE_ISO, DagSpec, dag_spec
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -57,7 +50,7 @@ def build_dag(config: StreamConfig, platform: str) -> DAG:
 
 
 def build_dag_from_spec(spec: DagSpec) -> DAG:
-    """Build the DAG described by ``spec`` (see DESIGN.md for its shape)."""
+    """Build the DAG described by ``spec``, wired as :mod:`factory.shape` says."""
     af = _airflow()
     resources = None
     if spec.resources:
@@ -74,7 +67,7 @@ def build_dag_from_spec(spec: DagSpec) -> DAG:
         tags=spec.tags,
         default_args={"owner": "yellow", "retries": 0},
     ) as dag:
-        job = af["KubernetesPodOperator"](
+        af["KubernetesPodOperator"](
             task_id=JOB_TASK_ID,
             name=spec.pod_name,
             namespace=spec.namespace,
@@ -89,16 +82,21 @@ def build_dag_from_spec(spec: DagSpec) -> DAG:
             get_logs=True,
             on_finish_action="delete_pod",
         )
-        check = af["BranchPythonOperator"](
+        af["BranchPythonOperator"](
             task_id=CHECK_TASK_ID,
             python_callable=af["choose_next_task"],
-            op_kwargs={"job_task_id": JOB_TASK_ID, "keep_working": RESCHEDULE_TASK_ID, "done": WAIT_TASK_ID},
+            op_kwargs={
+                "job_task_id": JOB_TASK_ID,
+                "keep_working": BRANCHES[ResultCode.KEEP_WORKING],
+                "done": BRANCHES[ResultCode.DONE],
+            },
         )
-        reschedule = af["TriggerDagRunOperator"](
+        af["TriggerDagRunOperator"](
             task_id=RESCHEDULE_TASK_ID,
             trigger_dag_id=spec.dag_id,
             wait_for_completion=False,
         )
-        wait = af["EmptyOperator"](task_id=WAIT_TASK_ID)
-        job >> check >> [reschedule, wait]
+        af["EmptyOperator"](task_id=WAIT_TASK_ID)
+        for upstream, downstream in edges():
+            dag.get_task(upstream) >> dag.get_task(downstream)
     return dag

@@ -1,8 +1,8 @@
 """Where the config database is and how to reach it, with bounded waits.
 
-The URL comes from ``YELLOW_DB_URL`` or from an Airflow connection id (an ``AIRFLOW_CONN_*``
-environment variable is read directly; otherwise Airflow's connection lookup). It is never
-written into a generated file, and only ever shown with the password hidden.
+The URL comes from ``YELLOW_DB_URL`` (see :mod:`factory.settings`) or from an Airflow connection
+id (an ``AIRFLOW_CONN_*`` environment variable is read directly; otherwise Airflow's connection
+lookup). It is never written into a generated file, and only ever shown with the password hidden.
 """
 
 from __future__ import annotations
@@ -20,13 +20,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: The variable that names the config database (the ``db_url`` setting); the CLI reads it too.
 DB_URL_ENV = "YELLOW_DB_URL"
 DEFAULT_CONN_ID = "yellow_config_db"
-#: Defaults well inside Airflow's 30 s dagbag_import_timeout; override with these variables.
-CONNECT_TIMEOUT_ENV = "YELLOW_DB_CONNECT_TIMEOUT"
-STATEMENT_TIMEOUT_ENV = "YELLOW_DB_STATEMENT_TIMEOUT_MS"
-DEFAULT_CONNECT_TIMEOUT_S = 3
-DEFAULT_STATEMENT_TIMEOUT_MS = 5000
 
 _engines: dict[tuple[str, int, int], Engine] = {}
 _engines_lock = threading.Lock()
@@ -52,10 +48,13 @@ def redact(url: str) -> str:
 
 def resolve_db_url(conn_id: str | None = DEFAULT_CONN_ID, url: str | None = None) -> str:
     """Find the config database: explicit ``url``, then ``YELLOW_DB_URL``, then the connection id."""
+    from factory.settings import settings
+
     if url:
         return normalize_url(url)
-    if os.environ.get(DB_URL_ENV):
-        return normalize_url(os.environ[DB_URL_ENV])
+    configured = settings().db_url
+    if configured:
+        return normalize_url(configured)
     if conn_id:
         env_value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
         if env_value and not env_value.lstrip().startswith("{"):
@@ -72,13 +71,6 @@ def resolve_db_url(conn_id: str | None = DEFAULT_CONN_ID, url: str | None = None
     raise DatabaseURLError(f"no config database: set {DB_URL_ENV} or pass a URL")
 
 
-def _int_env(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
 def get_engine(url: str, *, connect_timeout_s: int | None = None, statement_timeout_ms: int | None = None) -> Engine:
     """A small pooled engine per URL, reused across parses in the same process.
 
@@ -87,9 +79,11 @@ def get_engine(url: str, *, connect_timeout_s: int | None = None, statement_time
     """
     from sqlalchemy import create_engine
 
+    from factory.settings import settings
+
     url = normalize_url(url)
-    connect_timeout_s = connect_timeout_s or _int_env(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_S)
-    statement_timeout_ms = statement_timeout_ms or _int_env(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS)
+    connect_timeout_s = connect_timeout_s or settings().db_connect_timeout
+    statement_timeout_ms = statement_timeout_ms or settings().db_statement_timeout_ms
     key = (url, connect_timeout_s, statement_timeout_ms)
     with _engines_lock:
         engine = _engines.get(key)
@@ -127,17 +121,6 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
-def read_deadline_s() -> float:
-    """How long one bounded database call may take in all: connecting, two statements, a margin.
-
-    The statement timeout is enforced by the server, so it cannot help when the server or the
-    network hangs in the middle of a reply; this client-side deadline does.
-    """
-    connect = _int_env(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT_S)
-    statement = _int_env(STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT_MS) / 1000.0
-    return connect + 2 * statement + 1.0
-
-
 def run_bounded(
     url: str, work: Callable[[Connection], T], *, begin: bool = False, deadline_s: float | None = None
 ) -> T:
@@ -149,7 +132,9 @@ def run_bounded(
     down (which ends the helper's wait with an error) and :class:`DatabaseDeadlineError` is raised.
     ``begin=True`` runs it in a transaction that commits when ``work`` returns.
     """
-    deadline_s = read_deadline_s() if deadline_s is None else deadline_s
+    from factory.settings import settings
+
+    deadline_s = settings().read_deadline_s if deadline_s is None else deadline_s
     engine = get_engine(url)
     outcome: dict[str, Any] = {}
     done = threading.Event()

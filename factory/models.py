@@ -21,7 +21,7 @@ from factory.names import (
     is_k8s_subdomain,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 MAX_CONFIG_CHARS = 2048
 SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 INGESTION_TYPES = ("sql_snapshot", "sql_watermark", "cdc", "file_drop", "api")
@@ -33,28 +33,25 @@ DATASET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 PLATFORM_TEXT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 
 
-def _check(pattern: re.Pattern[str], what: str):
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    """A validator for a ``str`` that must match ``pattern``; the error names what was expected."""
+
     def check(value: str) -> str:
         if not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid {what}")
         return value
 
-    return check
+    return AfterValidator(check)
 
 
-def _text(pattern: re.Pattern[str], what: str) -> Any:
-    """A ``str`` type that must match ``pattern``; the error names what was expected."""
-    return Annotated[str, AfterValidator(_check(pattern, what))]
-
-
-StreamKey = _text(STREAM_KEY_RE, "stream key (letters, digits, '_', '.', '-')")
-StoreName = _text(DATASET_RE, "store name")
-DatasetName = _text(DATASET_RE, "dataset name")
-PlatformText = _text(PLATFORM_TEXT_RE, "platform name")
-Hostname = _text(HOSTNAME_RE, "hostname")
-DatabaseName = _text(DATASET_RE, "database name")
-GitUrl = _text(GIT_URL_RE, "git URL (https://, ssh:// or git@)")
-BranchName = _text(BRANCH_RE, "git branch name")
+StreamKey = Annotated[str, _matching(STREAM_KEY_RE, "stream key (letters, digits, '_', '.', '-')")]
+StoreName = Annotated[str, _matching(DATASET_RE, "store name")]
+DatasetName = Annotated[str, _matching(DATASET_RE, "dataset name")]
+PlatformText = Annotated[str, _matching(PLATFORM_TEXT_RE, "platform name")]
+Hostname = Annotated[str, _matching(HOSTNAME_RE, "hostname")]
+DatabaseName = Annotated[str, _matching(DATASET_RE, "database name")]
+GitUrl = Annotated[str, _matching(GIT_URL_RE, "git URL (https://, ssh:// or git@)")]
+BranchName = Annotated[str, _matching(BRANCH_RE, "git branch name")]
 
 
 class JobResources(BaseModel):

@@ -6,19 +6,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from factory.enums import LoadMode, Outcome, Source
+
 if TYPE_CHECKING:
     from airflow.sdk import DAG
-
-OK = "ok"
-#: The row is invalid now, but its last good config still builds the DAG.
-STALE = "stale"
-ERROR = "error"
 
 
 @dataclass
 class StreamOutcome:
     stream_key: str
-    outcome: str
+    outcome: Outcome
     error: str | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
     build_ms: float = 0.0
@@ -27,7 +24,7 @@ class StreamOutcome:
     def to_dict(self) -> dict[str, Any]:
         return {
             "stream_key": self.stream_key,
-            "outcome": self.outcome,
+            "outcome": str(self.outcome),
             "error": self.error,
             "problems": self.problems,
             "build_ms": round(self.build_ms, 3),
@@ -40,8 +37,8 @@ class LoadResult:
     """The outcome of one parse of a platform's factory file."""
 
     platform: str
-    mode: str  # "full" (DAG processor) or "single" (a worker naming one dag_id)
-    source: str  # "database", "database-unchanged" or "snapshot"
+    mode: LoadMode
+    source: Source
     source_detail: str | None = None
     started_at: datetime | None = None
     rows_read: int = 0
@@ -55,17 +52,17 @@ class LoadResult:
 
     @property
     def errors(self) -> list[StreamOutcome]:
-        return [o for o in self.outcomes if o.outcome != OK]
+        return [o for o in self.outcomes if o.outcome != Outcome.OK]
 
     @property
     def used_snapshot(self) -> bool:
-        return self.source == "snapshot"
+        return self.source is Source.SNAPSHOT
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "platform": self.platform,
-            "mode": self.mode,
-            "source": self.source,
+            "mode": str(self.mode),
+            "source": str(self.source),
             "source_detail": self.source_detail,
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "rows_read": self.rows_read,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import ast
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from factory.db import DEFAULT_CONN_ID
 from factory.errors import RenderError
 from factory.names import check_stream_key, platform_slug
 from factory.spec import DagSpec
+
+if TYPE_CHECKING:
+    import jinja2
 
 FACTORY_TEMPLATE = "yellow_platform_factory_dag.py.j2"
 STATIC_TEMPLATE = "ingestion_stream_dag.py.j2"
@@ -57,7 +60,7 @@ def _finalize(value: Any) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _environment():
+def _environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(

@@ -2,32 +2,41 @@
 
 A report goes to the platform's ``_parse`` side table, and each stream's latest outcome to its
 ``_build`` table (only the streams whose outcome changed, so a quiet parse writes one row).
-When the database is what failed, the report waits in a small local spool file and is written
-by the next parse that reaches the database.
+Which outcomes the table last got is noted in ``{platform}.recorded.json`` beside the snapshot,
+never in the snapshot itself. When the database is what failed, the report waits in a small
+local spool file (``{platform}.reports.jsonl``) and is written by the next parse that reaches
+the database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from factory.outcome import LoadResult
-from factory.snapshot import Snapshot, write_snapshot
-from factory.snapshot import snapshot_dir as default_snapshot_dir
+from factory.files import write_atomic
+from factory.models import canonical_json
+from factory.outcome import LoadResult, StreamOutcome
+from factory.snapshot import snapshot_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Table
 
 log = logging.getLogger("yellow.factory")
 
 KEEP_REPORTS = 2000
 SPOOL_LIMIT = 500
+RECORDED_FORMAT = 1
 
 
 def _spool_path(platform: str, directory: Path | None) -> Path:
-    return (directory or default_snapshot_dir()) / f"{platform}.reports.jsonl"
+    return snapshot_dir(directory) / f"{platform}.reports.jsonl"
 
 
 def report_row(result: LoadResult) -> dict[str, Any]:
@@ -36,8 +45,8 @@ def report_row(result: LoadResult) -> dict[str, Any]:
         "parsed_at": started.astimezone(UTC).replace(tzinfo=None),
         "host": socket.gethostname()[:255],
         "pid": os.getpid(),
-        "mode": result.mode,
-        "source": result.source,
+        "mode": str(result.mode),
+        "source": str(result.source),
         "source_detail": result.source_detail,
         "rows_read": result.rows_read,
         "dags_built": len(result.dags),
@@ -77,73 +86,124 @@ def _spooled(platform: str, directory: Path | None) -> tuple[Path, list[dict[str
     return path, rows
 
 
-def _outcome_key(outcome: Any) -> str:
+def _outcome_key(outcome: StreamOutcome) -> str:
     return f"{outcome.outcome}|{outcome.config_hash}|{outcome.error or ''}"
 
 
-def record_parse(db_url: str, result: LoadResult, snapshot: Snapshot | None, directory: Path | None = None) -> bool:
+def recorded_path(platform: str, directory: Path | None = None) -> Path:
+    """``{platform}.recorded.json`` beside the snapshot: what the ``_build`` table last got."""
+    return snapshot_dir(directory) / f"{platform}.recorded.json"
+
+
+def read_recorded(platform: str, directory: Path | None = None) -> dict[str, str]:
+    """Outcome key per stream as last written to the ``_build`` table; empty when unknown."""
+    try:
+        data = json.loads(recorded_path(platform, directory).read_text(encoding="utf-8"))
+        outcomes = data.get("outcomes") if data.get("format") == RECORDED_FORMAT else None
+        return {str(k): str(v) for k, v in outcomes.items()} if isinstance(outcomes, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def write_recorded(platform: str, outcomes: dict[str, str], directory: Path | None = None) -> None:
+    """Best effort: without the file, the next report rewrites every stream's row, nothing worse."""
+    try:
+        write_atomic(
+            recorded_path(platform, directory), canonical_json({"format": RECORDED_FORMAT, "outcomes": outcomes})
+        )
+    except OSError as exc:
+        log.warning("platform %s: could not note the recorded outcomes: %s", platform, exc)
+
+
+@dataclass(frozen=True)
+class BuildChanges:
+    """What the ``_build`` table must be told: streams whose outcome changed, streams now gone."""
+
+    changed: list[StreamOutcome]
+    gone: list[str]
+
+    @classmethod
+    def since(cls, recorded: dict[str, str], outcomes: list[StreamOutcome]) -> BuildChanges:
+        current = {o.stream_key for o in outcomes}
+        return cls(
+            changed=[o for o in outcomes if recorded.get(o.stream_key) != _outcome_key(o)],
+            gone=[k for k in recorded if k not in current],
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.gone)
+
+
+def record_parse(db_url: str, result: LoadResult, directory: Path | None = None) -> bool:
     """Write the report (and any spooled ones). Returns True if it reached the database."""
     row = report_row(result)
     if result.used_snapshot:
         _spool(result.platform, row, directory)
         return False
+    changes = BuildChanges.since(read_recorded(result.platform, directory), result.outcomes)
+    spool_path, spooled = _spooled(result.platform, directory)
     try:
-        from sqlalchemy import delete, func, select
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         from factory.db import run_bounded
-        from factory.tables import platform_tables
 
-        tables = platform_tables(result.platform)
-        recorded = dict(snapshot.recorded) if snapshot else {}
-        changed = [o for o in result.outcomes if recorded.get(o.stream_key) != _outcome_key(o)]
-        current = {o.stream_key for o in result.outcomes}
-        gone = [k for k in recorded if k not in current]
-        spool_path, spooled = _spooled(result.platform, directory)
-
-        def write(conn: Any) -> None:
-            for old in spooled:
-                conn.execute(tables.parses.insert().values(**old))
-            parse_id = conn.execute(tables.parses.insert().values(**row).returning(tables.parses.c.id)).scalar_one()
-            if changed:
-                now = row["parsed_at"]
-                stmt = pg_insert(tables.builds)
-                values = [
-                    {
-                        "stream_key": o.stream_key,
-                        "outcome": o.outcome,
-                        "error": o.error,
-                        "build_ms": o.build_ms,
-                        "config_hash": o.config_hash,
-                        "parse_id": parse_id,
-                        "recorded_at": now,
-                    }
-                    for o in changed
-                ]
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["stream_key"],
-                        set_={
-                            c: stmt.excluded[c]
-                            for c in ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
-                        },
-                    ),
-                    values,
-                )
-            if gone:
-                conn.execute(delete(tables.builds).where(tables.builds.c.stream_key.in_(gone)))
-            if parse_id % 50 == 0:  # prune now and then, not on every parse
-                newest = conn.execute(select(func.max(tables.parses.c.id))).scalar_one()
-                conn.execute(delete(tables.parses).where(tables.parses.c.id <= newest - KEEP_REPORTS))
-
-        run_bounded(db_url, write, begin=True)  # a hung database must not hang the parse here either
-        if spooled:
-            spool_path.unlink(missing_ok=True)
-        if snapshot is not None and (changed or gone):
-            snapshot.recorded = {o.stream_key: _outcome_key(o) for o in result.outcomes}
-            write_snapshot(snapshot, directory)
-        return True
+        # Bounded: a hung database must not hang the parse here either.
+        run_bounded(db_url, lambda conn: _write_report(conn, result.platform, row, spooled, changes), begin=True)
     except Exception as exc:
         log.warning("platform %s: parse report not written (%s); spooled locally", result.platform, exc)
         _spool(result.platform, row, directory)
         return False
+    if spooled:
+        with contextlib.suppress(OSError):
+            spool_path.unlink(missing_ok=True)
+    if changes:
+        write_recorded(result.platform, {o.stream_key: _outcome_key(o) for o in result.outcomes}, directory)
+    return True
+
+
+def _write_report(
+    conn: Connection, platform: str, row: dict[str, Any], spooled: list[dict[str, Any]], changes: BuildChanges
+) -> None:
+    """One transaction: spooled reports, this report, the changed build rows, a prune now and then."""
+    from sqlalchemy import delete
+
+    from factory.tables import platform_tables
+
+    tables = platform_tables(platform)
+    for old in spooled:
+        conn.execute(tables.parses.insert().values(**old))
+    parse_id = conn.execute(tables.parses.insert().values(**row).returning(tables.parses.c.id)).scalar_one()
+    if changes.changed:
+        _upsert_builds(conn, tables.builds, changes.changed, parse_id, row["parsed_at"])
+    if changes.gone:
+        conn.execute(delete(tables.builds).where(tables.builds.c.stream_key.in_(changes.gone)))
+    if parse_id % 50 == 0:  # prune now and then, not on every parse
+        _prune(conn, tables.parses)
+
+
+def _upsert_builds(conn: Connection, builds: Table, changed: list[StreamOutcome], parse_id: int, now: Any) -> None:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    stmt = pg_insert(builds)
+    values = [
+        {
+            "stream_key": o.stream_key,
+            "outcome": str(o.outcome),
+            "error": o.error,
+            "build_ms": o.build_ms,
+            "config_hash": o.config_hash,
+            "parse_id": parse_id,
+            "recorded_at": now,
+        }
+        for o in changed
+    ]
+    updated = ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
+    conn.execute(
+        stmt.on_conflict_do_update(index_elements=["stream_key"], set_={c: stmt.excluded[c] for c in updated}), values
+    )
+
+
+def _prune(conn: Connection, parses: Table) -> None:
+    """Keep the newest ``KEEP_REPORTS`` reports."""
+    from sqlalchemy import delete, func, select
+
+    newest = conn.execute(select(func.max(parses.c.id))).scalar_one()
+    conn.execute(delete(parses).where(parses.c.id <= newest - KEEP_REPORTS))

@@ -3,36 +3,37 @@
 It serves twice: when the database is unreachable the factory builds from it, and when the
 database's fingerprint is unchanged the factory reuses it instead of re-reading and
 re-validating every row (Airflow's DAG processor parses each file in a fresh process, so an
-in-memory cache would not survive between parses).
+in-memory cache would not survive between parses). It holds configs only: what the parse
+reports last recorded lives in :mod:`factory.reports`, so writing a report never rewrites it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from factory.files import write_atomic
 from factory.models import JobResources, StreamConfig, canonical_json
 from factory.names import platform_slug
 
-SNAPSHOT_DIR_ENV = "YELLOW_SNAPSHOT_DIR"
 FORMAT_VERSION = 1
 
 
-def snapshot_dir() -> Path:
-    """``$YELLOW_SNAPSHOT_DIR``, else ``$AIRFLOW_HOME/yellow_snapshots``, else ``~/airflow/...``."""
-    if os.environ.get(SNAPSHOT_DIR_ENV):
-        return Path(os.environ[SNAPSHOT_DIR_ENV])
-    home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
-    return Path(home) / "yellow_snapshots"
+def snapshot_dir(directory: Path | None = None) -> Path:
+    """``directory``, else the ``snapshot_dir`` setting (``YELLOW_SNAPSHOT_DIR``)."""
+    if directory is not None:
+        return directory
+    from factory.settings import settings
+
+    return settings().snapshot_dir
 
 
 def snapshot_path(platform: str, directory: Path | None = None) -> Path:
-    return (directory or snapshot_dir()) / f"{platform_slug(platform)}.json"
+    return snapshot_dir(directory) / f"{platform_slug(platform)}.json"
 
 
 @dataclass
@@ -46,12 +47,34 @@ class Snapshot:
     #: Rows that are not OK: an error, or STALE when ``configs`` still holds their last good config.
     errors: dict[str, str] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
-    #: Outcomes last recorded in the build table, so reports write only what changed.
-    recorded: dict[str, str] = field(default_factory=dict)
 
     def config(self, stream_key: str) -> StreamConfig | None:
         data = self.configs.get(stream_key)
         return trusted_config(data) if data is not None else None
+
+    def holds(self, stream_key: str, digest: str) -> bool:
+        """True when this snapshot has a good config for ``stream_key`` from exactly this config_json."""
+        return self.hashes.get(stream_key) == digest and stream_key in self.configs and stream_key not in self.errors
+
+
+@dataclass
+class LastGood:
+    """A platform's snapshot, read from disk at most once per load, and only if asked for.
+
+    A full parse asks before it reads the database (to compare fingerprints); a worker asks only
+    when the database fails or its row is invalid, so its path does not grow with the platform.
+    """
+
+    platform: str
+    directory: Path | None = None
+
+    @property
+    def path(self) -> Path:
+        return snapshot_path(self.platform, self.directory)
+
+    @cached_property
+    def snapshot(self) -> Snapshot | None:
+        return read_snapshot(self.platform, self.directory)
 
 
 def trusted_config(data: dict[str, Any]) -> StreamConfig:
@@ -77,7 +100,6 @@ def read_snapshot(platform: str, directory: Path | None = None) -> Snapshot | No
             configs=data.get("configs", {}),
             errors=data.get("errors", {}),
             hashes=data.get("hashes", {}),
-            recorded=data.get("recorded", {}),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -86,7 +108,6 @@ def read_snapshot(platform: str, directory: Path | None = None) -> Snapshot | No
 def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
     """Write atomically (temp file + rename) so a reader never sees half a snapshot."""
     path = snapshot_path(snapshot.platform, directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
     snapshot.written_at = datetime.now(UTC).isoformat(timespec="seconds")
     payload = {
         "format": FORMAT_VERSION,
@@ -96,16 +117,6 @@ def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
         "configs": snapshot.configs,
         "errors": snapshot.errors,
         "hashes": snapshot.hashes,
-        "recorded": snapshot.recorded,
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(canonical_json(payload))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, canonical_json(payload))
     return path

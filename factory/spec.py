@@ -2,7 +2,8 @@
 
 Everything the DAG needs is decided here, as strings, numbers, lists and dicts, so that the
 builder (inside Airflow) and the legacy static template (rendered as Python literals) start from
-the same values, and the dashboard can show and diff them without importing Airflow.
+the same values, and the dashboard can show and diff them without importing Airflow. The DAG's
+shape (its tasks and edges) is :mod:`factory.shape`'s.
 """
 
 from __future__ import annotations
@@ -14,13 +15,6 @@ from typing import Any
 from factory.models import StreamConfig
 from factory.names import dag_id_for, platform_slug
 
-JOB_TASK_ID = "snapshot_merge_job"
-CHECK_TASK_ID = "check_result"
-RESCHEDULE_TASK_ID = "reschedule_immediately"
-WAIT_TASK_ID = "wait_for_trigger"
-#: The job's result codes, written by the job to its XCom file (never scraped from logs).
-RESULT_DONE = 0
-RESULT_KEEP_WORKING = 1
 #: A fixed start date keeps the DAG deterministic: same config, same DAG.
 START_DATE_ISO = "2025-01-01T00:00:00+00:00"
 JOB_MODULE = "datasurface.platforms.yellow.jobs"

@@ -16,14 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select
 
+from factory.enums import RowStatus
 from factory.errors import ConcurrentChangeError, IncompatibleTableError
 from factory.names import DSG_SUFFIX, PLATFORM_NAME_RE
 from factory.tables import SEED_COLUMNS, platform_tables
-
-ACTIVE = "active"
-PAUSED = "paused"
-RETIRED = "retired"
-KNOWN_STATUSES = (ACTIVE, PAUSED, RETIRED)
 
 
 @dataclass(frozen=True)
@@ -65,12 +61,6 @@ class ApplySummary:
             "retired": self.retired,
         }
 
-    def counts(self) -> str:
-        return (
-            f"{len(self.inserted)} inserted, {len(self.updated)} updated, "
-            f"{len(self.unchanged)} unchanged, {len(self.retired)} retired"
-        )
-
 
 def default_actor() -> str:
     try:
@@ -96,8 +86,7 @@ def ensure_tables(conn: Connection, platform: str) -> bool:
                 "it is not a Yellow config table, so it was left untouched"
             )
     tables.metadata.create_all(conn, checkfirst=True)
-    if conn.dialect.name == "postgresql":
-        _ensure_history_trigger(conn, tables.dsg.name, tables.history.name)
+    _ensure_history_trigger(conn, tables.dsg.name, tables.history.name)
     return not existed
 
 
@@ -152,10 +141,9 @@ def _ensure_history_trigger(conn: Connection, dsg: str, history: str) -> None:
 
 def _set_actor(conn: Connection, actor: str) -> None:
     """Name the writer for the history trigger, for this transaction only."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy import text
+    from sqlalchemy import text
 
-        conn.execute(text("SELECT set_config('yellow.actor', :actor, true)"), {"actor": actor})
+    conn.execute(text("SELECT set_config('yellow.actor', :actor, true)"), {"actor": actor})
 
 
 def list_platforms(conn: Connection) -> list[str]:
@@ -222,33 +210,6 @@ def _holds(row: ConfigRow | None, config_json: str, status: str) -> bool:
     return row is not None and row.status == status and _same_json(row.config_json, config_json)
 
 
-def _record(
-    conn: Connection,
-    platform: str,
-    stream_key: str,
-    action: str,
-    old: ConfigRow | None,
-    new_json: str | None,
-    new_status: str | None,
-    actor: str,
-    now: datetime,
-) -> None:
-    conn.execute(
-        platform_tables(platform)
-        .history.insert()
-        .values(
-            stream_key=stream_key,
-            action=action,
-            old_config_json=old.config_json if old else None,
-            new_config_json=new_json,
-            old_status=old.status if old else None,
-            new_status=new_status,
-            changed_by=actor,
-            changed_at=now,
-        )
-    )
-
-
 def content_digest(config_json: str, status: str) -> str:
     """A short digest of what a row holds, to notice edits that did not touch ``updated_at``."""
     return hashlib.sha256(f"{status}\x1f{config_json}".encode()).hexdigest()[:16]
@@ -299,12 +260,13 @@ def write_row(
     platform: str,
     stream_key: str,
     config_json: str,
-    status: str = ACTIVE,
+    status: str = RowStatus.ACTIVE,
     *,
     actor: str | None = None,
     base: RowBase | None = None,
 ) -> str:
-    """Insert or update one row and record it in history. Returns 'inserted', 'updated' or 'unchanged'.
+    """Insert or update one row; the history trigger records it. Returns 'inserted', 'updated' or
+    'unchanged'.
 
     With ``base`` the write is conflict-checked: it happens only if the row is still what
     ``base`` saw, else :class:`ConcurrentChangeError` and nothing is written.
@@ -315,31 +277,23 @@ def write_row(
     if _holds(old_row, config_json, status):
         return "unchanged"
     now = _now(conn)
-    actor = actor or default_actor()
-    _set_actor(conn, actor)
-    by_trigger = conn.dialect.name == "postgresql"
+    _set_actor(conn, actor or default_actor())
     if old_row is None:
         conn.execute(
             t.insert().values(
                 stream_key=stream_key, config_json=config_json, status=status, created_at=now, updated_at=now
             )
         )
-        if not by_trigger:
-            _record(conn, platform, stream_key, "insert", None, config_json, status, actor, now)
         return "inserted"
     conn.execute(
         t.update().where(t.c.stream_key == stream_key).values(config_json=config_json, status=status, updated_at=now)
     )
-    if not by_trigger:
-        action = "update" if old_row.config_json != config_json else "status"
-        _record(conn, platform, stream_key, action, old_row, config_json, status, actor, now)
     return "updated"
 
 
 def _now(conn: Connection) -> datetime:
     """The database's clock in UTC, so every writer agrees on ``updated_at`` ordering."""
-    now = func.timezone("UTC", func.now()) if conn.dialect.name == "postgresql" else func.current_timestamp()
-    return conn.execute(select(now)).scalar_one()
+    return conn.execute(select(func.timezone("UTC", func.now()))).scalar_one()
 
 
 def apply_rows(
@@ -360,15 +314,15 @@ def apply_rows(
     t = platform_tables(platform).dsg
     existing = {r.stream_key: _row(platform, r) for r in conn.execute(select(t).with_for_update())}
     for key in sorted(wanted):
-        if _holds(existing.get(key), wanted[key], ACTIVE):  # already locked and read above
+        if _holds(existing.get(key), wanted[key], RowStatus.ACTIVE):  # already locked and read above
             summary.unchanged.append(key)
             continue
-        outcome = write_row(conn, platform, key, wanted[key], ACTIVE, actor=actor)
+        outcome = write_row(conn, platform, key, wanted[key], RowStatus.ACTIVE, actor=actor)
         getattr(summary, outcome).append(key)
     if retire_missing:
         for key in sorted(set(existing) - set(wanted)):
-            if existing[key].status != RETIRED:
-                write_row(conn, platform, key, existing[key].config_json, RETIRED, actor=actor)
+            if existing[key].status != RowStatus.RETIRED:
+                write_row(conn, platform, key, existing[key].config_json, RowStatus.RETIRED, actor=actor)
                 summary.retired.append(key)
     return summary
 
@@ -384,15 +338,12 @@ def read_history(
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def fingerprint(conn: Connection, platform: str) -> str | None:
+def fingerprint(conn: Connection, platform: str) -> str:
     """A cheap digest of the whole config table: if it is unchanged, nothing needs re-reading.
 
     One aggregate query hashes every row server-side (count, newest updated_at, and a sum of
-    per-row hashes, so edits that keep updated_at are caught too). PostgreSQL only; elsewhere
-    None, which means "always re-read".
+    per-row hashes, so edits that keep updated_at are caught too).
     """
-    if conn.dialect.name != "postgresql":
-        return None
     t = platform_tables(platform).dsg
     row_hash = func.hashtextextended(t.c.stream_key + "\x1f" + t.c.status + "\x1f" + t.c.config_json, 0)
     count, newest, total = conn.execute(

@@ -39,10 +39,6 @@ class PlatformTables:
     parses: Table
     builds: Table
 
-    @property
-    def all(self) -> list[Table]:
-        return [self.dsg, self.history, self.parses, self.builds]
-
 
 @lru_cache(maxsize=256)
 def platform_tables(platform: str) -> PlatformTables:
@@ -60,7 +56,7 @@ def platform_tables(platform: str) -> PlatformTables:
     history = Table(
         f"{base}_history",
         md,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
         Column("stream_key", String(255), nullable=False, index=True),
         Column("action", String(20), nullable=False),
         Column("old_config_json", Text),
@@ -73,7 +69,7 @@ def platform_tables(platform: str) -> PlatformTables:
     parses = Table(
         f"{base}_parse",
         md,
-        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
         Column("parsed_at", DateTime, nullable=False, index=True),
         Column("host", String(255), nullable=False),
         Column("pid", Integer, nullable=False),

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from factory.shape import ResultCode
+
 
 def choose_next_task(ti: Any, job_task_id: str, keep_working: str, done: str) -> str:
-    """Branch on the result code the job pushed to XCom: 1 keep working, 0 done, else fail."""
+    """Branch on the result code the job pushed to XCom (see :class:`factory.shape.ResultCode`).
+
+    The task ids arrive as arguments (the builder takes them from :mod:`factory.shape`), so the
+    serialized DAG matches the legacy static file's, which passes the same ones.
+    """
     from airflow.sdk.exceptions import AirflowFailException
 
     result = ti.xcom_pull(task_ids=job_task_id)
     code = result.get("result_code") if isinstance(result, dict) else result
-    if code == 1:
-        return keep_working
-    if code == 0:
-        return done
-    raise AirflowFailException(f"{job_task_id} returned result code {code!r}; expected 0 (done) or 1 (keep working)")
+    for expected, task_id in ((ResultCode.KEEP_WORKING, keep_working), (ResultCode.DONE, done)):
+        if code == expected:
+            return task_id
+    known = " or ".join(f"{c.value} ({c.name.lower().replace('_', ' ')})" for c in sorted(ResultCode))
+    raise AirflowFailException(f"{job_task_id} returned result code {code!r}; expected {known}")

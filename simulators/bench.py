@@ -291,6 +291,7 @@ def touch_one_row(ws: Workspace, generation: int) -> None:
     """Change one row (its schedule) so the next factory parse sees a new fingerprint."""
     from factory import store
     from factory.db import get_engine
+    from factory.enums import RowStatus
     from factory.models import parse_config
     from factory.names import stream_key_from_dag_id
 
@@ -302,7 +303,7 @@ def touch_one_row(ws: Workspace, generation: int) -> None:
         changed = config.model_copy(update={"schedule": schedule}).to_json()
         if changed == row.config_json:
             changed = config.model_copy(update={"schedule": "*/10 * * * *"}).to_json()
-        store.write_row(conn, PLATFORM, key, changed, store.ACTIVE, actor="simulators.bench")
+        store.write_row(conn, PLATFORM, key, changed, RowStatus.ACTIVE, actor="simulators.bench")
 
 
 @dataclass

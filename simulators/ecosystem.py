@@ -293,6 +293,7 @@ def seed_database(db_url: str, eco: Ecosystem, bad: int = 0, seed: int = 0, dags
     from factory import store
     from factory.bootstrap import bootstrap
     from factory.db import get_engine
+    from factory.enums import RowStatus
 
     results = bootstrap(eco, db_url, Path(dags_folder) if dags_folder is not None else None)
     broken: dict[str, list[str]] = {}
@@ -302,7 +303,7 @@ def seed_database(db_url: str, eco: Ecosystem, bad: int = 0, seed: int = 0, dags
                 slug = platform_slug(platform.name)
                 rows = bad_rows(platform.name, bad, seed)
                 for key, text in rows:
-                    store.write_row(conn, slug, key, text, store.ACTIVE, actor="simulators.ecosystem")
+                    store.write_row(conn, slug, key, text, RowStatus.ACTIVE, actor="simulators.ecosystem")
                 broken[slug] = [key for key, _ in rows]
     return {
         "platforms": {

@@ -43,10 +43,25 @@ def db_url(pg) -> str:
     return pg.create_database(f"t{os.getpid()}_{next(_counter)}")
 
 
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    """The factory reads its ``YELLOW_*`` settings once per process: each test starts from its own
+    environment. A test that changes a ``YELLOW_*`` variable after factory code ran calls
+    ``reset_settings()`` itself."""
+    from factory.settings import reset_settings
+
+    reset_settings()
+    yield
+    reset_settings()
+
+
 @pytest.fixture
 def snapshot_dir(tmp_path, monkeypatch) -> Path:
+    from factory.settings import reset_settings
+
     path = tmp_path / "snapshots"
     monkeypatch.setenv("YELLOW_SNAPSHOT_DIR", str(path))
+    reset_settings()
     return path
 
 

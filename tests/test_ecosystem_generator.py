@@ -10,6 +10,7 @@ import pytest
 from factory import store
 from factory.db import get_engine
 from factory.ecosystem import load_ecosystem, platform_streams
+from factory.enums import RowStatus
 from factory.errors import StreamConfigError
 from factory.models import INGESTION_TYPES, MAX_CONFIG_CHARS, SCHEDULE_PRESETS, parse_config
 from factory.names import STREAM_KEY_RE, platform_slug
@@ -88,7 +89,7 @@ def test_seed_database_adds_bad_rows_to_table_and_history(db_url, tmp_path):
             rows = {r.stream_key: r for r in store.read_rows(conn, slug)}
             assert len(rows) == 28
             for key in info["bad"]:
-                assert rows[key].status == store.ACTIVE
+                assert rows[key].status == RowStatus.ACTIVE
                 assert store.read_history(conn, slug, key)[0]["action"] == "insert"
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, select
 
 from factory import store
 from factory.bootstrap import bootstrap
+from factory.settings import reset_settings
 from factory.tables import platform_tables
 from tests.airflow_helpers import parse_folder
 
@@ -31,6 +32,7 @@ def dags(db_url, example_ecosystem, tmp_path, snapshot_dir, monkeypatch):
     folder = tmp_path / "dags"
     bootstrap(example_ecosystem, db_url, folder)
     monkeypatch.setenv("YELLOW_DB_URL", db_url)
+    reset_settings()
     return folder
 
 
@@ -85,6 +87,7 @@ def test_a_row_update_changes_the_dag_without_touching_the_file(dags, db_url):
 def test_database_named_by_an_airflow_env_connection(db_url, example_ecosystem, tmp_path, snapshot_dir, monkeypatch):
     bootstrap(example_ecosystem, db_url, tmp_path, conn_id="yellow_config_db")
     monkeypatch.delenv("YELLOW_DB_URL", raising=False)
+    reset_settings()
     monkeypatch.setenv("AIRFLOW_CONN_YELLOW_CONFIG_DB", db_url.replace("postgresql+psycopg2://", "postgres://"))
     bag = parse_folder(tmp_path)
     assert bag.import_errors == {}
@@ -97,6 +100,7 @@ def test_no_database_and_no_snapshot_is_one_clear_import_error(
     bootstrap(example_ecosystem, db_url, tmp_path)
     monkeypatch.setenv("YELLOW_DB_URL", "postgresql://yellow:s3cret@127.0.0.1:9/nowhere")
     monkeypatch.setenv("YELLOW_DB_CONNECT_TIMEOUT", "1")
+    reset_settings()
     bag = parse_folder(tmp_path)
     assert bag.dags == {}
     errors = "\n".join(bag.import_errors.values())

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from factory import store
+from factory.enums import RowStatus
 from factory.errors import ConfigSourceError
 from factory.loader import load_platform
 from factory.models import parse_config
@@ -106,7 +107,7 @@ def _change_one_row(db_url: str) -> None:
     from factory.db import get_engine
 
     with get_engine(db_url).begin() as conn:
-        row = store.read_rows(conn, SLUG, status=store.ACTIVE)[0]
+        row = store.read_rows(conn, SLUG, status=RowStatus.ACTIVE)[0]
         config = parse_config(row.config_json, row.stream_key)
         schedule = "@daily" if config.schedule != "@daily" else "@weekly"
         store.write_row(conn, SLUG, row.stream_key, config.model_copy(update={"schedule": schedule}).to_json())

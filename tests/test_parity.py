@@ -8,6 +8,7 @@ import pytest
 
 from factory.bootstrap import bootstrap
 from factory.ecosystem import platform_streams
+from factory.settings import reset_settings
 from tests.airflow_helpers import parse_folder, serialized
 
 pytestmark = pytest.mark.airflow
@@ -18,6 +19,7 @@ def test_static_files_and_factory_build_identical_dags(db_url, example_ecosystem
     bootstrap(example_ecosystem, db_url, factory_dir)
     bootstrap(example_ecosystem, db_url, static_dir, static=True)
     monkeypatch.setenv("YELLOW_DB_URL", db_url)
+    reset_settings()
     from_factory = parse_folder(factory_dir)
     from_static = parse_folder(static_dir)
     assert from_factory.import_errors == {} and from_static.import_errors == {}
@@ -58,6 +60,7 @@ def test_parity_notices_a_difference(db_url, example_ecosystem, tmp_path, snapsh
     bootstrap(example_ecosystem, db_url, tmp_path / "factory")
     bootstrap(parse_ecosystem(data), db_url, tmp_path / "static", static=True)
     monkeypatch.setenv("YELLOW_DB_URL", db_url)
+    reset_settings()
     dag_id = "yellowlive__Store1_ingestion"
     static_dag = parse_folder(tmp_path / "static").dags[dag_id]
     # The second bootstrap changed the row too; re-apply the first config to make them differ.

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from factory import store
 from factory.db import get_engine
+from factory.enums import RowStatus
 from factory.loader import load_platform
 from factory.models import parse_config
 from factory.names import dag_id_for, platform_slug
@@ -84,7 +85,7 @@ def _parse_count(db_url: str) -> int:
 
 def test_worker_path_builds_only_the_named_dag(small_platform, db_url, tmp_path):
     with get_engine(db_url).connect() as conn:
-        keys = [r.stream_key for r in store.read_rows(conn, SLUG, status=store.ACTIVE)]
+        keys = [r.stream_key for r in store.read_rows(conn, SLUG, status=RowStatus.ACTIVE)]
     wanted = dag_id_for(SLUG, keys[len(keys) // 2])
 
     run = _parse(tmp_path, db_url, _AIRFLOW_PARSING_CONTEXT_DAG_ID=wanted)
@@ -106,7 +107,7 @@ def test_worker_path_falls_back_like_a_full_parse(small_platform, db_url, tmp_pa
     wanted = dag_id_for(SLUG, key)
 
     with get_engine(db_url).begin() as conn:
-        store.write_row(conn, SLUG, key, '{"stream_key": "cut short', store.ACTIVE)
+        store.write_row(conn, SLUG, key, '{"stream_key": "cut short', RowStatus.ACTIVE)
     stale = load_platform(PLATFORM, url=db_url, snapshot_dir=snapshots, dag_id=wanted)
     assert list(stale.dags) == [wanted], "an invalid row still builds its last good config"
     assert [o.outcome for o in stale.outcomes] == ["stale"]
@@ -131,7 +132,7 @@ def test_change_detection_skips_unchanged_rows(small_platform, db_url, tmp_path)
 
     # A real change: one row's schedule. The next parse reads and validates again.
     with get_engine(db_url).begin() as conn:
-        row = store.read_rows(conn, SLUG, status=store.ACTIVE)[0]
+        row = store.read_rows(conn, SLUG, status=RowStatus.ACTIVE)[0]
         config = parse_config(row.config_json, row.stream_key)
         new_schedule = "@weekly" if config.schedule != "@weekly" else "@monthly"
         store.write_row(conn, SLUG, row.stream_key, config.model_copy(update={"schedule": new_schedule}).to_json())

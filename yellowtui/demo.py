@@ -231,6 +231,7 @@ def _record_parses_child(args_json: str) -> None:
 
     from factory import store
     from factory.db import get_engine
+    from factory.enums import RowStatus
     from factory.loader import load_platform
 
     logging.getLogger("yellow.factory").setLevel(logging.CRITICAL)
@@ -247,11 +248,13 @@ def _record_parses_child(args_json: str) -> None:
         parse(platform)
         with get_engine(url).begin() as conn:  # an operator pauses one stream and edits another
             rows = [
-                r for r in store.read_rows(conn, platform, status=store.ACTIVE) if not r.stream_key.startswith("Broken")
+                r
+                for r in store.read_rows(conn, platform, status=RowStatus.ACTIVE)
+                if not r.stream_key.startswith("Broken")
             ]
             if len(rows) >= 2:
                 store.write_row(
-                    conn, platform, rows[0].stream_key, rows[0].config_json, store.PAUSED, actor="demo-operator"
+                    conn, platform, rows[0].stream_key, rows[0].config_json, RowStatus.PAUSED, actor="demo-operator"
                 )
                 config = json.loads(rows[1].config_json)
                 config["schedule"] = "*/10 * * * *"
@@ -260,7 +263,7 @@ def _record_parses_child(args_json: str) -> None:
                     platform,
                     rows[1].stream_key,
                     json.dumps(config, sort_keys=True, separators=(",", ":")),
-                    store.ACTIVE,
+                    RowStatus.ACTIVE,
                     actor="demo-operator",
                 )
         parse(platform)  # rows changed: a full read again

@@ -66,6 +66,7 @@ def freeze(url: str, platforms: list[str]) -> None:
 
     from factory import store
     from factory.db import get_engine
+    from factory.enums import RowStatus
     from factory.errors import StreamConfigError
     from factory.models import parse_config
     from factory.tables import platform_tables
@@ -78,7 +79,9 @@ def freeze(url: str, platforms: list[str]) -> None:
             rows = store.read_rows(conn, platform)
             # An operator paused one stream and changed another's schedule (history + status).
             valid = [r for r in rows if not r.stream_key.startswith("Broken")]
-            store.write_row(conn, platform, valid[3].stream_key, valid[3].config_json, store.PAUSED, actor="ops-alice")
+            store.write_row(
+                conn, platform, valid[3].stream_key, valid[3].config_json, RowStatus.PAUSED, actor="ops-alice"
+            )
             edited = json.loads(valid[5].config_json)
             edited["schedule"] = "*/10 * * * *"
             store.write_row(
@@ -86,7 +89,7 @@ def freeze(url: str, platforms: list[str]) -> None:
                 platform,
                 valid[5].stream_key,
                 json.dumps(edited, sort_keys=True, separators=(",", ":")),
-                store.ACTIVE,
+                RowStatus.ACTIVE,
                 actor="ops-bob",
             )
             rows = store.read_rows(conn, platform)
@@ -116,7 +119,7 @@ def freeze(url: str, platforms: list[str]) -> None:
                     .values(changed_at=FROZEN_NOW - timedelta(hours=20 - n), changed_by=("ops-alice", "ops-bob")[n])
                 )
             for i, row in enumerate(rows):
-                if row.stream_key.startswith("Broken") and row.status == store.ACTIVE:
+                if row.stream_key.startswith("Broken") and row.status == RowStatus.ACTIVE:
                     conn.execute(
                         update(t.history)
                         .where(t.history.c.stream_key == row.stream_key)
@@ -126,7 +129,7 @@ def freeze(url: str, platforms: list[str]) -> None:
             conn.execute(delete(t.builds))
             last_parse = FROZEN_NOW - timedelta(seconds=30)
             for row in rows:
-                if row.status != store.ACTIVE:
+                if row.status != RowStatus.ACTIVE:
                     continue
                 try:
                     parse_config(row.config_json, stream_key=row.stream_key)
@@ -145,8 +148,8 @@ def freeze(url: str, platforms: list[str]) -> None:
                     )
                 )
             conn.execute(delete(t.parses))
-            active = sum(r.status == store.ACTIVE for r in rows)
-            broken = sum(r.status == store.ACTIVE and r.stream_key.startswith("Broken") for r in rows)
+            active = sum(r.status == RowStatus.ACTIVE for r in rows)
+            broken = sum(r.status == RowStatus.ACTIVE and r.stream_key.startswith("Broken") for r in rows)
             for i in range(PARSE_REPORTS):
                 at = FROZEN_NOW - timedelta(seconds=30 * (PARSE_REPORTS - i))
                 if OUTAGE[0] <= i <= OUTAGE[1]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from factory import store
 from factory.db import get_engine, normalize_url, redact
+from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable, StreamConfigError
 from factory.models import parse_config
 from factory.views import StreamView, iter_stream_views, parse_reports, stream_views
@@ -72,7 +73,7 @@ def errors_of(views: Iterable[StreamView]) -> list[StreamError]:
     """Validation problems of active rows and errors of the latest parse, newest first."""
     found: list[StreamError] = []
     for v in views:
-        if v.status != store.ACTIVE:
+        if v.status != RowStatus.ACTIVE:
             continue
         when = v.last_recorded_at or v.updated_at
         for p in v.problems:
@@ -201,12 +202,10 @@ class ConfigService:
         for i, row in enumerate(rows):
             key = row.get("stream_key")
             raw = row.get("config_json")
-            status = row.get("status", store.ACTIVE)
+            status = row.get("status", RowStatus.ACTIVE)
             label = key if isinstance(key, str) else f"#{i}"
-            if status not in store.KNOWN_STATUSES:
-                problems.setdefault(label, []).append(
-                    f"status {status!r} is not one of {', '.join(store.KNOWN_STATUSES)}"
-                )
+            if status not in tuple(RowStatus):
+                problems.setdefault(label, []).append(f"status {status!r} is not one of {', '.join(tuple(RowStatus))}")
                 continue
             try:
                 config = parse_config(

@@ -13,7 +13,8 @@ from typing import Any
 
 from factory.errors import StreamConfigError
 from factory.models import parse_config
-from factory.spec import CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID, WAIT_TASK_ID, DagSpec, dag_spec
+from factory.shape import CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID, WAIT_TASK_ID
+from factory.spec import DagSpec, dag_spec
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,141 @@
+"""Where one load gets its configs: the database's rows, the snapshot when nothing changed, or
+the snapshot when the database cannot be read. The answer is one of three typed results.
+
+Every database call is bounded on our side too (:func:`factory.db.run_bounded`): a database
+that hangs mid-reply costs seconds, never the parse.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from factory import store
+from factory.db import redact, resolve_db_url, run_bounded
+from factory.enums import LoadMode, RowStatus, Source
+from factory.errors import ConfigSourceError
+from factory.names import platform_slug, stream_key_from_dag_id
+from factory.snapshot import LastGood, Snapshot
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+log = logging.getLogger("yellow.factory")
+
+
+@dataclass(frozen=True)
+class ParseTarget:
+    """What one load builds: every active stream of a platform, or the one a dag_id names.
+
+    ``foreign`` is a dag_id that is not this platform's (a worker starting a task of another
+    factory file): such a load builds nothing.
+    """
+
+    platform: str
+    stream_key: str | None = None
+    foreign: bool = False
+
+    @classmethod
+    def of(cls, platform: str, dag_id: str | None = None) -> ParseTarget:
+        """``dag_id`` None (or empty) means a full parse."""
+        slug = platform_slug(platform)
+        if not dag_id:
+            return cls(slug)
+        key = stream_key_from_dag_id(slug, dag_id)
+        return cls(slug, key, foreign=key is None)
+
+    @property
+    def mode(self) -> LoadMode:
+        return LoadMode.FULL if self.stream_key is None and not self.foreign else LoadMode.SINGLE
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """Rows read from the database: (stream_key, config_json), sorted by key.
+
+    ``fingerprint`` is the table's digest on a full parse, None on the worker path (one row).
+    """
+
+    db_url: str
+    rows: list[tuple[str, str]]
+    fingerprint: str | None
+    source: ClassVar[Source] = Source.DATABASE
+    detail: ClassVar[str | None] = None
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """The table's fingerprint matches the snapshot's: its validated configs stand."""
+
+    db_url: str
+    snapshot: Snapshot
+    source: ClassVar[Source] = Source.UNCHANGED
+    detail: ClassVar[str | None] = None
+
+
+@dataclass(frozen=True)
+class FromSnapshot:
+    """The database could not be read; ``detail`` says where and why. ``db_url`` is None when
+    not even the URL could be found."""
+
+    db_url: str | None
+    snapshot: Snapshot
+    detail: str
+    source: ClassVar[Source] = Source.SNAPSHOT
+
+
+SourceRead = RowsRead | Unchanged | FromSnapshot
+
+
+def read_source(target: ParseTarget, last_good: LastGood, *, conn_id: str | None, url: str | None) -> SourceRead:
+    """Read the target's rows, or say why the snapshot stands in for them.
+
+    Raises :class:`ConfigSourceError` only when neither the database nor a snapshot can be read.
+    """
+    db_url: str | None = None
+    try:
+        db_url = resolve_db_url(conn_id, url)
+        known = last_good.snapshot if target.mode is LoadMode.FULL else None
+        found_url = db_url
+        return run_bounded(db_url, lambda conn: _read(conn, target, known, found_url))
+    except Exception as exc:
+        where = redact(db_url) if db_url else f"connection {conn_id!r}"
+        return _fall_back(target, last_good, db_url, where, exc)
+
+
+def _read(conn: Connection, target: ParseTarget, known: Snapshot | None, db_url: str) -> RowsRead | Unchanged:
+    """One row on the worker path; on a full parse, the fingerprint first, and rows only if it moved."""
+    if target.stream_key is not None:
+        found = store.read_rows(conn, target.platform, status=RowStatus.ACTIVE, stream_key=target.stream_key)
+        return RowsRead(db_url, [(r.stream_key, r.config_json) for r in found], fingerprint=None)
+    digest = store.fingerprint(conn, target.platform)
+    if known is not None and digest == known.fingerprint:
+        return Unchanged(db_url, known)
+    found = store.read_rows(conn, target.platform, status=RowStatus.ACTIVE)
+    return RowsRead(db_url, [(r.stream_key, r.config_json) for r in found], fingerprint=digest)
+
+
+def _fall_back(
+    target: ParseTarget, last_good: LastGood, db_url: str | None, where: str, exc: Exception
+) -> FromSnapshot:
+    snapshot = last_good.snapshot
+    if snapshot is None:
+        raise ConfigSourceError(
+            f"platform {target.platform}: cannot read the config database {where} ({_cause(exc)}) "
+            f"and there is no snapshot at {last_good.path} to fall back on"
+        ) from None
+    log.warning(
+        "platform %s: config database %s unavailable (%s); building from snapshot of %s",
+        target.platform,
+        where,
+        _cause(exc),
+        snapshot.written_at,
+    )
+    return FromSnapshot(db_url, snapshot, f"{where}: {_cause(exc)}; snapshot written {snapshot.written_at}")
+
+
+def _cause(exc: BaseException) -> str:
+    """The first line of the underlying driver error, with its class name."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
