@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.ecosystem import Ecosystem, PlatformSpec, StoreSpec, parse_ecosystem, stream_payloads
-from factory.models import INGESTION_TYPES, canonical_json
+from factory.models import INGESTION_TYPES, JobResources, canonical_json
 from factory.names import platform_slug
 
 FIRST_PLATFORMS = ("YellowLive", "YellowForensic")
@@ -187,7 +187,7 @@ def _stores(rng: random.Random, streams: int) -> list[StoreSpec]:
                 ingestion_type=ingestion,
                 schedule=_weighted(rng, _SCHEDULES),
                 source_credential_secret=f"{name.lower()}-source-creds" if ingestion != "file_drop" else None,
-                job_resources=rng.choice(_RESOURCES) if rng.random() < 0.15 else None,
+                job_resources=JobResources(**rng.choice(_RESOURCES)) if rng.random() < 0.15 else None,
             )
         )
         remaining -= size if single else 1

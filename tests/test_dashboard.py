@@ -13,10 +13,10 @@ from typing import Any
 
 from simulators.ecosystem import generate_ecosystem, seed_database
 from yellowtui.app import make_app
+from yellowtui.presenters.json_paths import config_lines, locate
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.stream_detail import StreamDetailScreen
 from yellowtui.screens.timing import TimingScreen
-from yellowtui.services.json_paths import config_lines, locate
 from yellowtui.widgets.config_table import ConfigTable
 from yellowtui.widgets.config_view import ConfigView
 from yellowtui.widgets.db_banner import DatabaseBanner
@@ -45,7 +45,7 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
 
 async def loaded(pilot: Any) -> None:
     app = pilot.app
-    await wait_for(pilot, lambda: not app.rows_loading and app.views, what="rows to load")
+    await wait_for(pilot, lambda: not app.rows.loading and bool(app.rows), what="rows to load")
 
 
 def screen_text(app: Any) -> str:
@@ -218,7 +218,7 @@ async def test_database_outage_is_survived(pg: Any, db_url: str) -> None:
             assert not banner.has_class("-down")
 
             proxy.refuse()
-            await wait_for(pilot, lambda: not app.db_online, what="the outage to be noticed")
+            await wait_for(pilot, lambda: not app.health.online, what="the outage to be noticed")
             assert banner.has_class("-down")
             assert "Database unreachable" in screen_text(app)
             assert table.shown_count == rows  # the last data stays
@@ -238,7 +238,7 @@ async def test_database_outage_is_survived(pg: Any, db_url: str) -> None:
                 )
 
             proxy.pass_through()
-            await wait_for(pilot, lambda: app.db_online, what="the database to come back")
+            await wait_for(pilot, lambda: app.health.online, what="the database to come back")
             await wait_for(pilot, lambda: table.shown_count == rows + 1, what="the new row after reconnecting")
             assert not banner.has_class("-down")
     finally:
@@ -280,7 +280,7 @@ def test_dag_preview_matches_the_builder(sample_config: dict) -> None:
 
     from factory.builder import build_dag
     from factory.models import parse_config
-    from yellowtui.services.dag_preview import preview_dag
+    from yellowtui.presenters.dag_preview import preview_dag
 
     config = parse_config(sample_config)
     dag = build_dag(config, "yellowlive")

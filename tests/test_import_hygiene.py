@@ -37,13 +37,28 @@ def test_factory_imports_no_ui(statement: str) -> None:
     assert imported_after(statement) == []
 
 
+def _modules_under(package: str) -> list[str]:
+    import importlib
+    import pkgutil
+
+    module = importlib.import_module(package)
+    return sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(module.__path__))
+
+
 def test_dashboard_services_are_ui_free() -> None:
-    """The service layer is what the command line and the dashboard share: no textual in it."""
-    statement = (
-        "import yellowtui.services.config_service, yellowtui.services.dag_preview, "
-        "yellowtui.services.json_paths, yellowtui.services.timing, yellowtui.services.parse_loop_service"
-    )
+    """The service layer is what the command line and the dashboard share: no textual in it.
+    Every module of ``yellowtui.services`` is checked, so a new one cannot slip past."""
+    modules = _modules_under("yellowtui.services")
+    assert {"yellowtui.services.config_service", "yellowtui.services.parse_loop_service"} <= set(modules)
+    statement = "import " + ", ".join(modules)
     assert [m for m in imported_after(statement) if m.split(".")[0] == "textual"] == []
+
+
+def test_pure_dashboard_modules_import_no_ui() -> None:
+    """The row model, the state values and the presenters: no textual, no rich (plain data)."""
+    modules = ["yellowtui.rows", "yellowtui.state", *_modules_under("yellowtui.presenters")]
+    assert {"yellowtui.presenters.dag_preview", "yellowtui.presenters.json_paths"} <= set(modules)
+    assert imported_after("import " + ", ".join(modules)) == []
 
 
 def test_the_factory_import_really_is_checked() -> None:
@@ -52,14 +67,18 @@ def test_the_factory_import_really_is_checked() -> None:
 
 
 def test_import_contracts_hold() -> None:
-    """The import-linter contracts in pyproject.toml: factory stands alone; widgets hold no SQL."""
+    """The import-linter contracts in pyproject.toml: factory stands alone; widgets hold no SQL;
+    layers point one way (tools > yellowtui > simulators > factory); pure modules and services
+    import no UI."""
     from pathlib import Path
 
     lint = Path(sys.executable).with_name("lint-imports")
     root = Path(__file__).resolve().parent.parent
     proc = subprocess.run([str(lint), "--no-cache"], check=False, capture_output=True, text=True, timeout=300, cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 kept, 0 broken" in proc.stdout
+    assert "5 kept, 0 broken" in proc.stdout
+    for name in ("layers point one way", "pure dashboard modules import no UI", "services import no UI and no demo"):
+        assert f"{name}" in proc.stdout
 
 
 def test_importing_factory_is_cheap() -> None:

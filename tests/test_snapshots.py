@@ -1,8 +1,8 @@
 """SVG snapshots of every screen at a fixed size, on deterministic data.
 
-The database is seeded by :func:`yellowtui.screenshots.seed_frozen` (fixed timestamps, build
+The database is seeded by :func:`tools.screenshots.seed_frozen` (fixed timestamps, build
 times and parse reports) and the app's clock is frozen, so the pictures only change when the
-dashboard does. The steps are the ones ``python -m yellowtui.screenshots`` uses.
+dashboard does. The steps are the ones ``python -m tools.screenshots`` uses.
 
     pytest tests/test_snapshots.py --snapshot-update    # accept new pictures (look at them first)
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from yellowtui.screenshots import SHOTS, Shot, screenshot_app, seed_frozen
+from tools.screenshots import SHOTS, Shot, screenshot_app, seed_frozen
 
 #: The command palette searches asynchronously and its results arrive in batches: it is in the
 #: screenshots, not in the snapshot comparisons.

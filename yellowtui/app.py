@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from factory.errors import DatabaseUnavailable
@@ -31,23 +32,34 @@ from yellowtui.messages import (
     RowsLoaded,
     StreamSelected,
 )
+from yellowtui.rows import prepare_rows
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.help import HelpScreen
 from yellowtui.screens.stream_detail import StreamDetailScreen
 from yellowtui.screens.streams import StreamsScreen
 from yellowtui.screens.timing import TimingScreen
-from yellowtui.services.config_service import ConfigService
-from yellowtui.widgets.config_table import prepare_rows
+from yellowtui.services.config_service import ConfigService, Revision
+from yellowtui.services.parse_loop_service import ParseLoopService
+from yellowtui.state import ONLINE, DatabaseHealth, RowBatch, RowSet
+
+if TYPE_CHECKING:
+    from factory.views import StreamView
+    from yellowtui.rows import TableRow
 
 POLL_INTERVAL_S = 2.0
 
 
 class YellowApp(App[None]):
-    """Observe the Yellow DAG factory: config rows, errors, parse timing."""
+    """Observe the Yellow DAG factory: config rows, errors, parse timing.
+
+    Shared state is two immutable values, each in one reactive: ``rows`` (a :class:`RowSet`)
+    and ``health`` (a :class:`DatabaseHealth`). Screens and widgets reach them through
+    ``self.yellow`` (:class:`yellowtui.access.YellowAccess`) and watch them by those names.
+    """
 
     TITLE = "yellowtui"
     CSS_PATH = "app.tcss"
-    MODES: ClassVar[dict[str, Any]] = {
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
         "streams": StreamsScreen,
         "errors": ErrorsScreen,
         "timing": TimingScreen,
@@ -65,13 +77,8 @@ class YellowApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    db_online: reactive[bool] = reactive(True)
-    db_reason: reactive[str] = reactive("")
-    db_down_since: reactive[datetime | None] = reactive(None)
-    rows_version: reactive[int] = reactive(0)
-    rows_loading: reactive[bool] = reactive(True)
-    loaded_at: reactive[datetime | None] = reactive(None)
-    load_ms: reactive[float | None] = reactive(None)
+    rows: reactive[RowSet] = reactive(RowSet)
+    health: reactive[DatabaseHealth] = reactive(ONLINE)
     platform: reactive[str | None] = reactive(None)
     platforms: reactive[tuple[str, ...]] = reactive(())
 
@@ -80,8 +87,7 @@ class YellowApp(App[None]):
         db_url: str,
         *,
         theme: str | None = None,
-        dags_folder: Path | None = None,
-        parse_env: dict[str, str] | None = None,
+        parse_loop: ParseLoopService | None = None,
         display_label: str | None = None,
         clock: Callable[[], datetime] | None = None,
         poll_interval: float = POLL_INTERVAL_S,
@@ -89,19 +95,15 @@ class YellowApp(App[None]):
     ) -> None:
         super().__init__()
         self.service = ConfigService(db_url)
+        self.parse_loop = parse_loop or ParseLoopService(self.service.db_url)
         self.display_label = display_label or self.service.short_url
-        self.dags_folder = dags_folder
-        self.parse_env = parse_env or {}
         self.poll_interval = poll_interval
         self.parse_interval = parse_interval
         self._clock = clock or datetime.now
         self._initial_theme = theme
-        self.views: list[Any] = []
-        self.table_rows: list[Any] = []
-        self.rows_generation = 0
         self._load_id = 0
-        self._revision: tuple[Any, ...] | None = None
-        self._checker: Worker[Any] | None = None
+        self._revision: Revision | None = None
+        self._checker: Worker[None] | None = None
         self._stop_events: list[threading.Event] = []
 
     # ---- lifecycle ------------------------------------------------------------------------------
@@ -131,11 +133,6 @@ class YellowApp(App[None]):
         for event in self._stop_events:
             event.set()
 
-    def parse_loop_service(self) -> Any:
-        from yellowtui.services.parse_loop_service import ParseLoopService
-
-        return ParseLoopService(self.service.db_url, self.dags_folder, self.parse_env)
-
     # ---- loading rows ---------------------------------------------------------------------------
 
     def reload_rows(self, stream: bool = False) -> None:
@@ -149,8 +146,8 @@ class YellowApp(App[None]):
         otherwise post the whole new set once, so the last data stays until the new is ready."""
         worker = get_current_worker()
         started = time.perf_counter()
-        views: list[Any] = []
-        rows: list[Any] = []
+        views: list[StreamView] = []
+        rows: list[TableRow] = []
         first = True
         try:
             revision = self.service.revision()
@@ -161,8 +158,7 @@ class YellowApp(App[None]):
                 if stream:
                     self.post_message(
                         RowsLoaded(
-                            batch,
-                            prepared,
+                            RowBatch(tuple(batch), prepared),
                             replace=first,
                             done=False,
                             elapsed_ms=(time.perf_counter() - started) * 1000,
@@ -182,8 +178,7 @@ class YellowApp(App[None]):
         self.post_message(RevisionChecked(revision))
         self.post_message(
             RowsLoaded(
-                views,
-                rows,
+                RowBatch(tuple(views), tuple(rows)),
                 replace=first,
                 done=True,
                 elapsed_ms=(time.perf_counter() - started) * 1000,
@@ -196,26 +191,18 @@ class YellowApp(App[None]):
     def _rows_loaded(self, message: RowsLoaded) -> None:
         if message.load_id != self._load_id:
             return
-        if message.replace:
-            self.views = list(message.views)
-            self.table_rows = list(message.rows)
-            self.rows_generation += 1
-        else:
-            self.views.extend(message.views)
-            self.table_rows.extend(message.rows)
+        rows = self.rows.with_batch(message.batch, replace_rows=message.replace, load_id=message.load_id)
         if message.done:
-            self.loaded_at = message.loaded_at
-            self.load_ms = message.elapsed_ms
-            found = tuple(sorted({v.platform for v in self.views} | set(self.platforms)))
+            rows = rows.finished(message.loaded_at, message.elapsed_ms)
+            found = tuple(sorted(rows.platforms | set(self.platforms)))
             if found != self.platforms:
                 self.platforms = found
-        self.rows_loading = not message.done
-        self.rows_version += 1
-        if not self.db_online:
+        self.rows = rows
+        if not self.health.online:
             self._came_back()
 
     def action_reload(self) -> None:
-        self.reload_rows(stream=not self.views)
+        self.reload_rows(stream=not self.rows)
 
     # ---- health and change detection ------------------------------------------------------------
 
@@ -238,36 +225,31 @@ class YellowApp(App[None]):
     def _revision_checked(self, message: RevisionChecked) -> None:
         platforms = tuple(part[0] for part in message.revision)
         if platforms and platforms != self.platforms:
-            self.platforms = tuple(sorted(set(platforms) | {v.platform for v in self.views}))
-        if not self.db_online:
+            self.platforms = tuple(sorted(set(platforms) | self.rows.platforms))
+        if not self.health.online:
             self._came_back()
             self._revision = message.revision
-            self.reload_rows(stream=not self.views)
+            self.reload_rows(stream=not self.rows)
             return
-        if self._revision is not None and message.revision != self._revision and not self.rows_loading:
+        if self._revision is not None and message.revision != self._revision and not self.rows.loading:
             self.reload_rows(stream=False)
         self._revision = message.revision
 
     @on(DatabaseWentDown)
     def _database_went_down(self, message: DatabaseWentDown) -> None:
-        if self.db_online:
-            self.db_down_since = message.at
-        self.db_reason = message.reason
-        self.db_online = False
-        if self.rows_loading and not self.views:
-            self.rows_loading = False
+        self.health = self.health.went_down(message.reason, message.at)
+        if not self.rows:
+            self.rows = self.rows.stopped()
 
     def _came_back(self) -> None:
-        self.db_online = True
-        self.post_message(DatabaseCameBack(self.now()))
+        since = self.health.down_since
+        self.health = ONLINE
+        self.post_message(DatabaseCameBack(self.now(), since))
 
     @on(DatabaseCameBack)
     def _database_came_back(self, message: DatabaseCameBack) -> None:
-        since = self.db_down_since
-        self.db_down_since = None
-        self.db_reason = ""
-        if since is not None:
-            self.notify(f"Database is back (down since {since:%H:%M:%S}); reloading.", timeout=4)
+        if message.down_since is not None:
+            self.notify(f"Database is back (down since {message.down_since:%H:%M:%S}); reloading.", timeout=4)
 
     # ---- navigation -----------------------------------------------------------------------------
 
@@ -305,13 +287,30 @@ class YellowApp(App[None]):
     def _worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             if event.worker.group == "rows":
-                self.rows_loading = False
+                self.rows = self.rows.stopped()
             self.report_worker_error(event.worker)
 
 
-def make_app(db_url: str, **kwargs: Any) -> YellowApp:
-    """The dashboard on ``db_url``: what ``yellowtui``, the tests and the screenshots all run."""
-    return YellowApp(db_url, **kwargs)
+def make_app(
+    db_url: str,
+    *,
+    dags_folder: Path | None = None,
+    parse_env: dict[str, str] | None = None,
+    airflow_home: Path | None = None,
+    **kwargs: Any,
+) -> YellowApp:
+    """The dashboard on ``db_url``: what ``yellowtui``, the tests and the screenshots all run.
+
+    The parse loop parses the factory file in ``dags_folder`` (a temporary one when None) with
+    ``parse_env``; its children's AIRFLOW_HOME, unless given, is the one under the demo's home,
+    so a user's ~/airflow is never touched.
+    """
+    if airflow_home is None:
+        from yellowtui.demo import demo_home
+
+        airflow_home = demo_home() / "airflow"
+    parse_loop = ParseLoopService(db_url, dags_folder, parse_env, airflow_home=airflow_home)
+    return YellowApp(db_url, parse_loop=parse_loop, **kwargs)
 
 
 def run_dashboard(db_url: str | None, theme: str | None, reset_demo: bool = False) -> None:

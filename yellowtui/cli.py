@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
+from factory.enums import RowStatus
+
+if TYPE_CHECKING:
+    from yellowtui.services.config_service import ConfigService
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -22,12 +29,12 @@ def _dump(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
 
 
-def _db_option(f):
+def _db_option(f: F) -> F:
     return click.option(
         "--db",
         "db_url",
@@ -40,16 +47,16 @@ def _db_option(f):
 def _require_db(db_url: str | None) -> str:
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV} (try `yellowtui demo` for an embedded one)")
-    return db_url  # type: ignore[return-value]
+    return db_url
 
 
-def _service(db_url: str | None):
+def _service(db_url: str | None) -> ConfigService:
     from yellowtui.services.config_service import ConfigService
 
     return ConfigService(_require_db(db_url))
 
 
-def _platforms(service, platform: str | None) -> list[str]:
+def _platforms(service: ConfigService, platform: str | None) -> list[str]:
     from factory.errors import InvalidNameError
     from factory.names import platform_slug
 
@@ -205,7 +212,7 @@ def config() -> None:
 @config.command("list", context_settings=CONTEXT)
 @_db_option
 @click.option("--platform", "-p", help="Only this platform (default: all).")
-@click.option("--status", type=click.Choice(["active", "paused", "retired"]), help="Only rows with this status.")
+@click.option("--status", type=click.Choice([s.value for s in RowStatus]), help="Only rows with this status.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def config_list(db_url: str | None, platform: str | None, status: str | None, as_json: bool) -> None:
     """List config rows with their validity and last build outcome."""
@@ -265,9 +272,9 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
         click.secho(f"  {p['path']}: {p['message']}", fg="red")
     click.echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
     if spec:
-        click.echo(
-            f"DAG {spec['dag_id']}: snapshot_merge_job -> check_result -> reschedule_immediately | wait_for_trigger"
-        )
+        from factory import shape
+
+        click.echo(f"DAG {spec['dag_id']}: {shape.summary()}")
         click.echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
     click.echo(f"{len(history)} change(s) in history")
 
@@ -343,7 +350,9 @@ def config_import(
 def config_validate(db_url: str | None, platform: str | None, all_statuses: bool, as_json: bool) -> None:
     """Validate rows; print every problem; exit 1 when any row is invalid."""
     service = _service(db_url)
-    views = [v for p in _platforms(service, platform) for v in service.streams(p, None if all_statuses else "active")]
+    views = [
+        v for p in _platforms(service, platform) for v in service.streams(p, None if all_statuses else RowStatus.ACTIVE)
+    ]
     bad = [v for v in views if not v.valid]
     if as_json:
         _dump(
@@ -393,6 +402,8 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     from rich.console import Console
     from rich.table import Table
 
+    from factory.enums import Source
+
     table = Table(
         "parsed at",
         "host",
@@ -411,7 +422,7 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
             f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
             r["host"],
             r["mode"],
-            r["source"] if r["source"] != "snapshot" else "[yellow]snapshot[/]",
+            r["source"] if r["source"] != Source.SNAPSHOT else "[yellow]snapshot[/]",
             str(r["rows_read"]),
             str(r["dags_built"]),
             str(r["errors"]),

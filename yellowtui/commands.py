@@ -9,12 +9,15 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from yellowtui.access import YellowAccess
+from yellowtui.rows import COLUMNS, StatusFilter
+
 MAX_STREAM_HITS = 40
 
 
-class YellowCommands(Provider):
+class YellowCommands(YellowAccess, Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
-        app: Any = self.app
+        app = self.yellow
         yield "Screen: Streams", "All config rows, filterable (1)", partial(app.switch_mode, "streams")
         yield "Screen: Errors", "Why streams do not build, by cause (2)", partial(app.switch_mode, "errors")
         yield "Screen: Parse timing", "Parse durations, live (3)", partial(app.switch_mode, "timing")
@@ -23,15 +26,14 @@ class YellowCommands(Provider):
         for platform in app.platforms:
             yield f"Platform: {platform}", f"Show only {platform}", partial(app.set_platform, platform)
         yield "Reload rows", "Read every row again now", app.action_reload
-        screen: Any = self.screen
+        screen = self.screen
         from yellowtui.screens.streams import StreamsScreen
         from yellowtui.screens.timing import TimingScreen
-        from yellowtui.widgets.config_table import COLUMNS, STATUS_FILTERS
 
         if isinstance(screen, StreamsScreen):
-            for status in STATUS_FILTERS:
+            for status in StatusFilter:
                 yield (
-                    f"Status filter: {status}",
+                    f"Status filter: {status.value}",
                     "Only rows with this status",
                     partial(screen.set_status_filter, status),
                 )
@@ -61,9 +63,9 @@ class YellowCommands(Provider):
         needle = query.strip().lower()
         if len(needle) < 2:
             return
-        app: Any = self.app
+        app = self.yellow
         found = 0
-        for view in app.views:
+        for view in app.rows.views:
             text = f"{view.platform}/{view.stream_key}"
             if needle in text.lower():
                 label = f"Open {text}"

@@ -1,15 +1,24 @@
 """Events the dashboard's workers and widgets post: each says what already happened.
 
 Workers never touch widgets; they post one of these and an ``@on`` handler updates state.
+Payloads are typed values (the types only matter to the checker, so they are imported for it
+alone and this module stays light).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from factory.views import StreamView
+    from yellowtui.presenters.dag_preview import DagPreview
+    from yellowtui.services.config_service import HistoryEntry, ParseReport, Revision
+    from yellowtui.services.parse_loop_service import ParseInfo
+    from yellowtui.state import RowBatch
 
 
 @dataclass
@@ -20,8 +29,7 @@ class RowsLoaded(Message):
     ``done`` marks the last batch.
     """
 
-    views: list[Any]
-    rows: list[Any]
+    batch: RowBatch
     replace: bool
     done: bool
     elapsed_ms: float
@@ -34,7 +42,7 @@ class RowsLoaded(Message):
 class RevisionChecked(Message):
     """The database answered the periodic check; ``revision`` changes when rows or outcomes do."""
 
-    revision: tuple[Any, ...]
+    revision: Revision
 
 
 @dataclass
@@ -47,9 +55,10 @@ class DatabaseWentDown(Message):
 
 @dataclass
 class DatabaseCameBack(Message):
-    """The database answers again after being down."""
+    """The database answers again after being down (since ``down_since``, when known)."""
 
     at: datetime
+    down_since: datetime | None = None
 
 
 @dataclass
@@ -62,13 +71,13 @@ class StreamSelected(Message):
 
 @dataclass
 class StreamLoaded(Message):
-    """One stream's row, the DAG it builds and its history were read."""
+    """One stream's row, the DAG it builds and its history were read (``view`` None: no such row)."""
 
     platform: str
     stream_key: str
-    view: Any
-    preview: Any
-    history: list[dict[str, Any]] = field(default_factory=list)
+    view: StreamView | None
+    preview: DagPreview | None
+    history: list[HistoryEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -76,7 +85,7 @@ class ParsesLoaded(Message):
     """Recent parse reports of one platform were read, newest first."""
 
     platform: str
-    reports: list[dict[str, Any]]
+    reports: list[ParseReport]
 
 
 @dataclass
@@ -89,17 +98,10 @@ class ParseRecorded(Message):
     """The parse loop finished one parse of the factory file (its report is in the database)."""
 
     platform: str
-    info: dict[str, Any]
+    info: ParseInfo
 
 
 @dataclass
 class ParseLoopStopped(Message):
     platform: str
     error: str | None = None
-
-
-@dataclass
-class PlatformChanged(Message):
-    """The operator picked another platform (``None``: all platforms)."""
-
-    platform: str | None

@@ -1,38 +1,42 @@
-"""What every dashboard screen shares: the database banner, the status bar, the footer, and
-turning a failed worker into a notification a person can act on."""
+"""What every dashboard screen shares: the database banner, the status bar, the footer, the typed
+way to the app, and turning a failed worker into a notification a person can act on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from textual import on
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from factory.errors import DatabaseUnavailable
+from yellowtui.access import YellowAccess
 from yellowtui.messages import DatabaseWentDown
+from yellowtui.services.config_service import ConfigService
 from yellowtui.widgets.db_banner import DatabaseBanner
 from yellowtui.widgets.status_bar import StatusBar
 
 
-class DashboardScreen(Screen[Any]):
+class DashboardScreen(YellowAccess, Screen[Any]):
     """Base class: compose ``self.furniture_top()`` first and ``self.furniture_bottom()`` last."""
 
-    def furniture_top(self):  # type: ignore[no-untyped-def]
+    def furniture_top(self) -> Iterator[Widget]:
         yield DatabaseBanner()
 
-    def furniture_bottom(self):  # type: ignore[no-untyped-def]
+    def furniture_bottom(self) -> Iterator[Widget]:
         yield StatusBar()
         yield Footer(compact=True)
 
     @property
-    def service(self) -> Any:
-        return self.app.service  # type: ignore[attr-defined]
+    def service(self) -> ConfigService:
+        return self.yellow.service
 
     def now(self) -> datetime:
-        return self.app.now()  # type: ignore[attr-defined]
+        return self.yellow.now()
 
     def database_unavailable(self, exc: DatabaseUnavailable) -> None:
         """Call from a worker thread: tell the app the database is gone (it shows the banner)."""
@@ -41,4 +45,4 @@ class DashboardScreen(Screen[Any]):
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.app.report_worker_error(event.worker)  # type: ignore[attr-defined]
+            self.yellow.report_worker_error(event.worker)

@@ -6,9 +6,7 @@ outcome it recorded), computed from the rows the app already holds: no extra que
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -17,20 +15,10 @@ from textual.content import Content
 from textual.widgets import Static, Tree
 
 from yellowtui.messages import StreamSelected
+from yellowtui.presenters.stream_errors import StreamError, errors_of, group_errors
 from yellowtui.screens.base import DashboardScreen
-from yellowtui.services.config_service import StreamError, errors_of
+from yellowtui.state import RowSet
 from yellowtui.widgets.content_tree import ContentTree
-
-
-def group_errors(errors: list[StreamError]) -> OrderedDict[str, list[StreamError]]:
-    """Errors (newest first) grouped by cause; groups ordered by their newest error, then size."""
-    groups: dict[str, list[StreamError]] = {}
-    for e in errors:
-        groups.setdefault(e.cause, []).append(e)
-    ordered = sorted(
-        groups.items(), key=lambda kv: (kv[1][0].recorded_at or datetime.min, len(kv[1]), kv[0]), reverse=True
-    )
-    return OrderedDict(ordered)
 
 
 class ErrorsTree(ContentTree):
@@ -53,7 +41,7 @@ class ErrorsScreen(DashboardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.errors: list[StreamError] = []
-        self._shown_for: tuple[int, str | None] | None = None
+        self._shown_for: tuple[RowSet, str | None] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.furniture_top()
@@ -64,8 +52,7 @@ class ErrorsScreen(DashboardScreen):
         yield from self.furniture_bottom()
 
     def on_mount(self) -> None:
-        self.watch(self.app, "rows_version", self._refresh, init=False)
-        self.watch(self.app, "rows_loading", self._refresh, init=False)
+        self.watch(self.app, "rows", self._refresh, init=False)
         self.watch(self.app, "platform", self._refresh, init=False)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self._refresh()
@@ -76,15 +63,15 @@ class ErrorsScreen(DashboardScreen):
             self._fill()
 
     def _refresh(self, *_: object) -> None:
-        app: Any = self.app
-        if app.rows_loading:
+        app = self.yellow
+        rows, platform = app.rows, app.platform
+        if rows.loading:
             return
-        key = (app.rows_version, app.platform)
+        key = (rows, platform)  # a RowSet equals only itself: any new rows count as a change
         if key == self._shown_for:
             return
         self._shown_for = key
-        views = app.views if app.platform is None else [v for v in app.views if v.platform == app.platform]
-        self.errors = errors_of(views)
+        self.errors = errors_of(v for v in rows.views if platform is None or v.platform == platform)
         self._fill()
 
     def _fill(self) -> None:
@@ -93,7 +80,7 @@ class ErrorsScreen(DashboardScreen):
         tree.clear()
         groups = group_errors(self.errors)
         streams = {(e.platform, e.stream_key) for e in self.errors}
-        platform = getattr(self.app, "platform", None) or "all platforms"
+        platform = self.yellow.platform or "all platforms"
         summary = Content.assemble(
             (f" {platform} ", "bold reverse $primary"),
             " ",
@@ -103,7 +90,11 @@ class ErrorsScreen(DashboardScreen):
         self.query_one("#errors-summary", Static).update(summary)
         if not self.errors:
             tree.root.add_leaf(
-                Content.styled("No errors: every active row validates and built in the last parse.", "$text-success")
+                tree.content_label(
+                    Content.styled(
+                        "No errors: every active row validates and built in the last parse.", "$text-success"
+                    )
+                )
             )
             return
         width = max(len(f"{e.platform}/{e.stream_key}") for e in self.errors)
@@ -115,19 +106,21 @@ class ErrorsScreen(DashboardScreen):
                 (cause, "$text-error bold"),
                 (f"   newest {newest:%Y-%m-%d %H:%M:%S}" if newest else "", "$text-muted"),
             )
-            group = tree.root.add(label, data=None, expand=True)
+            group = tree.root.add(tree.content_label(label), data=None, expand=True)
             for e in items:
                 name = f"{e.platform}/{e.stream_key}"
                 leaf = group.add_leaf(
-                    Content.assemble(
-                        (f"{name:<{width}}", "bold"),
-                        "  ",
-                        (f"{e.source:<10}", "$text-muted"),
-                        " ",
-                        (e.path, "$text-warning"),
-                        "  ",
-                        e.message,
-                        (f"   {e.recorded_at:%m-%d %H:%M:%S}" if e.recorded_at else "", "$text-muted"),
+                    tree.content_label(
+                        Content.assemble(
+                            (f"{name:<{width}}", "bold"),
+                            "  ",
+                            (f"{e.source:<10}", "$text-muted"),
+                            " ",
+                            (e.path, "$text-warning"),
+                            "  ",
+                            e.message,
+                            (f"   {e.recorded_at:%m-%d %H:%M:%S}" if e.recorded_at else "", "$text-muted"),
+                        )
                     ),
                     data=(e.platform, e.stream_key),
                 )

@@ -4,7 +4,7 @@ the filter syntax, and what the marks on the screens mean."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -83,11 +83,13 @@ class HelpScreen(ModalScreen[None]):
         from yellowtui.screens.timing import TimingScreen
         from yellowtui.widgets.config_table import ConfigTable
 
-        app: Any = self.app
         sections = [
             (
                 "Everywhere",
-                [*_keys(type(app).BINDINGS), ("ctrl+p", "Command palette: jump to a stream, platform, screen, theme")],
+                [
+                    *_keys(type(self.app).BINDINGS),
+                    ("ctrl+p", "Command palette: jump to a stream, platform, screen, theme"),
+                ],
             ),
             ("Streams", _keys(StreamsScreen.BINDINGS) + _keys(ConfigTable.BINDINGS)),
             ("Stream detail", _keys(StreamDetailScreen.BINDINGS)),

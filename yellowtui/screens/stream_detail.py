@@ -3,7 +3,7 @@ factory builds from it, and the row's change history."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,15 +12,24 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from factory.enums import Outcome, RowStatus
 from factory.errors import DatabaseUnavailable
 from yellowtui.messages import StreamLoaded
+from yellowtui.presenters.dag_preview import preview_dag
+from yellowtui.presenters.json_paths import changed_fields
 from yellowtui.screens.base import DashboardScreen
-from yellowtui.services.dag_preview import preview_dag
-from yellowtui.services.json_paths import changed_fields
+from yellowtui.state import DatabaseHealth
 from yellowtui.widgets.config_view import ConfigView
 from yellowtui.widgets.dag_tree import DagTree
 
-TABS = ("config", "dag", "history")
+if TYPE_CHECKING:
+    from factory.views import StreamView
+
+OUTCOME_STYLE: dict[str, str] = {
+    Outcome.OK: "$text-success",
+    Outcome.STALE: "$text-warning",
+    Outcome.ERROR: "$text-error",
+}
 
 
 class StreamDetailScreen(DashboardScreen):
@@ -63,18 +72,19 @@ class StreamDetailScreen(DashboardScreen):
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
         table.add_columns("When", "Action", "By", "Status", "Fields changed")
-        self.watch(self.app, "db_online", self._db_online_changed, init=False)
+        self.watch(self.app, "health", self._health_changed, init=False)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.load()
 
     def _theme_changed(self, *_: object) -> None:
         """Tree labels are styled when added: redraw them in the new theme's colours."""
-        if self.loaded is not None and self.loaded.view is not None:
-            view = self.loaded.view
-            self.query_one(DagTree).show(self.loaded.preview, view.last_outcome, view.last_error)
+        loaded = self.loaded
+        if loaded is not None and loaded.view is not None and loaded.preview is not None:
+            view = loaded.view
+            self.query_one(DagTree).show(loaded.preview, view.last_outcome, view.last_error)
 
-    def _db_online_changed(self, online: bool) -> None:
-        if online and (self._failed or self.loaded is None):
+    def _health_changed(self, health: DatabaseHealth) -> None:
+        if health.online and (self._failed or self.loaded is None):
             self.load()
 
     def action_reload(self) -> None:
@@ -102,8 +112,8 @@ class StreamDetailScreen(DashboardScreen):
     def _loaded(self, message: StreamLoaded) -> None:
         self.loaded = message
         title = self.query_one("#detail-title", Static)
-        view = message.view
-        if view is None:
+        view, preview = message.view, message.preview
+        if view is None or preview is None:
             title.update(
                 Content.assemble(
                     (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
@@ -116,7 +126,7 @@ class StreamDetailScreen(DashboardScreen):
         self.query_one(ConfigView).show(view.config_json, problems)
         self.query_one("#detail-problems", Static).update(self._problem_summary())
         self.query_one("#detail-problems").set_class(bool(problems), "-problems")
-        self.query_one(DagTree).show(message.preview, view.last_outcome, view.last_error)
+        self.query_one(DagTree).show(preview, view.last_outcome, view.last_error)
         table = self.query_one("#history-table", DataTable)
         table.clear()
         for h in message.history:
@@ -131,25 +141,23 @@ class StreamDetailScreen(DashboardScreen):
                 f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—"
             )
 
-    def _title(self, view: Any) -> Content:
+    def _title(self, view: StreamView) -> Content:
         if view.valid:
             valid = Content.styled("✓ valid", "$text-success bold")
         else:
             valid = Content.styled(f"✗ invalid: {len(view.problems)} problem(s)", "$text-error bold")
         outcome = view.last_outcome or "not built yet"
-        outcome_style = {"ok": "$text-success", "stale": "$text-warning", "error": "$text-error"}.get(
-            view.last_outcome or "", "$text-muted"
-        )
+        outcome_style = OUTCOME_STYLE.get(view.last_outcome or "", "$text-muted")
         when = f" at {view.last_recorded_at:%Y-%m-%d %H:%M:%S}" if view.last_recorded_at else ""
         ms = (
             f" in {view.last_build_ms:.2f} ms"
-            if view.last_build_ms is not None and view.last_outcome != "error"
+            if view.last_build_ms is not None and view.last_outcome != Outcome.ERROR
             else ""
         )
         return Content.assemble(
             (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
             "  ",
-            (view.status, "$text-warning" if view.status != "active" else "bold"),
+            (view.status, "$text-warning" if view.status != RowStatus.ACTIVE else "bold"),
             "  ",
             valid,
             "  last build ",

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,8 +12,12 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Input, Static
 
+from yellowtui.rows import COLUMNS, StatusFilter
 from yellowtui.screens.base import DashboardScreen
-from yellowtui.widgets.config_table import COLUMNS, ConfigTable
+from yellowtui.widgets.config_table import ConfigTable
+
+if TYPE_CHECKING:
+    from yellowtui.state import RowSet
 
 FILTER_HELP = "words match any column · status:paused type:cdc platform:live build:error · Esc clears"
 
@@ -46,13 +50,13 @@ class StreamsScreen(DashboardScreen):
         return self.query_one(ConfigTable)
 
     def on_mount(self) -> None:
-        self.watch(self.app, "rows_version", self._rows_changed)
+        self.watch(self.app, "rows", self._rows_changed)
         self.watch(self.app, "platform", self._platform_changed)
-        self.watch(self.app, "rows_loading", self._update_counts, init=False)
 
-    def _rows_changed(self, *_: object) -> None:
-        app = self.app
-        self.table.sync(app.table_rows, app.rows_generation)  # type: ignore[attr-defined]
+    def _rows_changed(self, rows: RowSet) -> None:
+        table = self.table
+        held = table.row_count if rows.generation == table.generation else 0
+        table.sync(rows.rows_from(held), rows.generation)
         self._update_counts()
 
     def _platform_changed(self, platform: str | None) -> None:
@@ -60,10 +64,9 @@ class StreamsScreen(DashboardScreen):
 
     @on(ConfigTable.ViewChanged)
     def _update_counts(self, *_: object) -> None:
-        table = self.table
+        app, table = self.yellow, self.table
         c = table.counts
-        platform = getattr(self.app, "platform", None) or "all platforms"
-        loading = getattr(self.app, "rows_loading", False)
+        platform = app.platform or "all platforms"
         parts = [
             Content.styled(f" {platform} ", "bold reverse $primary"),
             Content.assemble(
@@ -77,9 +80,9 @@ class StreamsScreen(DashboardScreen):
             ),
             Content(f" · {c.active:,} active · {c.paused:,} paused · {c.retired:,} retired"),
         ]
-        if loading:
+        if app.rows.loading:
             parts.append(Content.styled("  loading…", "$text-warning italic"))
-        elif not c.total and getattr(self.app, "db_online", True) and not getattr(self.app, "platforms", ()):
+        elif not c.total and app.health.online and not app.platforms:
             parts = [
                 parts[0],
                 Content.styled(
@@ -88,11 +91,11 @@ class StreamsScreen(DashboardScreen):
                 ),
             ]
         self.query_one("#streams-counts", Static).update(Content.assemble(*parts))
-        status_style = "bold $text-warning" if table.status_filter != "all" else "bold"
+        status_style = "bold $text-warning" if table.status_filter != StatusFilter.ALL else "bold"
         self.query_one("#streams-view", Static).update(
             Content.assemble(
                 ("status ", "$text-muted"),
-                (table.status_filter, status_style),
+                (table.status_filter.value, status_style),
                 ("  sort ", "$text-muted"),
                 (table.sort_label, "bold"),
             )
@@ -135,6 +138,3 @@ class StreamsScreen(DashboardScreen):
 
     def sort_by(self, column: str) -> None:
         self.table.sort_by(column)
-
-    def focus_stream(self, platform: str, stream_key: str) -> bool:
-        return self.table.select_stream(platform, stream_key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -17,16 +17,21 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, get_current_worker
 
+from factory.enums import Outcome, Source
 from factory.errors import DatabaseUnavailable
 from yellowtui.messages import ParseLoopStarted, ParseLoopStopped, ParseRecorded, ParsesLoaded
+from yellowtui.presenters.timing import ago, slowest_streams, summarize
 from yellowtui.screens.base import DashboardScreen
-from yellowtui.services.timing import ago, slowest_streams, summarize
 from yellowtui.widgets.timing_chart import TimingChart
+
+if TYPE_CHECKING:
+    from yellowtui.services.config_service import ParseReport
 
 REPORTS = 120
 #: DataTable cells are Rich text: plain Rich styles (mapped onto the theme's ANSI colours).
-SOURCE_STYLE = {"snapshot": "bold red", "database-unchanged": "dim", "database": ""}
-OUTCOME_STYLE = {"ok": "green", "stale": "yellow", "error": "bold red"}
+SOURCE_STYLE: dict[str, str] = {Source.SNAPSHOT: "bold red", Source.UNCHANGED: "dim", Source.DATABASE: ""}
+SOURCE_LABEL: dict[str, str] = {Source.UNCHANGED: "unchanged"}
+OUTCOME_STYLE: dict[str, str] = {Outcome.OK: "green", Outcome.STALE: "yellow", Outcome.ERROR: "bold red"}
 
 
 class TimingScreen(DashboardScreen):
@@ -41,9 +46,9 @@ class TimingScreen(DashboardScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.reports: list[dict[str, Any]] = []
+        self.reports: list[ParseReport] = []
         self.reports_platform: str | None = None
-        self._poller: Worker[Any] | None = None
+        self._poller: Worker[None] | None = None
         self._loop_stop: threading.Event | None = None
         self._loop_platform: str | None = None
         self.loop_parses = 0
@@ -79,9 +84,9 @@ class TimingScreen(DashboardScreen):
         for label, width in (("Stream", 20), ("ms", 5), ("Build", 5)):
             slowest.add_column(label, width=width)
         self.watch(self.app, "platform", self._platform_changed, init=False)
-        self.watch(self.app, "rows_version", self._fill_slowest, init=False)
+        self.watch(self.app, "rows", self._fill_slowest, init=False)
         self.watch(self.app, "platforms", self._platform_changed, init=False)
-        self.set_interval(getattr(self.app, "poll_interval", 2.0), self.poll)
+        self.set_interval(self.yellow.poll_interval, self.poll)
         self.poll()
         self._fill_slowest()
         self._update_summary()
@@ -93,13 +98,13 @@ class TimingScreen(DashboardScreen):
 
     @property
     def platform(self) -> str | None:
-        app: Any = self.app
+        app = self.yellow
         if app.platform:
             return app.platform
         return app.platforms[0] if app.platforms else None
 
     def action_next_platform(self) -> None:
-        app: Any = self.app
+        app = self.yellow
         if not app.platforms:
             return
         current = self.platform
@@ -150,7 +155,7 @@ class TimingScreen(DashboardScreen):
         table.clear()
         for r in self.reports:
             source = r["source"]
-            label = {"database-unchanged": "unchanged"}.get(source, source)
+            label = SOURCE_LABEL.get(source) or str(source)
             table.add_row(
                 f"{r['parsed_at']:%H:%M:%S}",
                 Text(label, style=SOURCE_STYLE.get(source, "")),
@@ -166,7 +171,7 @@ class TimingScreen(DashboardScreen):
     def _fill_slowest(self, *_: object) -> None:
         table = self.query_one("#slowest-table", DataTable)
         table.clear()
-        for v in slowest_streams(getattr(self.app, "views", []), self.platform, limit=25):
+        for v in slowest_streams(self.yellow.rows.views, self.platform, limit=25):
             table.add_row(
                 v.stream_key,
                 Text(f"{v.last_build_ms:.2f}", justify="right"),
@@ -184,7 +189,7 @@ class TimingScreen(DashboardScreen):
         if s.count:
             parts += [
                 (f"{s.count} parses", "bold"),
-                f" · last {s.last_at:%H:%M:%S} ({ago(s.last_at, self.app.now())}) ",  # type: ignore[attr-defined]
+                f" · last {s.last_at:%H:%M:%S} ({ago(s.last_at, self.now())}) ",
                 (f"{s.last_total_ms:,.0f} ms", "bold"),
                 f" · median {s.median_total_ms:,.0f} ms · ",
                 (f"{s.from_snapshot} from snapshot", "$text-error bold" if s.from_snapshot else "$text-muted"),
@@ -213,8 +218,8 @@ class TimingScreen(DashboardScreen):
             return
         stop = threading.Event()
         self._loop_stop, self._loop_platform, self.loop_parses = stop, platform, 0
-        self.app.register_stop_event(stop)  # type: ignore[attr-defined]
-        self.run_loop(platform, stop, interval if interval is not None else getattr(self.app, "parse_interval", 2.0))
+        self.yellow.register_stop_event(stop)
+        self.run_loop(platform, stop, interval if interval is not None else self.yellow.parse_interval)
         self._update_summary()
 
     def stop_loop(self) -> None:
@@ -228,7 +233,7 @@ class TimingScreen(DashboardScreen):
     def run_loop(self, platform: str, stop: threading.Event, interval: float) -> None:
         self.post_message(ParseLoopStarted(platform))
         try:
-            self.app.parse_loop_service().run(  # type: ignore[attr-defined]
+            self.yellow.parse_loop.run(
                 platform, stop, lambda info: self.post_message(ParseRecorded(platform, info)), interval=interval
             )
         except Exception as exc:
@@ -247,13 +252,13 @@ class TimingScreen(DashboardScreen):
     @on(ParseRecorded)
     def _parse_recorded(self, message: ParseRecorded) -> None:
         self.loop_parses += 1
-        if not message.info.get("ok"):
+        if not message.info.ok:
             self.notify(
-                message.info.get("summary", "parse failed"), title="Parse had problems", severity="warning", timeout=4
+                message.info.summary or "parse failed", title="Parse had problems", severity="warning", timeout=4
             )
         self._update_summary()
         self.poll(force=True)
-        self.app.check_now()  # type: ignore[attr-defined]
+        self.yellow.check_now()
 
     @on(ParseLoopStopped)
     def _loop_stopped(self, message: ParseLoopStopped) -> None:

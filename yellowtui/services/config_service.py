@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from factory import store
 from factory.db import get_engine, normalize_url, redact
@@ -15,38 +13,18 @@ from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable, StreamConfigError
 from factory.models import parse_config
 from factory.views import StreamView, iter_stream_views, parse_reports, stream_views
+from yellowtui.presenters.stream_errors import StreamError, errors_of
 
-_INDEX = re.compile(r"\[\d+\]")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+\b")
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
-
-@dataclass(frozen=True)
-class StreamError:
-    """One reason one stream does not build (or builds only from its last good config)."""
-
-    platform: str
-    stream_key: str
-    source: str  # "validation" or "parse"
-    path: str
-    message: str
-    recorded_at: datetime | None
-
-    @property
-    def cause(self) -> str:
-        """The message with its values blanked, so the same mistake in many rows groups together."""
-        path = _INDEX.sub("[]", self.path)
-        return f"{path}: {_QUOTED.sub('…', self.message)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "platform": self.platform,
-            "stream_key": self.stream_key,
-            "source": self.source,
-            "path": self.path,
-            "message": self.message,
-            "cause": self.cause,
-            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
-        }
+#: A row of the change history, as :func:`factory.store.read_history` returns it.
+HistoryEntry = dict[str, Any]
+#: A row of the parse reports table, as :func:`factory.views.parse_reports` returns it.
+ParseReport = dict[str, Any]
+#: Per platform: name, content fingerprint, recorded build count, newest build time.
+PlatformRevision = tuple[str, str | None, int, datetime | None]
+Revision = tuple[PlatformRevision, ...]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -67,20 +45,6 @@ def _reachable(where: str) -> Iterator[None]:
         raise DatabaseUnavailable(where, _first_line(exc)) from None
     except OSError as exc:
         raise DatabaseUnavailable(where, _first_line(exc)) from None
-
-
-def errors_of(views: Iterable[StreamView]) -> list[StreamError]:
-    """Validation problems of active rows and errors of the latest parse, newest first."""
-    found: list[StreamError] = []
-    for v in views:
-        if v.status != RowStatus.ACTIVE:
-            continue
-        when = v.last_recorded_at or v.updated_at
-        for p in v.problems:
-            found.append(StreamError(v.platform, v.stream_key, "validation", p["path"], p["message"], v.updated_at))
-        if v.last_outcome and v.last_outcome != "ok" and not v.problems:
-            found.append(StreamError(v.platform, v.stream_key, "parse", "$", v.last_error or v.last_outcome, when))
-    return sorted(found, key=lambda e: (e.recorded_at or datetime.min, e.platform, e.stream_key), reverse=True)
 
 
 class ConfigService:
@@ -104,20 +68,14 @@ class ConfigService:
         return f"{scheme.split('+')[0]}{sep}{rest}" if sep else text
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         return get_engine(self.db_url)
 
     @contextmanager
-    def _connect(self) -> Iterator[Any]:
+    def _connect(self) -> Iterator[Connection]:
         """A pooled connection whose "database unreachable" errors become :class:`DatabaseUnavailable`."""
         with _reachable(self.display_url), self.engine.connect() as conn:
             yield conn
-
-    def ping(self) -> None:
-        from sqlalchemy import text
-
-        with self._connect() as conn:
-            conn.execute(text("SELECT 1"))
 
     def platforms(self) -> list[str]:
         with self._connect() as conn:
@@ -149,7 +107,7 @@ class ConfigService:
             if pending:
                 yield pending
 
-    def revision(self) -> tuple[Any, ...]:
+    def revision(self) -> Revision:
         """A cheap token that changes when any row or any recorded build outcome changes.
 
         One aggregate query per table, hashed server-side: polling it every few seconds costs
@@ -160,7 +118,7 @@ class ConfigService:
         from factory.tables import platform_tables
 
         with self._connect() as conn:
-            parts: list[Any] = []
+            parts: list[PlatformRevision] = []
             for name in store.list_platforms(conn):
                 builds = platform_tables(name).builds
                 count, newest = conn.execute(select(func.count(), func.max(builds.c.recorded_at))).one()
@@ -173,14 +131,14 @@ class ConfigService:
             views = stream_views(conn, platform, stream_key=stream_key)
             return views[0] if views else None
 
-    def history(self, platform: str, stream_key: str, limit: int = 50) -> list[dict[str, Any]]:
+    def history(self, platform: str, stream_key: str, limit: int = 50) -> list[HistoryEntry]:
         with self._connect() as conn:
             return store.read_history(conn, platform, stream_key, limit=limit)
 
     def errors(self, platform: str | None = None) -> list[StreamError]:
         return errors_of(self.streams(platform))
 
-    def parses(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
+    def parses(self, platform: str, limit: int = 100) -> list[ParseReport]:
         with self._connect() as conn:
             return parse_reports(conn, platform, limit=limit)
 
@@ -202,10 +160,10 @@ class ConfigService:
         for i, row in enumerate(rows):
             key = row.get("stream_key")
             raw = row.get("config_json")
-            status = row.get("status", RowStatus.ACTIVE)
+            status = row.get("status", RowStatus.ACTIVE.value)
             label = key if isinstance(key, str) else f"#{i}"
             if status not in tuple(RowStatus):
-                problems.setdefault(label, []).append(f"status {status!r} is not one of {', '.join(tuple(RowStatus))}")
+                problems.setdefault(label, []).append(f"status {status!r} is not one of {', '.join(RowStatus)}")
                 continue
             try:
                 config = parse_config(

@@ -7,31 +7,56 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from factory.db import normalize_url
 
+if TYPE_CHECKING:
+    from simulators.parse_loop import ParseRun
 
-def private_airflow_home() -> Path:
-    """An AIRFLOW_HOME of our own for the parse children, so a user's ~/airflow is never touched."""
-    from yellowtui.demo import demo_home
 
-    path = demo_home() / "airflow"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+@dataclass(frozen=True)
+class ParseInfo:
+    """What one parse of the loop did, for a notification (the full report is in the database)."""
+
+    ok: bool
+    summary: str
+    source: str | None
+    dags: int
+    import_errors: int
+    wall_ms: float
+
+    @classmethod
+    def of(cls, run: ParseRun) -> ParseInfo:
+        result = run.load_result or {}
+        return cls(run.ok, run.summary(), result.get("source"), run.dags, len(run.import_errors), run.wall_ms)
 
 
 class ParseLoopService:
-    """Parse one platform's factory file in fresh processes, every ``interval`` seconds."""
+    """Parse one platform's factory file in fresh processes, every ``interval`` seconds.
 
-    def __init__(self, db_url: str, dags_folder: Path | None = None, env: dict[str, str] | None = None):
+    ``dags_folder``: where the factory file is (rendered there when missing; a temporary folder
+    when None). ``airflow_home``: the parse children's AIRFLOW_HOME when neither ``env`` nor this
+    process sets one, so a user's ~/airflow is never touched (a temporary one when None). The
+    caller decides both: the service knows nothing about the demo's layout.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        dags_folder: Path | None = None,
+        env: dict[str, str] | None = None,
+        airflow_home: Path | None = None,
+    ):
         self.db_url = normalize_url(db_url)
         self.dags_folder = Path(dags_folder) if dags_folder else None
         self.env = dict(env or {})
+        self.airflow_home = airflow_home
 
     def folder(self) -> Path:
-        """Where the factory file is (rendered there when missing): the app's dags folder, or a temp one."""
+        """Where the factory file is (rendered there when missing): the given folder, or a temp one."""
         if self.dags_folder is None:
             self.dags_folder = Path(tempfile.mkdtemp(prefix="yellowtui-dags-"))
         return self.dags_folder
@@ -39,32 +64,22 @@ class ParseLoopService:
     def child_env(self) -> dict[str, str]:
         env = dict(self.env)
         if "AIRFLOW_HOME" not in env and not os.environ.get("AIRFLOW_HOME"):
-            env["AIRFLOW_HOME"] = str(private_airflow_home())
+            if self.airflow_home is None:
+                self.airflow_home = Path(tempfile.mkdtemp(prefix="yellowtui-airflow-"))
+            self.airflow_home.mkdir(parents=True, exist_ok=True)
+            env["AIRFLOW_HOME"] = str(self.airflow_home)
         return env
 
     def run(
         self,
         platform: str,
         stop: threading.Event,
-        on_parse: Callable[[dict[str, Any]], None],
+        on_parse: Callable[[ParseInfo], object],
         interval: float = 2.0,
         count: int | None = None,
     ) -> int:
         """Blocks until ``stop`` is set (or ``count`` parses); returns the number of parses."""
         from simulators.parse_loop import run_parse_loop
-
-        def report(run: Any) -> None:
-            lr = run.load_result or {}
-            on_parse(
-                {
-                    "ok": run.ok,
-                    "summary": run.summary(),
-                    "source": lr.get("source"),
-                    "dags": run.dags,
-                    "import_errors": len(run.import_errors),
-                    "wall_ms": run.wall_ms,
-                }
-            )
 
         runs = run_parse_loop(
             self.db_url,
@@ -73,7 +88,7 @@ class ParseLoopService:
             interval=interval,
             count=count,
             stop=stop,
-            on_parse=report,
+            on_parse=lambda run: on_parse(ParseInfo.of(run)),
             env=self.child_env(),
         )
         return len(runs)

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.highlight import highlight
 from textual.widgets import Static
 
-from yellowtui.services.json_paths import ConfigText, config_lines, locate
+from yellowtui.presenters.json_paths import ConfigText, config_lines, locate
 
 MARK = "▶"
 
@@ -58,10 +58,6 @@ is marked on the object that lacks it.
         self.text = config_lines(config_json)
         self.marked = mark_problems(self.text, problems)
         self.update(self.render_config())
-
-    def problem_lines(self) -> dict[str, int]:
-        """JSON path -> 1-based line number where it is marked (for tests and the summary)."""
-        return {m.path: m.line + 1 for m in self.marked}
 
     def render_config(self) -> Content:
         assert self.text is not None

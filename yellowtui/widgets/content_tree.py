@@ -1,21 +1,29 @@
 """ContentTree: a Tree whose labels may be Textual ``Content`` styled with theme variables
-(``$text-error``...), so trees follow the theme like every other widget."""
+(``$text-error``...), so trees follow the theme like every other widget.
+
+Textual types tree labels as ``str | Text``; :meth:`ContentTree.content_label` turns Content
+into that Text (in the tree's current theme) so callers pass what the signature says.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.style import Style as RichStyle
-from rich.text import Text
+from rich.text import Text, TextType
 from textual.content import Content
 from textual.markup import parse_style
 from textual.widgets import Tree
 
 
 class ContentTree(Tree[Any]):
-    def process_label(self, label: Any) -> Text:
-        if not isinstance(label, Content):
-            return super().process_label(label)
+    def process_label(self, label: TextType | Content) -> Text:
+        if isinstance(label, Content):
+            return self.content_label(label)
+        return super().process_label(label)
+
+    def content_label(self, label: Content) -> Text:
+        """``label`` as one line of Rich Text in this tree's style, without backgrounds."""
         base = self.visual_style
         parts = []
         for text, style in label.render(

@@ -8,13 +8,15 @@ from typing import Any
 from textual.content import Content
 from textual.widgets.tree import TreeNode
 
-from yellowtui.services.dag_preview import DagPreview, TaskView
+from factory.enums import Outcome
+from factory.shape import JOB_TASK_ID, TaskShape
+from yellowtui.presenters.dag_preview import DagPreview
 from yellowtui.widgets.content_tree import ContentTree
 
-BRANCH_NOTES = {
-    "reschedule_immediately": "when the job says KEEP_WORKING (1)",
-    "wait_for_trigger": "when the job says DONE (0)",
-}
+
+def branch_note(task: TaskShape) -> str | None:
+    """``when the job says DONE (0)`` for a branch target; None for other tasks."""
+    return f"when the job says {task.when.name} ({task.when.value})" if task.when is not None else None
 
 
 def _kv(key: str, value: Any, value_style: str = "") -> Content:
@@ -50,51 +52,68 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
         spec = preview.spec
         if spec is None:
             root.set_label(
-                Content.styled(f"No DAG: {preview.platform}/{preview.stream_key} does not validate", "$text-error bold")
-            )
-            problems = root.add(Content.styled(f"{len(preview.problems)} problem(s)", "$text-error"), expand=True)
-            for p in preview.problems:
-                problems.add_leaf(Content.assemble((p["path"], "$text-error bold"), ": ", p["message"]))
-            if last_outcome == "stale":
-                root.add_leaf(
+                self.content_label(
                     Content.styled(
-                        "Airflow still runs this stream's last good config from the factory's snapshot.",
-                        "$text-warning",
+                        f"No DAG: {preview.platform}/{preview.stream_key} does not validate", "$text-error bold"
                     )
                 )
-            elif last_outcome == "error":
+            )
+            problems = root.add(
+                self.content_label(Content.styled(f"{len(preview.problems)} problem(s)", "$text-error")), expand=True
+            )
+            for p in preview.problems:
+                problems.add_leaf(
+                    self.content_label(Content.assemble((p["path"], "$text-error bold"), ": ", p["message"]))
+                )
+            if last_outcome == Outcome.STALE:
                 root.add_leaf(
-                    Content.styled(
-                        "The factory builds no DAG for this stream until the row is fixed; "
-                        "every other stream keeps its DAG.",
-                        "$text-muted",
+                    self.content_label(
+                        Content.styled(
+                            "Airflow still runs this stream's last good config from the factory's snapshot.",
+                            "$text-warning",
+                        )
+                    )
+                )
+            elif last_outcome == Outcome.ERROR:
+                root.add_leaf(
+                    self.content_label(
+                        Content.styled(
+                            "The factory builds no DAG for this stream until the row is fixed; "
+                            "every other stream keeps its DAG.",
+                            "$text-muted",
+                        )
                     )
                 )
             root.expand_all()
             return
         root.set_label(
-            Content.assemble((spec.dag_id, "bold $text-primary"), ("  (as the factory builds it)", "$text-muted"))
+            self.content_label(
+                Content.assemble((spec.dag_id, "bold $text-primary"), ("  (as the factory builds it)", "$text-muted"))
+            )
         )
-        root.add_leaf(_kv("schedule", spec.schedule or "none (manual runs)", "$text-accent"))
-        root.add_leaf(_kv("namespace", spec.namespace))
-        root.add_leaf(_kv("tags", ", ".join(spec.tags)))
-        deps = root.add(Content.styled("dependencies", "bold"), expand=True)
+        root.add_leaf(self.content_label(_kv("schedule", spec.schedule or "none (manual runs)", "$text-accent")))
+        root.add_leaf(self.content_label(_kv("namespace", spec.namespace)))
+        root.add_leaf(self.content_label(_kv("tags", ", ".join(spec.tags))))
+        deps = root.add(self.content_label(Content.styled("dependencies", "bold")), expand=True)
         for task in preview.roots():
             self._add_dependency(deps, preview, task)
-        tasks = root.add(Content.styled("tasks", "bold"), expand=True)
+        tasks = root.add(self.content_label(Content.styled("tasks", "bold")), expand=True)
         for task in preview.tasks:
             node = tasks.add(
-                Content.assemble((task.task_id, "bold"), "  ", (task.operator, "$text-accent")), expand=True
+                self.content_label(Content.assemble((task.task_id, "bold"), "  ", (task.operator, "$text-accent"))),
+                expand=True,
             )
-            node.add_leaf(Content.styled(task.role, "$text-muted italic"))
-            if task.task_id == "snapshot_merge_job":
+            node.add_leaf(self.content_label(Content.styled(task.role, "$text-muted italic")))
+            if task.task_id == JOB_TASK_ID:
                 self._add_job(node, preview)
-        if last_outcome and last_outcome != "ok":
-            root.add_leaf(Content.styled(f"last parse: {last_outcome}: {last_error or ''}", "$text-error"))
+        if last_outcome and last_outcome != Outcome.OK:
+            root.add_leaf(
+                self.content_label(Content.styled(f"last parse: {last_outcome}: {last_error or ''}", "$text-error"))
+            )
         root.expand()
 
-    def _add_dependency(self, parent: TreeNode[Any], preview: DagPreview, task: TaskView) -> None:
-        note = BRANCH_NOTES.get(task.task_id)
+    def _add_dependency(self, parent: TreeNode[Any], preview: DagPreview, task: TaskShape) -> None:
+        note = branch_note(task)
         label = Content.assemble(
             (task.task_id, "bold"),
             "  ",
@@ -102,45 +121,50 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
             ((f"  {note}", "$text-muted") if note else ""),
         )
         if task.downstream:
-            node = parent.add(label, expand=True)
+            node = parent.add(self.content_label(label), expand=True)
             for child in task.downstream:
                 self._add_dependency(node, preview, preview.task(child))
         else:
-            parent.add_leaf(label)
+            parent.add_leaf(self.content_label(label))
 
     def _add_job(self, node: TreeNode[Any], preview: DagPreview) -> None:
         spec = preview.spec
         assert spec is not None
-        node.add_leaf(_kv("image", spec.image, "$text-success"))
-        node.add_leaf(_kv("command", " ".join(spec.cmds), "$text-success"))
-        args = node.add(_kv("arguments", f"{len(spec.arguments)} items"), expand=False)
+        node.add_leaf(self.content_label(_kv("image", spec.image, "$text-success")))
+        node.add_leaf(self.content_label(_kv("command", " ".join(spec.cmds), "$text-success")))
+        args = node.add(self.content_label(_kv("arguments", f"{len(spec.arguments)} items")), expand=False)
         pairs = list(spec.arguments)
         i = 0
         while i < len(pairs):
             if pairs[i].startswith("--") and i + 1 < len(pairs) and not pairs[i + 1].startswith("--"):
-                args.add_leaf(Content.assemble((pairs[i], "$text-muted"), " ", pairs[i + 1]))
+                args.add_leaf(self.content_label(Content.assemble((pairs[i], "$text-muted"), " ", pairs[i + 1])))
                 i += 2
             else:
-                args.add_leaf(pairs[i])
+                args.add_leaf(self.content_label(Content(pairs[i])))
                 i += 1
-        env = node.add(_kv("env vars", f"{len(spec.env_vars)} plain values"), expand=True)
+        env = node.add(self.content_label(_kv("env vars", f"{len(spec.env_vars)} plain values")), expand=True)
         for key in sorted(spec.env_vars):
-            env.add_leaf(Content.assemble((key, "$text-primary"), " = ", spec.env_vars[key]))
-        secrets = node.add(_kv("env vars from Kubernetes secrets", f"{len(spec.secrets)} (names only)"), expand=True)
+            env.add_leaf(self.content_label(Content.assemble((key, "$text-primary"), " = ", spec.env_vars[key])))
+        secrets = node.add(
+            self.content_label(_kv("env vars from Kubernetes secrets", f"{len(spec.secrets)} (names only)")),
+            expand=True,
+        )
         for s in spec.secrets:
             secrets.add_leaf(
-                Content.assemble(
-                    (s.env_var, "$text-primary"),
-                    " ← secret ",
-                    (s.secret_name, "$text-warning bold"),
-                    (f" key {s.secret_key}", "$text-muted"),
+                self.content_label(
+                    Content.assemble(
+                        (s.env_var, "$text-primary"),
+                        " ← secret ",
+                        (s.secret_name, "$text-warning bold"),
+                        (f" key {s.secret_key}", "$text-muted"),
+                    )
                 )
             )
-        node.add_leaf(_kv("pod", f"{spec.pod_name} in {spec.namespace}"))
+        node.add_leaf(self.content_label(_kv("pod", f"{spec.pod_name} in {spec.namespace}")))
         if spec.resources:
-            res = node.add("resources", expand=True)
+            res = node.add(self.content_label(Content("resources")), expand=True)
             for kind, values in spec.resources.items():
-                res.add_leaf(_kv(kind, ", ".join(f"{k}={v}" for k, v in values.items())))
-        labels = node.add(_kv("labels", len(spec.labels)), expand=False)
+                res.add_leaf(self.content_label(_kv(kind, ", ".join(f"{k}={v}" for k, v in values.items()))))
+        labels = node.add(self.content_label(_kv("labels", len(spec.labels))), expand=False)
         for key, value in spec.labels.items():
-            labels.add_leaf(_kv(key, value))
+            labels.add_leaf(self.content_label(_kv(key, value)))

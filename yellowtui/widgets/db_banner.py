@@ -6,8 +6,10 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from yellowtui.access import YellowAccess
 
-class DatabaseBanner(Static):
+
+class DatabaseBanner(YellowAccess, Static):
     DEFAULT_CSS = """
     DatabaseBanner {
         dock: top;
@@ -23,26 +25,24 @@ class DatabaseBanner(Static):
     """
 
     def on_mount(self) -> None:
-        for name in ("db_online", "db_reason", "loaded_at"):
+        for name in ("health", "rows"):
             self.watch(self.app, name, self._changed, init=False)
         self._changed()
 
     def _changed(self, *_: object) -> None:
-        app = self.app
-        down = not getattr(app, "db_online", True)
-        self.set_class(down, "-down")
-        if not down:
+        app = self.yellow
+        health = app.health
+        self.set_class(not health.online, "-down")
+        if health.online:
             return
-        since = getattr(app, "db_down_since", None)
-        loaded_at = getattr(app, "loaded_at", None)
-        interval = getattr(app, "poll_interval", 2.0)
+        since, loaded_at = health.down_since, app.rows.loaded_at
         text = Content.assemble(
             ("Database unreachable", "bold"),
             f" since {since:%H:%M:%S}" if since else "",
             ": ",
-            (getattr(app, "db_reason", "") or "no answer", "italic"),
+            (health.reason or "no answer", "italic"),
             "\n",
             f"Showing the last data read at {loaded_at:%H:%M:%S}" if loaded_at else "No data read yet",
-            f"; retrying every {interval:g} s.",
+            f"; retrying every {app.poll_interval:g} s.",
         )
         self.update(text)

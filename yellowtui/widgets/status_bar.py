@@ -5,8 +5,10 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from yellowtui.access import YellowAccess
 
-class StatusBar(Static):
+
+class StatusBar(YellowAccess, Static):
     """One line at the bottom of every screen. Watches the app's connection and data state."""
 
     DEFAULT_CSS = """
@@ -21,7 +23,7 @@ class StatusBar(Static):
     """
 
     def on_mount(self) -> None:
-        for name in ("db_online", "rows_version", "rows_loading", "platform", "loaded_at"):
+        for name in ("health", "rows", "platform", "platforms"):
             self.watch(self.app, name, self._changed, init=False)
         self._changed()
 
@@ -29,25 +31,26 @@ class StatusBar(Static):
         self.update(self.describe())
 
     def describe(self) -> Content:
-        app = self.app
-        online = getattr(app, "db_online", True)
-        url = getattr(app, "display_label", "")
-        rows = len(getattr(app, "views", []))
-        platforms = getattr(app, "platforms", ())
-        loaded_at = getattr(app, "loaded_at", None)
-        platform = getattr(app, "platform", None) or "all platforms"
-        if online:
+        app = self.yellow
+        health, rows = app.health, app.rows
+        if health.online:
             state = Content.styled("● connected", "$text-success")
         else:
-            since = getattr(app, "db_down_since", None)
+            since = health.down_since
             state = Content.styled(
                 f"○ unreachable since {since:%H:%M:%S}" if since else "○ unreachable", "$text-error bold"
             )
-        if getattr(app, "rows_loading", False):
-            fresh = f"loading… {rows:,} rows so far"
-        elif loaded_at is not None:
-            fresh = f"{rows:,} rows read {loaded_at:%H:%M:%S}"
+        if rows.loading:
+            fresh = f"loading… {len(rows):,} rows so far"
+        elif rows.loaded_at is not None:
+            fresh = f"{len(rows):,} rows read {rows.loaded_at:%H:%M:%S}"
         else:
             fresh = "no data yet"
-        parts = [state, Content(url), Content(f"{len(platforms)} platform(s)"), Content(fresh), Content(platform)]
+        parts = [
+            state,
+            Content(app.display_label),
+            Content(f"{len(app.platforms)} platform(s)"),
+            Content(fresh),
+            Content(app.platform or "all platforms"),
+        ]
         return Content("  ·  ").join(parts)

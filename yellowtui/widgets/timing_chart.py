@@ -16,6 +16,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from factory.enums import Source
+
 PHASES = ("load", "validate", "build")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 AXIS_WIDTH = 9
@@ -154,9 +156,9 @@ simulated DAG processor so new parses appear live.
         marks = Text(" " * AXIS_WIDTH + " ")
         for report in shown:
             source = report.get("source")
-            if source == "snapshot":
+            if source == Source.SNAPSHOT:
                 marks.append("S".ljust(bar), styles["snapshot"])
-            elif source == "database-unchanged":
+            elif source == Source.UNCHANGED:
                 marks.append("=".ljust(bar), styles["unchanged"])
             else:
                 marks.append(" " * bar)

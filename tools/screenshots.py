@@ -1,8 +1,8 @@
 """Regenerate an SVG of every dashboard screen into ``screenshots/``.
 
-    python -m yellowtui.screenshots                 # all screens, 120x36, into ./screenshots
-    python -m yellowtui.screenshots --png           # also PNGs (needs rsvg-convert)
-    python -m yellowtui.screenshots streams errors  # only these
+    python -m tools.screenshots                 # all screens, 120x36, into ./screenshots
+    python -m tools.screenshots --png           # also PNGs (needs rsvg-convert)
+    python -m tools.screenshots streams errors  # only these
 
 It starts its own embedded PostgreSQL (deleted afterwards), seeds it with the deterministic
 synthetic ecosystem (two platforms, broken rows included), and freezes every timestamp, build
@@ -24,7 +24,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+from factory.enums import Outcome, RowStatus, Source
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from yellowtui.app import YellowApp
 
 FROZEN_NOW = datetime(2025, 6, 2, 12, 0, 0)
 STREAMS_PER_PLATFORM = 120
@@ -66,7 +73,6 @@ def freeze(url: str, platforms: list[str]) -> None:
 
     from factory import store
     from factory.db import get_engine
-    from factory.enums import RowStatus
     from factory.errors import StreamConfigError
     from factory.models import parse_config
     from factory.tables import platform_tables
@@ -133,9 +139,9 @@ def freeze(url: str, platforms: list[str]) -> None:
                     continue
                 try:
                     parse_config(row.config_json, stream_key=row.stream_key)
-                    outcome, error, ms = "ok", None, round(rng.uniform(0.55, 1.4), 3)
+                    outcome, error, ms = Outcome.OK.value, None, round(rng.uniform(0.55, 1.4), 3)
                 except StreamConfigError as exc:
-                    outcome, error, ms = "error", str(exc), 0.0
+                    outcome, error, ms = Outcome.ERROR.value, str(exc), 0.0
                 conn.execute(
                     t.builds.insert().values(
                         stream_key=row.stream_key,
@@ -153,12 +159,12 @@ def freeze(url: str, platforms: list[str]) -> None:
             for i in range(PARSE_REPORTS):
                 at = FROZEN_NOW - timedelta(seconds=30 * (PARSE_REPORTS - i))
                 if OUTAGE[0] <= i <= OUTAGE[1]:
-                    source, rows_read, validate = "snapshot", 0, rng.uniform(2.5, 4.0)
+                    source, rows_read, validate = Source.SNAPSHOT.value, 0, rng.uniform(2.5, 4.0)
                 elif i in FULL_READS:
-                    source, rows_read, validate = "database", active, rng.uniform(30, 42)
+                    source, rows_read, validate = Source.DATABASE.value, active, rng.uniform(30, 42)
                 else:
-                    source, rows_read, validate = "database-unchanged", 0, rng.uniform(2.5, 4.0)
-                load = rng.uniform(3, 7) if source != "snapshot" else rng.uniform(1.5, 2.5)
+                    source, rows_read, validate = Source.UNCHANGED.value, 0, rng.uniform(2.5, 4.0)
+                load = rng.uniform(3, 7) if source != Source.SNAPSHOT else rng.uniform(1.5, 2.5)
                 build = rng.uniform(150, 190) + (35 if i in FULL_READS else 0)
                 conn.execute(
                     t.parses.insert().values(
@@ -168,7 +174,9 @@ def freeze(url: str, platforms: list[str]) -> None:
                         pid=4100 + i,
                         mode="full",
                         source=source,
-                        source_detail="config database unreachable; snapshot used" if source == "snapshot" else None,
+                        source_detail="config database unreachable; snapshot used"
+                        if source == Source.SNAPSHOT
+                        else None,
                         rows_read=rows_read,
                         dags_built=active - broken,
                         errors=broken,
@@ -184,12 +192,17 @@ def freeze(url: str, platforms: list[str]) -> None:
 # ---- the shots --------------------------------------------------------------------------------
 
 
-async def settle(pilot: Any, timeout: float = 15.0) -> None:
+def yellow(pilot: Pilot[None]) -> YellowApp:
+    """The pilot's app, typed as the dashboard it is."""
+    return cast("YellowApp", pilot.app)
+
+
+async def settle(pilot: Pilot[None], timeout: float = 15.0) -> None:
     """Wait until the rows are loaded and every worker in flight has posted its message."""
-    app = pilot.app
+    app = yellow(pilot)
     deadline = time.monotonic() + timeout
-    while (app.rows_loading or not app.views) and time.monotonic() < deadline:
-        if not app.db_online and not app.rows_loading:
+    while (app.rows.loading or not app.rows) and time.monotonic() < deadline:
+        if not app.health.online and not app.rows.loading:
             break
         await pilot.pause(0.05)
     await app.workers.wait_for_complete()
@@ -198,26 +211,26 @@ async def settle(pilot: Any, timeout: float = 15.0) -> None:
     await pilot.pause()
 
 
-def first_broken(app: Any, kind: str = "") -> tuple[str, str]:
-    for v in app.views:
-        if not v.valid and v.status == "active" and kind in v.stream_key:
+def first_broken(app: YellowApp, kind: str = "") -> tuple[str, str]:
+    for v in app.rows.views:
+        if not v.valid and v.status == RowStatus.ACTIVE and kind in v.stream_key:
             return v.platform, v.stream_key
     raise LookupError(f"no broken row matching {kind!r}")
 
 
-def edited_stream(app: Any) -> tuple[str, str]:
+def edited_stream(app: YellowApp) -> tuple[str, str]:
     """A stream whose config an operator changed (it has an 'update' in its history)."""
-    for v in sorted(app.views, key=lambda v: (v.platform, v.stream_key)):
+    for v in sorted(app.rows.views, key=lambda v: (v.platform, v.stream_key)):
         if v.schedule == "*/10 * * * *" and v.valid:
             return v.platform, v.stream_key
     raise LookupError("no edited stream")
 
 
-async def shot_streams(pilot: Any) -> None:
+async def shot_streams(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-async def shot_streams_filtered(pilot: Any) -> None:
+async def shot_streams_filtered(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("slash", *"order", "enter")  # filter, then back to the table
     await pilot.press("f")  # status: active only
@@ -225,61 +238,61 @@ async def shot_streams_filtered(pilot: Any) -> None:
     await settle(pilot)
 
 
-async def _open_detail(pilot: Any, platform: str, key: str, tab: str) -> None:
+async def _open_detail(pilot: Pilot[None], platform: str, key: str, tab: str) -> None:
     await settle(pilot)
-    pilot.app.open_stream(platform, key)
+    yellow(pilot).open_stream(platform, key)
     await pilot.pause()
     await settle(pilot)
     await pilot.press({"config": "c", "dag": "d", "history": "h"}[tab])
     await settle(pilot)
 
 
-async def shot_detail_broken(pilot: Any) -> None:
+async def shot_detail_broken(pilot: Pilot[None]) -> None:
     await settle(pilot)
-    platform, key = first_broken(pilot.app, "_cron")
+    platform, key = first_broken(yellow(pilot), "_cron")
     await _open_detail(pilot, platform, key, "config")
 
 
-async def shot_detail_notjson(pilot: Any) -> None:
+async def shot_detail_notjson(pilot: Pilot[None]) -> None:
     await settle(pilot)
     try:
-        platform, key = first_broken(pilot.app, "_notjson")
+        platform, key = first_broken(yellow(pilot), "_notjson")
     except LookupError:
-        platform, key = first_broken(pilot.app, "_array")
+        platform, key = first_broken(yellow(pilot), "_array")
     await _open_detail(pilot, platform, key, "config")
 
 
-async def shot_detail_dag(pilot: Any) -> None:
+async def shot_detail_dag(pilot: Pilot[None]) -> None:
     await settle(pilot)
-    platform, key = edited_stream(pilot.app)
+    platform, key = edited_stream(yellow(pilot))
     await _open_detail(pilot, platform, key, "dag")
 
 
-async def shot_detail_history(pilot: Any) -> None:
+async def shot_detail_history(pilot: Pilot[None]) -> None:
     await settle(pilot)
-    platform, key = edited_stream(pilot.app)
+    platform, key = edited_stream(yellow(pilot))
     await _open_detail(pilot, platform, key, "history")
 
 
-async def shot_errors(pilot: Any) -> None:
+async def shot_errors(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("2")
     await settle(pilot)
 
 
-async def shot_timing(pilot: Any) -> None:
+async def shot_timing(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("3")
     await settle(pilot)
 
 
-async def shot_help(pilot: Any) -> None:
+async def shot_help(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("question_mark")
     await settle(pilot)
 
 
-async def shot_palette(pilot: Any) -> None:
+async def shot_palette(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("ctrl+p")
     await pilot.pause(0.2)
@@ -292,7 +305,7 @@ async def shot_palette(pilot: Any) -> None:
 class Shot:
     name: str
     description: str
-    steps: Callable[[Any], Awaitable[None]]
+    steps: Callable[[Pilot[None]], Awaitable[None]]
     size: tuple[int, int] = SIZE
     theme: str | None = None
 
@@ -323,7 +336,7 @@ SHOTS: tuple[Shot, ...] = (
 )
 
 
-def screenshot_app(url: str, **kwargs: Any) -> Any:
+def screenshot_app(url: str, **kwargs: Any) -> YellowApp:
     """The app as every screenshot (and snapshot test) runs it: frozen clock, fixed label."""
     from yellowtui.app import make_app
 
@@ -357,7 +370,7 @@ async def take_database_down(url: str, socket_path: str, out_dir: Path) -> Path:
             await settle(pilot)
             proxy.refuse()
             deadline = time.monotonic() + 10
-            while app.db_online and time.monotonic() < deadline:
+            while app.health.online and time.monotonic() < deadline:
                 await pilot.pause(0.1)
             await pilot.pause(0.2)
             app.save_screenshot(path.name, str(out_dir))
@@ -390,7 +403,7 @@ def to_png(svg: Path) -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m yellowtui.screenshots",
+        prog="python -m tools.screenshots",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -6,12 +6,12 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from factory.views import StreamView
+from factory.enums import Source
 
-SNAPSHOT = "snapshot"
-UNCHANGED = "database-unchanged"
+if TYPE_CHECKING:
+    from factory.views import StreamView
 
 
 @dataclass(frozen=True)
@@ -22,21 +22,8 @@ class TimingSummary:
     last_at: datetime | None
     last_total_ms: float | None
     median_total_ms: float | None
-    p95_total_ms: float | None
-    max_total_ms: float | None
     from_snapshot: int
     unchanged: int
-    full_reads: int
-    errors_last: int | None
-    dags_last: int | None
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def summarize(reports: Iterable[dict[str, Any]]) -> TimingSummary:
@@ -49,13 +36,8 @@ def summarize(reports: Iterable[dict[str, Any]]) -> TimingSummary:
         last_at=last["parsed_at"] if last else None,
         last_total_ms=float(last["total_ms"]) if last else None,
         median_total_ms=statistics.median(totals) if totals else None,
-        p95_total_ms=percentile(totals, 0.95),
-        max_total_ms=max(totals) if totals else None,
-        from_snapshot=sum(r["source"] == SNAPSHOT for r in items),
-        unchanged=sum(r["source"] == UNCHANGED for r in items),
-        full_reads=sum(r["source"] not in (SNAPSHOT, UNCHANGED) for r in items),
-        errors_last=int(last["errors"]) if last else None,
-        dags_last=int(last["dags_built"]) if last else None,
+        from_snapshot=sum(r["source"] == Source.SNAPSHOT for r in items),
+        unchanged=sum(r["source"] == Source.UNCHANGED for r in items),
     )
 
 

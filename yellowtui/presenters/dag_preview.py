@@ -1,9 +1,9 @@
 """The DAG the factory would build from one config row, as plain data for people to read.
 
 Calls the factory's own :func:`factory.spec.dag_spec` (the one place every value of the DAG is
-decided), so what the dashboard shows is what Airflow gets. Airflow itself is not imported: the
-task graph below mirrors :func:`factory.builder.build_dag_from_spec`, and a test builds a real
-DAG and checks the two agree task by task.
+decided) and describes the tasks with :data:`factory.shape.TASKS` (the one place the DAG's
+shape is said), so what the dashboard shows is what Airflow gets. Airflow itself is not
+imported; a test builds a real DAG and checks the two agree task by task.
 """
 
 from __future__ import annotations
@@ -13,40 +13,11 @@ from typing import Any
 
 from factory.errors import StreamConfigError
 from factory.models import parse_config
-from factory.shape import CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID, WAIT_TASK_ID
+from factory.shape import TASKS, TaskShape
 from factory.spec import DagSpec, dag_spec
 
 
 @dataclass(frozen=True)
-class TaskView:
-    """One task of the ingestion DAG: its id, operator class, downstream tasks and role."""
-
-    task_id: str
-    operator: str
-    downstream: tuple[str, ...]
-    role: str
-
-
-#: The ingestion DAG's tasks in dependency order (see DESIGN.md, "The ingestion DAG").
-TASK_GRAPH: tuple[TaskView, ...] = (
-    TaskView(
-        JOB_TASK_ID,
-        "KubernetesPodOperator",
-        (CHECK_TASK_ID,),
-        "runs the platform's job image; pushes its result code to XCom",
-    ),
-    TaskView(
-        CHECK_TASK_ID,
-        "BranchPythonOperator",
-        (RESCHEDULE_TASK_ID, WAIT_TASK_ID),
-        "1 keep working -> reschedule, 0 done -> wait, anything else fails the run",
-    ),
-    TaskView(RESCHEDULE_TASK_ID, "TriggerDagRunOperator", (), "triggers this same DAG again at once"),
-    TaskView(WAIT_TASK_ID, "EmptyOperator", (), "no-op: done until the next scheduled run"),
-)
-
-
-@dataclass
 class DagPreview:
     """``spec`` when the config validates; otherwise ``None`` and the problems with their JSON paths."""
 
@@ -54,16 +25,12 @@ class DagPreview:
     stream_key: str
     spec: DagSpec | None
     problems: list[dict[str, str]] = field(default_factory=list)
-    tasks: tuple[TaskView, ...] = TASK_GRAPH
+    tasks: tuple[TaskShape, ...] = TASKS
 
-    @property
-    def builds(self) -> bool:
-        return self.spec is not None
-
-    def task(self, task_id: str) -> TaskView:
+    def task(self, task_id: str) -> TaskShape:
         return next(t for t in self.tasks if t.task_id == task_id)
 
-    def roots(self) -> list[TaskView]:
+    def roots(self) -> list[TaskShape]:
         downstream = {d for t in self.tasks for d in t.downstream}
         return [t for t in self.tasks if t.task_id not in downstream]
 
