@@ -106,3 +106,34 @@ def test_service_modules_import_neither_textual_nor_the_rest_client():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert proc.stdout.strip() == "[]"
+
+
+def test_demo_has_an_airflow_flag_and_plain_demo_is_unchanged():
+    from yellowtui.cli import main
+
+    demo = main.commands["demo"]
+    assert [p.name for p in demo.params].count("with_airflow") == 1
+    assert {"reset", "theme"} <= {p.name for p in demo.params}
+    for name in ("runs", "airflow"):
+        assert name in main.commands
+
+
+def test_a_trigger_is_not_retried_once_it_may_have_reached_airflow():
+    """Refused: it never arrived, so it is retried. Timed out reading: it may have created a run,
+    so it is not sent again (a second run must not appear behind the operator's back)."""
+    refused = AirflowService(
+        AirflowSettings(url=f"http://127.0.0.1:{free_port()}", token="t", retries=2), sleep=lambda _: None
+    )
+    with pytest.raises(AirflowUnavailable):
+        refused.trigger("d")
+    assert refused.requests == 3
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        settings = AirflowSettings(
+            url=f"http://127.0.0.1:{server.getsockname()[1]}", token="t", read_timeout_s=0.3, retries=2
+        )
+        hanging = AirflowService(settings, sleep=lambda _: None)
+        with pytest.raises(AirflowUnavailable, match="timed out"):
+            hanging.trigger("d")
+        assert hanging.requests == 1

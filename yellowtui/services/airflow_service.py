@@ -371,11 +371,16 @@ class AirflowService:
                 )
             self._api().configuration.access_token = self._token
 
-    def _attempts(self, fn: Callable[[], T]) -> T:
-        """Call ``fn`` with bounded retries and backoff on connection errors and 5xx."""
+    def _attempts(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
+        """Call ``fn`` with bounded retries and backoff on connection errors and 5xx.
+
+        A request that is not ``idempotent`` (a trigger, a clear) is retried only when it cannot
+        have reached Airflow (the connection failed): after a 5xx or a read timeout it may have
+        taken effect, and a second run must not be created behind the operator's back."""
         import urllib3
         from airflow_client.client.exceptions import ServiceException
 
+        unsent = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError, ConnectionRefusedError)
         attempt = 0
         while True:
             self.requests += 1
@@ -383,24 +388,32 @@ class AirflowService:
                 result = fn()
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = _connection_reason(exc)
-                if attempt >= self.settings.retries:
+                if attempt >= self.settings.retries or not (idempotent or isinstance(exc, unsent)):
                     raise AirflowUnavailable(
                         f"cannot reach Airflow at {self.display_url}: {reason} "
                         f"(after {attempt + 1} attempt{'s' if attempt else ''})"
                     ) from None
             except ServiceException as exc:
-                if attempt >= self.settings.retries:
+                if attempt >= self.settings.retries or not idempotent:
                     raise AirflowUnavailable(
                         f"Airflow at {self.display_url} failed with HTTP {exc.status}: {_detail(exc)}"
                     ) from None
             else:
                 status = getattr(result, "status", 200)
-                if not (isinstance(status, int) and status >= 500 and attempt < self.settings.retries):
+                if not (isinstance(status, int) and status >= 500 and attempt < self.settings.retries and idempotent):
                     return result
             self._sleep(self.settings.backoff_s * (2**attempt))
             attempt += 1
 
-    def _call(self, what: str, method: Callable[..., Any], *args: Any, raw: bool = False, **kwargs: Any) -> Any:
+    def _call(
+        self,
+        what: str,
+        method: Callable[..., Any],
+        *args: Any,
+        raw: bool = False,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """One API call: token, timeouts, retries, a renewal on 401, errors as one line.
 
         ``raw`` is for a client method ``…_without_preload_content``: its JSON is returned as
@@ -416,7 +429,7 @@ class AirflowService:
         while True:
             self._ensure_token()
             try:
-                return self._attempts(lambda: self._send(method, args, kwargs, raw))
+                return self._attempts(lambda: self._send(method, args, kwargs, raw), idempotent=idempotent)
             except (UnauthorizedException, ForbiddenException) as exc:
                 # Airflow answers 401 for a missing or expired token and 403 for one it cannot
                 # verify (revoked, signed by another key): a fresh login fixes either, once.
@@ -695,7 +708,8 @@ class AirflowService:
         self._write(f"trigger {dag_id}")
         client = self._apis()
         body = client.TriggerDAGRunPostBody(logical_date=None, conf=conf or {})
-        return _run(self._call(f"trigger {dag_id!r}", client.DagRunApi(self._api()).trigger_dag_run, dag_id, body))
+        api = client.DagRunApi(self._api())
+        return _run(self._call(f"trigger {dag_id!r}", api.trigger_dag_run, dag_id, body, idempotent=False))
 
     def set_paused(self, dag_id: str, paused: bool) -> DagState:
         """Pause or unpause ``dag_id``; returns the DAG as Airflow now reports it."""
@@ -737,6 +751,7 @@ class AirflowService:
                 run_id,
                 client.DAGRunClearBody(dry_run=False, only_failed=True),
                 raw=True,
+                idempotent=False,
             )
         return tasks
 
