@@ -11,6 +11,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from factory.enums import JobLauncher
+from factory.launchers import job_launcher, local_job_task
 from factory.models import StreamConfig
 from factory.shape import BRANCHES, CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID, WAIT_TASK_ID, ResultCode, edges
 from factory.spec import START_DATE_ISO, DagSpec, dag_spec
@@ -67,21 +69,24 @@ def build_dag_from_spec(spec: DagSpec) -> DAG:
         tags=spec.tags,
         default_args={"owner": "yellow", "retries": 0},
     ) as dag:
-        af["KubernetesPodOperator"](
-            task_id=JOB_TASK_ID,
-            name=spec.pod_name,
-            namespace=spec.namespace,
-            image=spec.image,
-            cmds=spec.cmds,
-            arguments=spec.arguments,
-            env_vars=spec.env_vars,
-            secrets=[af["Secret"]("env", s.env_var, s.secret_name, s.secret_key) for s in spec.secrets],
-            labels=spec.labels,
-            container_resources=resources,
-            do_xcom_push=True,
-            get_logs=True,
-            on_finish_action="delete_pod",
-        )
+        if job_launcher() is JobLauncher.LOCAL:  # YELLOW_JOB_LAUNCHER=local: the job as a process (tests, demo)
+            local_job_task(spec)
+        else:
+            af["KubernetesPodOperator"](
+                task_id=JOB_TASK_ID,
+                name=spec.pod_name,
+                namespace=spec.namespace,
+                image=spec.image,
+                cmds=spec.cmds,
+                arguments=spec.arguments,
+                env_vars=spec.env_vars,
+                secrets=[af["Secret"]("env", s.env_var, s.secret_name, s.secret_key) for s in spec.secrets],
+                labels=spec.labels,
+                container_resources=resources,
+                do_xcom_push=True,
+                get_logs=True,
+                on_finish_action="delete_pod",
+            )
         af["BranchPythonOperator"](
             task_id=CHECK_TASK_ID,
             python_callable=af["choose_next_task"],

@@ -38,3 +38,10 @@ class LoadMode(StrEnum):
 
     FULL = "full"
     SINGLE = "single"
+
+
+class JobLauncher(StrEnum):
+    """Where ``snapshot_merge_job`` runs (``YELLOW_JOB_LAUNCHER``)."""
+
+    KUBERNETES = "kubernetes"  # a pod: production
+    LOCAL = "local"  # a process on the Airflow worker: tests and the demo

@@ -85,3 +85,27 @@ class IncompatibleTableError(FactoryError):
 
 class ConcurrentChangeError(FactoryError):
     """The row changed since it was read; the write was not applied."""
+
+
+class AirflowError(FactoryError):
+    """Airflow's REST API refused or failed a request; the message is one line for a person.
+
+    Raised by ``yellowtui``'s Airflow service (the factory itself never calls the API). Never
+    holds a token or a password.
+    """
+
+
+class AirflowUnavailable(AirflowError):
+    """Airflow cannot be reached (refused, timed out, or answering 5xx after the retries)."""
+
+
+class AirflowAuthError(AirflowError):
+    """Airflow rejected the credentials (wrong password, expired or revoked token, no permission)."""
+
+
+class AirflowNotFound(AirflowError):
+    """The DAG, run or task named does not exist in Airflow."""
+
+
+class ReadOnlyError(AirflowError):
+    """A write (trigger, pause, clear) was asked of a read-only session; nothing was sent."""

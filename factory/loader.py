@@ -145,9 +145,7 @@ def _save_snapshot(fingerprint: str | None, checked: Validated, result: LoadResu
         platform=result.platform,
         fingerprint=fingerprint,
         written_at="",
-        configs={
-            k: c.model_dump(mode="json", exclude_none=True) for k, c in checked.configs.items() if k not in failed
-        },
+        configs={k: c.to_data() for k, c in checked.configs.items() if k not in failed},
         errors={o.stream_key: o.error or "" for o in result.outcomes if o.outcome != Outcome.OK},
         hashes={o.stream_key: o.config_hash or "" for o in result.outcomes},
     )

@@ -159,7 +159,13 @@ class StreamConfig(BaseModel):
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no spaces, nulls left out. This is what the table stores."""
-        return canonical_json(self.model_dump(mode="json", exclude_none=True))
+        return canonical_json(self.to_data())
+
+    def to_data(self) -> dict[str, Any]:
+        """The fields as JSON values, nulls left out except where null means something: a null
+        ``schedule`` is "manual runs only", and leaving it out would bring back "@hourly"."""
+        fields = type(self).model_fields
+        return {k: v for k, v in self.model_dump(mode="json").items() if v is not None or fields[k].default is not None}
 
 
 def canonical_json(data: Any) -> str:

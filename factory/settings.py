@@ -16,8 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, ValidationError
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from factory.enums import JobLauncher
 
 log = logging.getLogger("yellow.factory")
 
@@ -42,7 +44,19 @@ class FactorySettings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=5000, gt=0)
     #: Where last-known-good snapshots, spooled reports and recorded outcomes live.
     snapshot_dir: Path = Field(default_factory=_default_snapshot_dir)
+    #: Where the ingestion job runs: a Kubernetes pod, or a local process (tests, demo).
+    job_launcher: JobLauncher = JobLauncher.KUBERNETES
+    #: The local job's command line (the spec's arguments follow); empty: the simulated job.
+    local_job_command: str = ""
     _problems: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("job_launcher", mode="before")
+    @classmethod
+    def _launcher(cls, value: Any) -> Any:
+        """``Local`` and `` local `` mean local; an empty value means the default."""
+        if isinstance(value, str):
+            return value.strip().lower() or JobLauncher.KUBERNETES
+        return value
 
     @property
     def problems(self) -> tuple[str, ...]:

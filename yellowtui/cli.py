@@ -434,5 +434,10 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     Console().print(table)
 
 
+from yellowtui.cli_airflow import register as _register_airflow_commands  # noqa: E402
+
+_register_airflow_commands(main)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,322 @@
+"""End to end against one real local Airflow 3 (api-server, scheduler, dag-processor) for the
+whole module: the factory's DAGs through the REST API, runs that reschedule themselves and
+runs that fail, paging, token renewal, Airflow going away and coming back, read-only.
+
+Two platforms: ``YellowLive`` with three manual-only streams whose simulated job is scripted
+(Loop: KEEP_WORKING, KEEP_WORKING, DONE; Broken: error code 7; Calm: DONE), and
+``YellowPaging`` with 150 streams (more than one page of 100).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from factory import shape
+from factory.errors import AirflowAuthError, AirflowUnavailable, ReadOnlyError
+from factory.views import StreamView
+from simulators.local_airflow import LocalAirflow, group_members
+from yellowtui.services.airflow_service import AirflowService, AirflowSettings, DagState
+from yellowtui.services.run_state import NOT_IN_AIRFLOW, platform_run_state
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+LIVE, PAGING = "yellowlive", "yellowpaging"
+LOOP, BROKEN, CALM = f"{LIVE}__Loop_ingestion", f"{LIVE}__Broken_ingestion", f"{LIVE}__Calm_ingestion"
+PAGING_STREAMS = 150
+RUN_TIMEOUT_S = 240
+
+
+def _ecosystem():
+    from factory.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
+    from simulators.ecosystem import platform_spec
+
+    live = platform_spec(
+        "YellowLive", 0, [StoreSpec(name=n, datasets=["customers"]) for n in ("Loop", "Broken", "Calm")]
+    )
+    paging = platform_spec(
+        "YellowPaging", 1, [StoreSpec(name=f"S{i:03d}", datasets=["orders"]) for i in range(PAGING_STREAMS)]
+    )
+    assert isinstance(live, PlatformSpec)
+    return parse_ecosystem({"name": "e2e", "platforms": [live.model_dump(), paging.model_dump()]})
+
+
+def _manual_only(db_url: str, platform: str) -> None:
+    """Rows without a schedule: only the tests create runs (no scheduled run on unpause)."""
+    from factory import store
+    from factory.db import get_engine
+
+    with get_engine(db_url).begin() as conn:
+        for row in store.read_rows(conn, platform):
+            config = json.loads(row.config_json)
+            config["schedule"] = None
+            store.write_row(conn, platform, row.stream_key, json.dumps(config, sort_keys=True), row.status, actor="e2e")
+
+
+@pytest.fixture(scope="module")
+def stack(pg):
+    """One real Airflow for the module; stopped (and proven gone) at the end."""
+    from factory.bootstrap import bootstrap
+
+    # Not under pytest's basetemp: a parallel pytest session may prune it while Airflow runs.
+    root = Path(tempfile.mkdtemp(prefix="yellow-airflow-e2e-"))
+    config_url = pg.create_database("e2e_config")
+    metadata_url = pg.create_database("e2e_airflow")
+    bootstrap(_ecosystem(), config_url, root / "dags")
+    _manual_only(config_url, LIVE)
+    script = root / "job-script.json"
+    script.write_text(json.dumps({"Loop": [1, 1, 0], "Broken": 7}))
+    airflow = LocalAirflow(
+        root / "airflow",
+        metadata_url,
+        root / "dags",
+        env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script)},
+    )
+    started = time.monotonic()
+    airflow.start()
+    try:
+        service = _service(airflow)
+        _wait(lambda: len(service.dags()) == 3 + PAGING_STREAMS, 180, "the factory's DAGs to be listed")
+        print(f"\nlocal Airflow up with all DAGs in {time.monotonic() - started:.1f} s")
+        yield {"airflow": airflow, "config_url": config_url, "root": root}
+    finally:
+        groups = list(airflow.pids.values())
+        airflow.stop()
+        assert not any(group_members(g) for g in groups)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _service(airflow: LocalAirflow, **settings) -> AirflowService:
+    values = {"url": airflow.url, "username": airflow.username, "password": airflow.password, **settings}
+    return AirflowService(AirflowSettings(**values))
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def _cli(airflow: LocalAirflow, *args: str, env: dict | None = None, input: str | None = None):
+    from yellowtui.cli import main
+
+    base = {"AIRFLOW_API_URL": airflow.url, "AIRFLOW_API_USERNAME": airflow.username}
+    base["AIRFLOW_API_PASSWORD"] = airflow.password or ""
+    return CliRunner().invoke(main, list(args), env={**base, **(env or {})}, input=input, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def triggered(stack):
+    """Unpause and trigger Loop and Broken once, early, so their runs proceed side by side."""
+    service = _service(stack["airflow"])
+    runs = {}
+    for dag_id in (LOOP, BROKEN):
+        assert service.set_paused(dag_id, False).is_paused is False
+        runs[dag_id] = service.trigger(dag_id, {"source": "e2e"}).run_id
+    return runs
+
+
+# ---- listing ----------------------------------------------------------------------------------
+
+
+def test_the_factorys_dags_are_listed_through_the_rest_api(stack):
+    dags = _service(stack["airflow"]).list_dags(LIVE)
+    assert [d.dag_id for d in dags] == sorted([LOOP, BROKEN, CALM])
+    for dag in dags:
+        assert dag.stream_key in ("Loop", "Broken", "Calm")
+        assert not dag.is_stale and dag.last_parsed is not None and dag.last_parse_duration_s is not None
+        assert dag.schedule is None or dag.schedule in ("None", "")  # manual only
+        assert dag.file and dag.file.endswith(f"{LIVE}_factory_dag.py")
+
+
+def test_more_dags_than_one_page_are_all_listed_with_requests_bounded_by_pages(stack):
+    service = _service(stack["airflow"], page_size=100)
+    service.dags(f"{PAGING}__")  # log in first; count the refresh only
+    before = service.requests
+    dags = service.list_dags(PAGING)
+    assert len(dags) == PAGING_STREAMS and len({d.dag_id for d in dags}) == PAGING_STREAMS
+    # 2 pages of DAGs + 1 page of runs (there are none): not 150 requests.
+    assert service.requests - before == 3
+    state = platform_run_state(service, PAGING)
+    assert len(state.dags) == PAGING_STREAMS and state.requests == 2 + 1 + 1 + 1
+
+
+# ---- runs -------------------------------------------------------------------------------------
+
+
+def _finished_runs(service: AirflowService, dag_id: str, count: int):
+    runs = service.dag_runs(dag_id, limit=10)
+    return runs if len(runs) >= count and all(r.finished for r in runs) else None
+
+
+def test_keep_working_reschedules_itself_and_ends_done(stack, triggered):
+    service = _service(stack["airflow"])
+    runs = _wait(lambda: _finished_runs(service, LOOP, 3), RUN_TIMEOUT_S, "Loop's three runs")
+    runs = sorted(runs, key=lambda r: r.run_after)
+    assert [r.state for r in runs] == ["success"] * 3
+    assert runs[0].run_id == triggered[LOOP] and runs[0].conf == {"source": "e2e"}
+    assert [r.run_type for r in runs[1:]] == ["operator_triggered"] * 2  # reschedule_immediately's runs
+    states = [{t.task_id: t.state for t in service.task_instances(LOOP, r.run_id)} for r in runs]
+    for keep_working in states[:2]:
+        assert keep_working[shape.RESCHEDULE_TASK_ID] == "success" and keep_working[shape.WAIT_TASK_ID] == "skipped"
+    assert states[2][shape.WAIT_TASK_ID] == "success" and states[2][shape.RESCHEDULE_TASK_ID] == "skipped"
+    log = service.task_log(LOOP, runs[0].run_id, shape.JOB_TASK_ID, 1)
+    assert "result_code" in log
+
+
+def test_an_error_code_fails_the_run_at_check_result(stack, triggered):
+    service = _service(stack["airflow"])
+    runs = _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
+    assert [r.state for r in runs] == ["failed"]
+    states = {t.task_id: t.state for t in service.task_instances(BROKEN, runs[0].run_id)}
+    assert states[shape.JOB_TASK_ID] == "success" and states[shape.CHECK_TASK_ID] == "failed"
+    assert states[shape.RESCHEDULE_TASK_ID] != "success" and states[shape.WAIT_TASK_ID] != "success"
+
+
+def test_read_only_refuses_every_write_and_changes_nothing(stack, triggered):
+    airflow = stack["airflow"]
+    service = _service(airflow)
+    runs_before = [r.run_id for r in service.dag_runs(CALM)]
+    paused_before = service.dag(CALM).is_paused
+    for args in (
+        ["airflow", "trigger", CALM, "--yes"],
+        ["airflow", "pause", CALM, "--yes"],
+        ["airflow", "unpause", CALM, "--yes"],
+        ["airflow", "clear", BROKEN, "--yes"],
+    ):
+        result = _cli(airflow, *args, "--read-only")
+        assert result.exit_code == 2, (args, result.output)
+        assert "read-only: refused" in result.output and "Traceback" not in result.output
+    result = _cli(airflow, "airflow", "trigger", CALM, "--yes", env={"YELLOW_READ_ONLY": "1"})
+    assert result.exit_code == 2
+    with pytest.raises(ReadOnlyError):
+        service.with_settings(read_only=True).trigger(CALM)
+    assert [r.run_id for r in service.dag_runs(CALM)] == runs_before
+    assert service.dag(CALM).is_paused == paused_before
+
+
+def test_cli_clears_the_failed_run_after_confirmation(stack, triggered):
+    airflow = stack["airflow"]
+    service = _service(airflow)
+    _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
+    declined = _cli(airflow, "airflow", "clear", BROKEN, input="n\n")
+    assert declined.exit_code == 1 and "cancelled" in declined.output
+    assert service.dag_runs(BROKEN)[0].state == "failed"
+    result = _cli(airflow, "airflow", "clear", BROKEN, "--yes")
+    assert result.exit_code == 0, result.output
+    assert shape.CHECK_TASK_ID in result.output
+    assert service.dag_runs(BROKEN)[0].state in ("queued", "running", "failed")
+
+
+# ---- auth and outages -------------------------------------------------------------------------
+
+
+def _signed(airflow: LocalAirflow, **claims) -> str:
+    """A token signed with the stack's own JWT secret (so only its claims can be wrong)."""
+    import jwt
+
+    now = int(time.time())
+    payload = {"sub": "admin", "role": "admin", "teams": [], "jti": "e2e", "aud": "apache-airflow"}
+    payload |= {"iat": now - 3600, "nbf": now - 3600, "exp": now - 60} | claims
+    return jwt.encode(payload, airflow.jwt_secret, algorithm="HS512", headers={"kid": "not-used"})
+
+
+def test_an_expired_token_is_renewed_with_username_and_password(stack):
+    airflow = stack["airflow"]
+    expired = _signed(airflow)
+    service = _service(airflow, token=expired)
+    assert len(service.list_dags(LIVE)) == 3  # renewed before sending: the token's exp had passed
+    assert service.renewals == 1
+    unknown_expiry = _service(airflow, token=expired)
+    unknown_expiry._token_expiry = None  # as if exp could not be read: Airflow's 401 must trigger the renewal
+    assert len(unknown_expiry.list_dags(LIVE)) == 3 and unknown_expiry.renewals == 1
+    revoked = _service(airflow, token="eyJhbGciOiJIUzUxMiJ9.e30.bm90LWEtc2lnbmF0dXJl")
+    assert len(revoked.list_dags(LIVE)) == 3 and revoked.renewals == 1
+
+
+def test_an_expired_token_alone_is_reported_clearly(stack):
+    airflow = stack["airflow"]
+    expired = _signed(airflow)
+    service = AirflowService(AirflowSettings(url=airflow.url, token=expired))
+    with pytest.raises(AirflowAuthError) as caught:
+        service.list_dags(LIVE)
+    message = str(caught.value)
+    assert "expired or revoked" in message and "AIRFLOW_API_TOKEN" in message and expired not in message
+    result = _cli(airflow, "runs", "--platform", LIVE, env={"AIRFLOW_API_TOKEN": expired, "AIRFLOW_API_PASSWORD": ""})
+    assert result.exit_code == 2 and "expired or revoked" in result.output and expired not in result.output
+    valid = _signed(airflow, exp=int(time.time()) + 600)
+    assert len(AirflowService(AirflowSettings(url=airflow.url, token=valid)).list_dags(LIVE)) == 3
+
+
+def test_airflow_stopped_mid_session_is_one_clear_error_then_recovers(stack):
+    airflow = stack["airflow"]
+    service = _service(airflow, retries=1, backoff_s=0.2)
+    assert len(service.list_dags(LIVE)) == 3
+    airflow.stop_component("api-server")
+    try:
+        with pytest.raises(AirflowUnavailable) as caught:
+            service.list_dags(LIVE)
+        assert "cannot reach Airflow" in str(caught.value) and "\n" not in str(caught.value)
+        result = _cli(airflow, "runs", "--platform", LIVE)
+        assert result.exit_code == 2 and result.output.count("\n") == 1 and "Traceback" not in result.output
+    finally:
+        airflow.start_component("api-server")
+        airflow.wait_healthy(120)
+    assert len(service.list_dags(LIVE)) == 3  # the same service, the same token: it just works again
+
+
+# ---- what the runs screen shows -----------------------------------------------------------------
+
+
+def _view(key: str, status: str = "active", valid: bool = True) -> StreamView:
+    return StreamView(LIVE, key, status, "{}", None, None, valid=valid)
+
+
+def test_run_state_sets_rows_against_dags(stack, triggered):
+    """Rows come from the caller: Calm has no row, Broken's row is paused, Ghost is not in Airflow."""
+    service = _service(stack["airflow"])
+    rows = [_view("Loop"), _view("Broken", status="paused"), _view("Ghost"), _view("Invalid", valid=False)]
+    state = platform_run_state(service, LIVE, rows)
+    assert [d.dag_id for d in state.dags] == [LOOP]
+    assert {u.dag.dag_id: u.reason for u in state.unexplained} == {
+        BROKEN: "its row is paused",
+        CALM: "no config row has this stream key",
+    }
+    assert [(m.stream_key, m.note) for m in state.not_in_airflow] == [("Ghost", NOT_IN_AIRFLOW)]
+    assert state.import_errors == () and state.rows_known
+
+
+def test_runs_json_shape(stack, triggered):
+    airflow = stack["airflow"]
+    result = _cli(airflow, "runs", "--platform", LIVE, "--json", "--db", stack["config_url"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {
+        "platform", "airflow", "fetched_at", "factory_file", "rows_known", "requests", "elapsed_ms",
+        "dags", "unexplained", "not_in_airflow", "import_errors", "dag_warnings",
+    }  # fmt: skip
+    assert data["platform"] == LIVE and data["rows_known"] and data["factory_file"] == f"{LIVE}_factory_dag.py"
+    assert {d["dag_id"] for d in data["dags"]} == {LOOP, BROKEN, CALM}
+    assert data["unexplained"] == [] and data["not_in_airflow"] == []
+    dag = next(d for d in data["dags"] if d["dag_id"] == LOOP)
+    assert set(dag) == set(DagState.__dataclass_fields__)
+    assert dag["stream_key"] == "Loop" and dag["is_paused"] is False and isinstance(dag["last_parsed"], str)
+    assert dag["recent_runs"] and set(dag["recent_runs"][0]) >= {"run_id", "state", "run_type", "run_after"}
+    assert data["requests"] == 5  # login, one page each of DAGs, runs, import errors and warnings
+    table = _cli(airflow, "runs", "--platform", LIVE, "--db", stack["config_url"])
+    assert table.exit_code == 0 and "Loop" in table.output
+
+
+def test_stack_logs_are_where_the_docs_say(stack):
+    logs = Path(stack["airflow"].log_dir)
+    assert {p.name for p in logs.glob("*.log")} >= {"api-server.log", "scheduler.log", "dag-processor.log"}
