@@ -423,5 +423,11 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     Console().print(table)
 
 
+# Changing streams (simulate, apply, config set/pause/resume/retire/delete): see cli_changes.py.
+from yellowtui.cli_changes import register as _register_changes  # noqa: E402
+
+_register_changes(main, config)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
