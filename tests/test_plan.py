@@ -274,3 +274,21 @@ def test_simulated_dags_are_the_dags_the_factory_file_yields(
     assert serialized(predicted.dags["yellowlive__Store1_ingestion"]) != serialized(
         bag.dags["yellowlive__Store1_ingestion"]
     )
+
+
+def test_the_headless_core_imports_no_ui_and_no_airflow_until_it_builds():
+    """The dashboard and the CLI call these modules; the benchmark imports them too. None may pull
+    in the dashboard's stack, and Airflow only loads on the first build; nor does the
+    parse-time path (``import factory.loader``) load them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, factory.loader\n"
+        "assert not {'factory.plan', 'factory.apply', 'factory.changeset', 'factory.dag_diff'} & set(sys.modules)\n"
+        "import factory.plan, factory.apply, factory.changeset, factory.dag_diff\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich', 'airflow_client', 'airflow', 'click'}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

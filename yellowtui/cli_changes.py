@@ -35,6 +35,7 @@ PROGRESS_FROM = 500
 _VALUE_WIDTH = 100
 
 _SIGN = {"create": ("+", "green"), "change": ("~", "yellow"), "remove": ("-", "red"), "fails": ("!", "bold red")}
+_DONE = {"insert": "inserted", "update": "updated", "status": "status changed", "delete": "deleted"}
 _KIND_SIGN = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
 
 
@@ -145,6 +146,8 @@ def _line(*parts: tuple[str, str] | str) -> Text:
 
 
 def _entry_lines(entry: PlanEntry) -> Iterator[Text]:
+    from factory.plan import RowOp
+
     sign, style = _SIGN.get(str(entry.action), ("·", "dim"))
     what = {
         "create": "create",
@@ -153,12 +156,15 @@ def _entry_lines(entry: PlanEntry) -> Iterator[Text]:
         "fails": "fails to build",
         "unchanged": "no DAG change",
     }[str(entry.action)]
-    row = str(entry.row_op)
-    if entry.old_status != entry.new_status and entry.old_status and entry.new_status:
-        row += f", status {entry.old_status} -> {entry.new_status}"
-    elif entry.new_status and row == "insert":
-        row += f", {entry.new_status}"
-    detail = f"  ({row})" if entry.touched and row != "none" else ""
+    moved = entry.old_status != entry.new_status and entry.old_status and entry.new_status
+    status = f"status {entry.old_status} -> {entry.new_status}" if moved else ""
+    if entry.row_op is RowOp.STATUS:
+        row = status
+    elif entry.row_op is RowOp.INSERT:
+        row = f"insert, {entry.new_status}"
+    else:
+        row = ", ".join(part for part in (str(entry.row_op), status) if part)
+    detail = f"  ({row})" if entry.touched and entry.row_op is not RowOp.NONE else ""
     yield _line((f"  {sign} ", style), (entry.stream_key, "bold"), (f"  {what}", style), detail)
     for problem in entry.problems:
         yield _line("      ", (problem.path, "red"), f": {problem.message}")
@@ -188,9 +194,7 @@ def _entry_lines(entry: PlanEntry) -> Iterator[Text]:
 
 def _print_plan(plan: Plan, console: Console, *, header: str) -> None:
     console.print(_line(header))
-    from factory.plan import Action
-
-    shown = [e for e in plan.entries if e.touched or e.action is not Action.UNCHANGED]
+    shown = plan.changes
     if shown:
         console.print()
     for entry in shown:
@@ -217,7 +221,8 @@ def _print_conflict(exc: ChangesetConflict, console: Console) -> None:
                 else "no row",
             )
         )
-        console.print(_line("      yours:  ", f"{yours.get('op')}, based on {_value(yours.get('base'))}"))
+        status = f", status {yours['status']}" if yours.get("status") else ""
+        console.print(_line("      yours:  ", f"{yours.get('op')}{status}, based on {_value(yours.get('base'))}"))
         mine = yours.get("config")
         if c.theirs and mine is not None:
             their_config = _json_or_text(str(theirs.get("config_json", "")))
@@ -279,7 +284,7 @@ def _apply(
 def _applied(result: ApplyResult) -> str:
     counts: dict[str, int] = {}
     for op in result.written.values():
-        counts[str(op)] = counts.get(str(op), 0) + 1
+        counts[_DONE[str(op)]] = counts.get(_DONE[str(op)], 0) + 1
     done = ", ".join(f"{n} {op}" for op, n in sorted(counts.items())) or "no row changes"
     forced = f"; forced over {len(result.forced)} stale base(s)" if result.forced else ""
     if result.dry_run:
