@@ -270,3 +270,20 @@ def test_pause_resume_retire_delete(seeded):
 def test_changeset_schema_command():
     schema = json.loads(run("changeset", "schema").output)
     assert schema["title"] == "Yellow changeset" and "changes" in schema["properties"]
+
+
+def test_json_errors_are_json_too(seeded, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"platform": "yellowlive", "changes": [{"op": "delete"}]}')
+    result = CliRunner().invoke(main, ["apply", str(bad), "--db", seeded, "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["error"] == "invalid-file" and data["file"] == str(bad)
+    assert data["problems"] == [{"path": "$.changes[0].stream_key", "message": "field is missing"}]
+    rejected = tmp_path / "rejected.json"
+    rejected.write_text(
+        '{"platform": "yellowlive", "changes": [{"op": "set_status", "stream_key": "Ghost", "status": "paused"}]}'
+    )
+    result = CliRunner().invoke(main, ["apply", str(rejected), "--db", seeded, "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["problems"]["Ghost"][0]["path"] == "$"

@@ -95,8 +95,9 @@ def _platform_slug(platform: str) -> str:
 
 
 @contextmanager
-def _errors_to_exit_codes() -> Iterator[None]:
-    """The core's deliberate errors, as one clear line and the documented exit code."""
+def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
+    """The core's deliberate errors, as one clear line (and, with --json, an object on stdout)
+    and the documented exit code."""
     from factory.errors import (
         ChangesetFileError,
         ChangesetRejected,
@@ -108,9 +109,27 @@ def _errors_to_exit_codes() -> Iterator[None]:
     try:
         yield
     except (DatabaseUnavailable, DatabaseURLError) as exc:
-        _fail(str(exc), EXIT_USAGE)
-    except (ChangesetFileError, ChangesetRejected, UnknownPlatformError) as exc:
-        _fail(str(exc), EXIT_FAILS)
+        _fail_with(exc, "connection", EXIT_USAGE, as_json)
+    except ChangesetFileError as exc:
+        _fail_with(exc, "invalid-file", EXIT_FAILS, as_json, {"file": exc.source, "problems": exc.problems})
+    except ChangesetRejected as exc:
+        _fail_with(exc, "rejected", EXIT_FAILS, as_json, {"problems": exc.problems})
+    except UnknownPlatformError as exc:
+        _fail_with(exc, "unknown-platform", EXIT_FAILS, as_json)
+
+
+def _fail_with(exc: Exception, kind: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
+    if as_json:
+        data: dict[str, Any] = {"ok": False, "error": kind, "message": str(exc)}
+        for key, value in (extra or {}).items():
+            if isinstance(value, dict):  # problems per stream key
+                data[key] = {k: [p.to_dict() for p in v] for k, v in value.items()}
+            elif isinstance(value, list):  # problems of a file
+                data[key] = [p.to_dict() for p in value]
+            else:
+                data[key] = value
+        _dump(data)
+    _fail(str(exc), code)
 
 
 def _load(files: tuple[Path, ...], platform: str | None) -> Changeset | None:
@@ -257,7 +276,7 @@ def _apply(
 
     url = _require_db(db_url)
     try:
-        with _errors_to_exit_codes():
+        with _errors_to_exit_codes(as_json):
             result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
     except ChangesetConflict as exc:
         if as_json:
@@ -321,7 +340,7 @@ def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], al
 
     url = _require_db(db_url)
     slug = _platform_slug(platform)
-    with _errors_to_exit_codes():
+    with _errors_to_exit_codes(as_json):
         changeset = _load(with_files, slug)
         with reachable(redact(url)), get_engine(url).connect() as conn:
             if slug not in list_platforms(conn):
@@ -390,7 +409,7 @@ def apply_command(
     streams (--force writes anyway). Rows absent from an export are left alone. Exit 1 when a
     change would not validate or build.
     """
-    with _errors_to_exit_codes():
+    with _errors_to_exit_codes(as_json):
         changeset = _load((file,), platform)
     assert changeset is not None
     _apply(db_url, changeset, actor=actor, dry_run=dry_run, force=force, as_json=as_json, source=str(file))
