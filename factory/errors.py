@@ -109,3 +109,59 @@ class AirflowNotFound(AirflowError):
 
 class ReadOnlyError(AirflowError):
     """A write (trigger, pause, clear) was asked of a read-only session; nothing was sent."""
+
+
+class ChangesetFileError(FactoryError, ValueError):
+    """A changeset or export file cannot be used: unreadable, not JSON, or the wrong shape.
+
+    ``problems`` locate each reason by JSON path inside the file, e.g. ``$.changes[2].status``.
+    """
+
+    def __init__(self, source: str, problems: list[ConfigProblem]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s):\n{lines}")
+
+
+class ChangesetRejected(FactoryError, ValueError):
+    """A well-formed changeset whose changes cannot be applied as they are (an invalid config, a
+    status change of a stream that does not exist); ``problems`` per stream key. Nothing written."""
+
+    def __init__(self, platform: str, problems: dict[str, list[ConfigProblem]]):
+        self.platform = platform
+        self.problems = problems
+        lines = "\n".join(f"  - {key}: {p}" for key in sorted(problems) for p in problems[key])
+        super().__init__(f"platform {platform}: changeset rejected, nothing written:\n{lines}")
+
+
+@dataclass(frozen=True)
+class RowConflict:
+    """One stream that changed underneath a change: the row as it is now (``theirs``, None when it
+    no longer exists) beside the change that expected something else (``yours``)."""
+
+    stream_key: str
+    reason: str
+    theirs: dict[str, object] | None
+    yours: dict[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"stream_key": self.stream_key, "reason": self.reason, "theirs": self.theirs, "yours": self.yours}
+
+
+class ChangesetConflict(ConcurrentChangeError):
+    """Rows changed since the changeset was based on them: every conflict is listed, and nothing
+    of the changeset was written. Reload (or re-export), review, and apply again; or force."""
+
+    def __init__(self, platform: str, conflicts: list[RowConflict]):
+        self.platform = platform
+        self.conflicts = conflicts
+        keys = ", ".join(c.stream_key for c in conflicts)
+        super().__init__(
+            f"platform {platform}: {len(conflicts)} stream(s) changed since the changeset was based on them "
+            f"({keys}); nothing was written"
+        )
+
+
+class UnknownPlatformError(FactoryError):
+    """The database has no config table for this platform (run ``yellowtui bootstrap`` first)."""

@@ -350,3 +350,40 @@ def fingerprint(conn: Connection, platform: str) -> str:
         select(func.count(), func.max(t.c.updated_at), func.coalesce(func.sum(row_hash), 0))
     ).one()
     return f"{count}:{newest.isoformat() if newest else '-'}:{total}"
+
+
+def delete_row(
+    conn: Connection,
+    platform: str,
+    stream_key: str,
+    *,
+    actor: str | None = None,
+    base: RowBase | None = None,
+) -> bool:
+    """Delete one row (the history trigger records it, with the actor). Returns False when there
+    was no such row. With ``base`` it is conflict-checked like :func:`write_row`.
+    """
+    old_row = lock_row(conn, platform, stream_key)
+    check_base(old_row, stream_key, base)
+    if old_row is None:
+        return False
+    actor = actor or default_actor()
+    _set_actor(conn, actor)
+    t = platform_tables(platform).dsg
+    conn.execute(t.delete().where(t.c.stream_key == stream_key))
+    return True
+
+
+def lock_keys(conn: Connection, platform: str, stream_keys: Iterable[str]) -> None:
+    """Serialize writers of these stream keys until the transaction ends, rows or not.
+
+    ``SELECT ... FOR UPDATE`` cannot lock a row that does not exist yet, so two writers creating
+    the same new stream would both pass their check; a transaction-level advisory lock per key
+    (taken in sorted order, so two writers never deadlock) makes the second wait and then see the
+    first one's row.
+    """
+    from sqlalchemy import text
+
+    table = platform_tables(platform).dsg.name
+    for key in sorted(set(stream_keys)):
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": f"{table}\x1f{key}"})

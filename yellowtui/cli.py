@@ -434,9 +434,13 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     Console().print(table)
 
 
+# Airflow (runs, airflow trigger|pause|unpause|clear|...) and changing streams (simulate, apply,
+# config set|pause|resume|retire|delete) live in their own modules.
 from yellowtui.cli_airflow import register as _register_airflow_commands  # noqa: E402
+from yellowtui.cli_changes import register as _register_changes  # noqa: E402
 
 _register_airflow_commands(main)
+_register_changes(main, config)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,609 @@
+"""Changing streams from the command line: simulate, apply, and single-stream changes.
+
+Every command here is a thin shell over the factory's headless core (:mod:`factory.changeset`,
+:mod:`factory.plan`, :mod:`factory.apply`), the same calls the dashboard makes. Exit codes:
+0 ok, 1 a DAG would fail to build or the input is invalid, 2 usage or connection error,
+3 conflict (a row changed underneath; nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from factory.db import DB_URL_ENV
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from factory.apply import ApplyResult
+    from factory.changeset import Changeset
+    from factory.errors import ChangesetConflict
+    from factory.plan import Plan, PlanEntry
+
+EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: Show a progress bar when at least this many streams are simulated (and stderr is a terminal).
+PROGRESS_FROM = 500
+_VALUE_WIDTH = 100
+
+_SIGN = {"create": ("+", "green"), "change": ("~", "yellow"), "remove": ("-", "red"), "fails": ("!", "bold red")}
+_DONE = {"insert": "inserted", "update": "updated", "status": "status changed", "delete": "deleted"}
+_KIND_SIGN = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        "db_url",
+        envvar=DB_URL_ENV,
+        metavar="URL",
+        help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
+    )(f)
+
+
+def _require_db(db_url: str | None) -> str:
+    if not db_url:
+        _fail(f"no config database: pass --db URL or set {DB_URL_ENV}", EXIT_USAGE)
+    return db_url
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")(
+        f
+    )
+
+
+def _json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+
+
+def _dry_run_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--dry-run", is_flag=True, help="Check and print the plan; write nothing.")(f)
+
+
+def _platform_slug(platform: str) -> str:
+    from factory.errors import InvalidNameError
+    from factory.names import platform_slug
+
+    try:
+        return platform_slug(platform)
+    except InvalidNameError as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+
+@contextmanager
+def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
+    """The core's deliberate errors, as one clear line (and, with --json, an object on stdout)
+    and the documented exit code."""
+    from factory.errors import (
+        ChangesetFileError,
+        ChangesetRejected,
+        DatabaseUnavailable,
+        DatabaseURLError,
+        UnknownPlatformError,
+    )
+
+    try:
+        yield
+    except (DatabaseUnavailable, DatabaseURLError) as exc:
+        _fail_with(exc, "connection", EXIT_USAGE, as_json)
+    except ChangesetFileError as exc:
+        _fail_with(exc, "invalid-file", EXIT_FAILS, as_json, {"file": exc.source, "problems": exc.problems})
+    except ChangesetRejected as exc:
+        _fail_with(exc, "rejected", EXIT_FAILS, as_json, {"problems": exc.problems})
+    except UnknownPlatformError as exc:
+        _fail_with(exc, "unknown-platform", EXIT_FAILS, as_json)
+
+
+def _fail_with(exc: Exception, kind: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
+    if as_json:
+        data: dict[str, Any] = {"ok": False, "error": kind, "message": str(exc)}
+        for key, value in (extra or {}).items():
+            if isinstance(value, dict):  # problems per stream key
+                data[key] = {k: [p.to_dict() for p in v] for k, v in value.items()}
+            elif isinstance(value, list):  # problems of a file
+                data[key] = [p.to_dict() for p in value]
+            else:
+                data[key] = value
+        _dump(data)
+    _fail(str(exc), code)
+
+
+def _load(files: tuple[Path, ...], platform: str | None) -> Changeset | None:
+    """Load FILEs (changesets or `config export` files) and lay each over the one before."""
+    from factory.changeset import load_changeset
+
+    merged: Changeset | None = None
+    for path in files:
+        loaded = load_changeset(path, platform)
+        merged = loaded if merged is None else merged.overlaid(loaded)
+    return merged
+
+
+# ---- printing a plan -----------------------------------------------------------------------
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+
+
+def _line(*parts: tuple[str, str] | str) -> Text:
+    """A line of literal text (nothing from data is read as markup), with optional styles."""
+    from rich.text import Text
+
+    line = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            line.append(part[0], style=part[1])
+        else:
+            line.append(part)
+    return line
+
+
+def _entry_lines(entry: PlanEntry) -> Iterator[Text]:
+    from factory.plan import RowOp
+
+    sign, style = _SIGN.get(str(entry.action), ("·", "dim"))
+    what = {
+        "create": "create",
+        "change": "change",
+        "remove": "remove",
+        "fails": "fails to build",
+        "unchanged": "no DAG change",
+    }[str(entry.action)]
+    moved = entry.old_status != entry.new_status and entry.old_status and entry.new_status
+    status = f"status {entry.old_status} -> {entry.new_status}" if moved else ""
+    if entry.row_op is RowOp.STATUS:
+        row = status
+    elif entry.row_op is RowOp.INSERT:
+        row = f"insert, {entry.new_status}"
+    else:
+        row = ", ".join(part for part in (str(entry.row_op), status) if part)
+    detail = f"  ({row})" if entry.touched and entry.row_op is not RowOp.NONE else ""
+    yield _line((f"  {sign} ", style), (entry.stream_key, "bold"), (f"  {what}", style), detail)
+    for problem in entry.problems:
+        yield _line("      ", (problem.path, "red"), f": {problem.message}")
+    if entry.stale:
+        yield _line(("      ⚠ ", "yellow"), f"based on an older row: {entry.stale}")
+    if entry.json_diff:
+        yield _line(("      config:", "dim"))
+        for c in entry.json_diff:
+            s, st = _KIND_SIGN[c.kind]
+            old_new = _value(c.new) if c.kind == "added" else _value(c.old)
+            if c.kind == "changed":
+                old_new = f"{_value(c.old)} -> {_value(c.new)}"
+            yield _line((f"        {s} ", st), c.path, f": {old_new}")
+    if entry.dag_diff is not None and not entry.dag_diff.empty:
+        yield _line(("      DAG ", "dim"), entry.dag_id or "", ("  (task.argument: old -> new)", "dim"))
+        for a in entry.dag_diff.dag:
+            yield _line(("        ~ ", "yellow"), a.name, f": {_value(a.old)} -> {_value(a.new)}")
+        for task in entry.dag_diff.tasks:
+            if task.kind != "changed":
+                s, st = _KIND_SIGN[task.kind]
+                yield _line((f"        {s} ", st), f"task {task.task_id} {task.kind}")
+                continue
+            for a in task.args:
+                s, st = _KIND_SIGN[a.kind]
+                yield _line((f"        {s} ", st), f"{task.task_id}.{a.name}", f": {_value(a.old)} -> {_value(a.new)}")
+
+
+def _print_plan(plan: Plan, console: Console, *, header: str) -> None:
+    console.print(_line(header))
+    shown = plan.changes
+    if shown:
+        console.print()
+    for entry in shown:
+        for line in _entry_lines(entry):
+            console.print(line)
+    console.print()
+    style = "bold red" if not plan.builds else "bold"
+    console.print(_line((plan.summary(), style)))
+
+
+def _print_conflict(exc: ChangesetConflict, console: Console) -> None:
+    from factory.plan import json_diff
+
+    console.print(_line(("conflict: ", "bold red"), str(exc)))
+    for c in exc.conflicts:
+        console.print(_line(("  ! ", "bold red"), (c.stream_key, "bold"), f"  {c.reason}"))
+        theirs = c.theirs or {}
+        yours = c.yours
+        console.print(
+            _line(
+                "      theirs: ",
+                f"status {theirs.get('status', '-')}, updated_at {theirs.get('updated_at', '-')}"
+                if c.theirs
+                else "no row",
+            )
+        )
+        status = f", status {yours['status']}" if yours.get("status") else ""
+        console.print(_line("      yours:  ", f"{yours.get('op')}{status}, based on {_value(yours.get('base'))}"))
+        mine = yours.get("config")
+        if c.theirs and mine is not None:
+            their_config = _json_or_text(str(theirs.get("config_json", "")))
+            for d in json_diff(their_config, _json_or_text(mine) if isinstance(mine, str) else mine)[:20]:
+                console.print(_line("        ", d.path, f": theirs {_value(d.old)}, yours {_value(d.new)}"))
+    console.print(_line("nothing was written; reload or re-export, review, and apply again (or --force)"))
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+# ---- running a changeset ------------------------------------------------------------------------
+
+
+def _apply(
+    db_url: str | None,
+    changeset: Changeset,
+    *,
+    actor: str | None,
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+    source: str,
+) -> NoReturn:
+    """Apply (or dry-run) ``changeset``, print the outcome, exit with the documented code."""
+    from factory.apply import apply_changeset
+    from factory.errors import ChangesetConflict
+
+    url = _require_db(db_url)
+    try:
+        with _errors_to_exit_codes(as_json):
+            result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
+    except ChangesetConflict as exc:
+        if as_json:
+            _dump(
+                {
+                    "ok": False,
+                    "error": "conflict",
+                    "message": str(exc),
+                    "conflicts": [c.to_dict() for c in exc.conflicts],
+                }
+            )
+        else:
+            _print_conflict(exc, _console(stderr=True))
+        sys.exit(EXIT_CONFLICT)
+    if as_json:
+        _dump({"ok": True, "source": source, **result.to_dict()})
+        sys.exit(EXIT_OK)
+    console = _console()
+    _print_plan(result.plan, console, header=f"{result.platform}: changes from {source}")
+    console.print(_line(_applied(result)))
+    sys.exit(EXIT_OK)
+
+
+def _applied(result: ApplyResult) -> str:
+    counts: dict[str, int] = {}
+    for op in result.written.values():
+        counts[_DONE[str(op)]] = counts.get(_DONE[str(op)], 0) + 1
+    done = ", ".join(f"{n} {op}" for op, n in sorted(counts.items())) or "no row changes"
+    forced = f"; forced over {len(result.forced)} stale base(s)" if result.forced else ""
+    if result.dry_run:
+        return f"Dry run: would write {done}{forced}; nothing was written."
+    return f"Applied as {result.actor}: {done}{forced}."
+
+
+# ---- commands -----------------------------------------------------------------------------------
+
+
+@click.command(context_settings=CONTEXT)
+@_db_option
+@click.option("--platform", "-p", required=True, help="The platform to simulate.")
+@click.option(
+    "--with",
+    "with_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A changeset or `config export` file to lay over the rows (repeatable; later files win).",
+)
+@click.option("--all", "all_entries", is_flag=True, help="With --json, list unchanged streams too.")
+@_json_option
+def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], all_entries: bool, as_json: bool) -> None:
+    """Build every active row offline, with the changes in FILEs laid over them, and print the plan.
+
+    Uses the factory's own validation and builder, as Airflow will. Writes nothing.
+    Exit 0 when everything builds, 1 when anything would fail to build, 2 on usage or
+    connection errors.
+    """
+    from factory.apply import reachable
+    from factory.db import get_engine, redact
+    from factory.plan import simulate as run_simulation
+    from factory.store import list_platforms
+
+    url = _require_db(db_url)
+    slug = _platform_slug(platform)
+    with _errors_to_exit_codes(as_json):
+        changeset = _load(with_files, slug)
+        with reachable(redact(url)), get_engine(url).connect() as conn:
+            if slug not in list_platforms(conn):
+                _fail(f"platform {slug!r} has no table in {redact(url)}", EXIT_USAGE)
+            with _progress(enabled=not as_json) as progress:
+                plan = run_simulation(conn, slug, changeset, progress=progress)
+    if as_json:
+        _dump({**plan.to_dict(all_entries=all_entries), "with": [str(f) for f in with_files]})
+    else:
+        source = f" with {', '.join(str(f) for f in with_files)}" if with_files else ""
+        active = sum(1 for e in plan.entries if e.old_status == "active" or e.new_status == "active")
+        _print_plan(
+            plan,
+            _console(),
+            header=f"{slug}: {active} stream(s) simulated{source} in {plan.total_ms / 1000:.1f} s",
+        )
+    sys.exit(EXIT_OK if plan.builds else EXIT_FAILS)
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr for long simulations; nothing when piped or with --json."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("building DAGs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("build", total=None)
+
+    def update(done: int, total: int) -> None:
+        if total >= PROGRESS_FROM:
+            if not bar.live.is_started:
+                bar.start()
+            bar.update(task, completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+
+
+@click.command("apply", context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_db_option
+@click.option("--platform", "-p", help="The platform (default: the one the file names).")
+@_actor_option
+@_dry_run_option
+@click.option("--force", is_flag=True, help="Write even where a row changed since the file was based on it.")
+@_json_option
+def apply_command(
+    file: Path, db_url: str | None, platform: str | None, actor: str | None, dry_run: bool, force: bool, as_json: bool
+) -> None:
+    """Apply a changeset or `config export` FILE in one transaction: all of it, or nothing.
+
+    Each change is checked against what it was based on (an export's rows: their updated_at);
+    if any row changed underneath, nothing is written and the command exits 3 naming the
+    streams (--force writes anyway). Rows absent from an export are left alone. Exit 1 when a
+    change would not validate or build.
+    """
+    with _errors_to_exit_codes(as_json):
+        changeset = _load((file,), platform)
+    assert changeset is not None
+    _apply(db_url, changeset, actor=actor, dry_run=dry_run, force=force, as_json=as_json, source=str(file))
+
+
+@click.command("schema", context_settings=CONTEXT)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
+)
+def changeset_schema(output: Path | None) -> None:
+    """Print the JSON Schema of a changeset file (for editors and CI)."""
+    from factory.changeset import changeset_json_schema
+
+    text = json.dumps(changeset_json_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@click.group("changeset", context_settings=CONTEXT)
+def changeset_group() -> None:
+    """The changeset file format (see docs/changes.md)."""
+
+
+changeset_group.add_command(changeset_schema)
+
+
+# ---- single-stream changes ---------------------------------------------------------------------
+
+
+def _current_row(db_url: str | None, platform: str, stream_key: str) -> tuple[str, str, Any]:
+    """(url, slug, the stream's row or None), read now: the base of a single-stream change."""
+    from factory.apply import reachable
+    from factory.db import get_engine, redact
+    from factory.store import list_platforms, read_row
+
+    url = _require_db(db_url)
+    slug = _platform_slug(platform)
+    with _errors_to_exit_codes(), reachable(redact(url)), get_engine(url).connect() as conn:
+        if slug not in list_platforms(conn):
+            _fail(f"platform {slug!r} has no table in {redact(url)}", EXIT_USAGE)
+        return url, slug, read_row(conn, slug, stream_key)
+
+
+def _set_path(data: Any, path: str, value: Any, where: str) -> None:
+    """Set ``value`` at a JSON path such as ``schedule``, ``$.job_resources.cpu_limit`` or ``datasets[1]``."""
+    import re
+
+    parts = [p for p in re.split(r"\.|(\[\d+\])", path.removeprefix("$").lstrip(".")) if p]
+    if not parts:
+        _fail(f"{where}: empty path", EXIT_USAGE)
+    target = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        index = int(part[1:-1]) if part.startswith("[") else None
+        if index is not None:
+            if not isinstance(target, list) or not -len(target) <= index <= len(target):
+                _fail(f"{where}: {path!r}: no list index {index} there", EXIT_FAILS)
+            if last:
+                if index == len(target):
+                    target.append(value)
+                else:
+                    target[index] = value
+                return
+            target = target[index]
+        else:
+            if not isinstance(target, dict):
+                _fail(f"{where}: {path!r}: {part!r} is not inside an object", EXIT_FAILS)
+            if last:
+                target[part] = value
+                return
+            target = target.setdefault(part, {})
+
+
+def _field_value(text: str) -> Any:
+    """JSON when it parses (numbers, true, null, lists, quoted strings), else the text itself."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@click.command("set", context_settings=CONTEXT)
+@click.argument("stream_key")
+@_db_option
+@click.option("--platform", "-p", required=True, help="The stream's platform.")
+@click.option(
+    "--file",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A JSON file holding the stream's whole config (creates the stream if it is new).",
+)
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Set one field of the stored config, e.g. schedule=@daily, job_resources.cpu_limit=2, datasets[0]=orders "
+    "(VALUE is JSON when it parses, else text; repeatable).",
+)
+@_actor_option
+@_dry_run_option
+@_json_option
+def config_set(
+    stream_key: str,
+    db_url: str | None,
+    platform: str,
+    config_file: Path | None,
+    fields: tuple[str, ...],
+    actor: str | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Replace STREAM_KEY's config from --file, or change some of its fields with --field.
+
+    A one-change changeset, based on the row as read now: validated and built by the factory's
+    builder before anything is written, and conflict-checked like `yellowtui apply`.
+    """
+    from factory.changeset import edit_of, new_changeset
+
+    if (config_file is None) == (not fields):
+        _fail("give either --file F or one or more --field PATH=VALUE", EXIT_USAGE)
+    url, slug, row = _current_row(db_url, platform, stream_key)
+    if config_file is not None:
+        try:
+            config: Any = json.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"{config_file}: cannot read the file: {exc}", EXIT_FAILS)
+        except ValueError as exc:
+            _fail(f"{config_file}: not valid JSON: {exc}", EXIT_FAILS)
+        if not isinstance(config, dict):
+            _fail(f"{config_file}: must hold the stream's config as a JSON object", EXIT_FAILS)
+        source = str(config_file)
+    else:
+        if row is None:
+            _fail(f"no stream {stream_key!r} on platform {slug}; create it with --file", EXIT_FAILS)
+        config = _json_or_text(row.config_json)
+        if not isinstance(config, dict):
+            _fail(f"stream {stream_key!r}: the stored config is not a JSON object; replace it with --file", EXIT_FAILS)
+        for item in fields:
+            path, sep, value = item.partition("=")
+            if not sep or not path:
+                _fail(f"--field {item!r}: expected PATH=VALUE", EXIT_USAGE)
+            _set_path(config, path.strip(), _field_value(value), f"--field {item!r}")
+        source = "--field " + " ".join(fields)
+    changeset = new_changeset(slug, [edit_of(row, stream_key, config)], created_by=actor)
+    _apply(url, changeset, actor=actor, dry_run=dry_run, force=False, as_json=as_json, source=source)
+
+
+def _status_command(name: str, status: str | None, summary: str) -> click.Command:
+    """``config pause|resume|retire|delete KEY``: a one-change changeset based on the row as read now."""
+
+    @click.command(name, context_settings=CONTEXT, help=summary)
+    @click.argument("stream_key")
+    @_db_option
+    @click.option("--platform", "-p", required=True, help="The stream's platform.")
+    @_actor_option
+    @_dry_run_option
+    @_json_option
+    def command(
+        stream_key: str, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool
+    ) -> None:
+        from factory.changeset import ChangeBase, Delete, SetStatus, new_changeset
+
+        url, slug, row = _current_row(db_url, platform, stream_key)
+        if row is None:
+            _fail(f"no stream {stream_key!r} on platform {slug}; nothing to {name}", EXIT_FAILS)
+        base = ChangeBase.of(row)
+        change = (
+            Delete(stream_key=stream_key, base=base)
+            if status is None
+            else SetStatus(stream_key=stream_key, status=status, base=base)  # type: ignore[arg-type]
+        )
+        changeset = new_changeset(slug, [change], created_by=actor)
+        _apply(url, changeset, actor=actor, dry_run=dry_run, force=False, as_json=as_json, source=f"config {name}")
+
+    return command
+
+
+STATUS_COMMANDS = (
+    _status_command("pause", "paused", "Pause STREAM_KEY: its row stays, its DAG goes until it is resumed."),
+    _status_command("resume", "active", "Resume STREAM_KEY: make it active so its DAG is built again."),
+    _status_command("retire", "retired", "Retire STREAM_KEY: no longer wanted; its row and history stay."),
+    _status_command("delete", None, "Delete STREAM_KEY's row (the history table keeps what it held)."),
+)
+
+
+def register(main: click.Group, config: click.Group) -> None:
+    """Add this module's commands to the ``yellowtui`` and ``yellowtui config`` groups."""
+    main.add_command(simulate)
+    main.add_command(apply_command)
+    main.add_command(changeset_group)
+    config.add_command(config_set)
+    for command in STATUS_COMMANDS:
+        config.add_command(command)
