@@ -40,7 +40,9 @@ _RUN_RE = re.compile(r"[A-Za-z0-9+/=_\-]{32,}")
 _HEX_RUN_RE = re.compile(r"^[0-9a-fA-F]+$")
 _DIGIT_RE = re.compile(r"[0-9]")
 #: Characters that make a string worth a closer look at all (the fast path skips the rest).
-_TRIGGER_RE = re.compile(r"://|@|-----|[?&;][^=]*=|gh[pousr]_|github_pat_|glpat-|xox|AKIA|ASIA|AIza|eyJ|sk-|[Bb]earer|[A-Za-z0-9+/=_\-]{32}")
+_TRIGGER_RE = re.compile(
+    r"://|@|-----|[?&;][^=]*=|gh[pousr]_|github_pat_|glpat-|xox|AKIA|ASIA|AIza|eyJ|sk-|[Bb]earer|[A-Za-z0-9+/=_\-]{32}"
+)
 
 ENTROPY_BITS = 4.3
 KEY_KIND = "a field name that looks like a credential"

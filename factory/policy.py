@@ -167,8 +167,15 @@ def write_policy(conn: Connection, policy: PlatformPolicy) -> None:
 
     table = policy_table(policy.platform)
     table.create(conn, checkfirst=True)
-    stmt = pg_insert(table).values(id=1, policy_json=policy.to_json(), updated_at=datetime.now(UTC).replace(tzinfo=None))
-    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"policy_json": stmt.excluded.policy_json, "updated_at": stmt.excluded.updated_at}))
+    stmt = pg_insert(table).values(
+        id=1, policy_json=policy.to_json(), updated_at=datetime.now(UTC).replace(tzinfo=None)
+    )
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"],
+            set_={"policy_json": stmt.excluded.policy_json, "updated_at": stmt.excluded.updated_at},
+        )
+    )
 
 
 def read_policy(conn: Connection, platform: str) -> PlatformPolicy | None:

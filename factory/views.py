@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from factory.collisions import stream_problems
 from factory.enums import RowStatus
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
@@ -140,3 +141,15 @@ def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dic
     t = platform_tables(platform).parses
     rows = conn.execute(select(t).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]
+
+
+def clashes_of(everyone: list[StreamView], shown: list[StreamView]) -> list[tuple[StreamView, list[dict[str, str]]]]:
+    """(view, problems) for each of ``shown`` whose dag_id collides across ``everyone``'s platforms.
+    Paused and retired rows build nothing, so they collide with nothing."""
+    live = [v for v in everyone if v.status not in (RowStatus.PAUSED, RowStatus.RETIRED)]
+    found = stream_problems((v.platform, v.stream_key) for v in live)
+    return [
+        (v, [p.to_dict() for p in found[(v.platform, v.stream_key)]])
+        for v in shown
+        if (v.platform, v.stream_key) in found
+    ]

@@ -73,7 +73,7 @@ def errors_of(views: Iterable[StreamView]) -> list[StreamError]:
     """Validation problems of active rows and errors of the latest parse, newest first."""
     found: list[StreamError] = []
     for v in views:
-        if v.status != RowStatus.ACTIVE:
+        if v.status in (RowStatus.PAUSED, RowStatus.RETIRED):  # an unknown status is itself an error
             continue
         when = v.last_recorded_at or v.updated_at
         for p in v.problems:
