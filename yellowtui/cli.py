@@ -42,6 +42,17 @@ def _db_option(f):
 def _require_db(db_url: str | None) -> str:
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV} (try `yellowtui demo` for an embedded one)")
+    from sqlalchemy.engine import make_url
+
+    from factory.db import normalize_url, redact
+
+    try:
+        make_url(normalize_url(db_url))  # type: ignore[arg-type]
+    except Exception as exc:  # its text may quote the URL: _fail redacts it
+        _fail(
+            f"cannot use the database URL {redact(db_url)}: {type(exc).__name__}; percent-encode '@', ':' and '/' in the password",
+            2,
+        )  # type: ignore[arg-type]
     return db_url  # type: ignore[return-value]
 
 
