@@ -29,7 +29,6 @@ from factory.names import dag_id_for
 from factory.policy import PlatformPolicy, write_policy
 from factory.redact import redact_text, redact_url
 from factory.tables import platform_tables
-from factory.validation import validate_rows
 from tests.conftest import EXAMPLE_ECOSYSTEM
 
 SLUG = "yellowlive"
@@ -75,7 +74,7 @@ def _examples(request: pytest.FixtureRequest, default: int, hostile: int) -> int
 
 
 def row(key: str, **changes) -> str:
-    data = {**BASE, "stream_key": key, "store_name": key.split("_")[0] or "S", **changes}
+    data = {**BASE, "stream_key": key, "store_name": key.split("_", maxsplit=1)[0] or "S", **changes}
     return json.dumps({k: v for k, v in data.items() if v is not None})
 
 

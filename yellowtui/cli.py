@@ -46,14 +46,16 @@ def _require_db(db_url: str | None) -> str:
 
     from factory.db import normalize_url, redact
 
+    url = str(db_url)
     try:
-        make_url(normalize_url(db_url))  # type: ignore[arg-type]
+        make_url(normalize_url(url))
     except Exception as exc:  # its text may quote the URL: _fail redacts it
         _fail(
-            f"cannot use the database URL {redact(db_url)}: {type(exc).__name__}; percent-encode '@', ':' and '/' in the password",
+            f"cannot use the database URL {redact(url)}: {type(exc).__name__}; "
+            "percent-encode '@', ':' and '/' in the password",
             2,
-        )  # type: ignore[arg-type]
-    return db_url  # type: ignore[return-value]
+        )
+    return url
 
 
 def _service(db_url: str | None):
