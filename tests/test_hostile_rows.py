@@ -492,6 +492,7 @@ def test_ecosystem_policy_section_is_enforced(tmp_path):
 # ---- properties -----------------------------------------------------------------------------
 
 
+@pytest.mark.hostile  # small counts by default; many more with -m hostile
 @pytest.mark.parametrize("n", [DEFAULT_EXAMPLES])
 def test_property_parse_config_raises_only_stream_config_error(request, n):
     @settings(max_examples=_examples(request, n, HOSTILE_EXAMPLES), deadline=None, database=None)
@@ -508,6 +509,7 @@ def test_property_parse_config_raises_only_stream_config_error(request, n):
     check()
 
 
+@pytest.mark.hostile  # small counts by default; many more with -m hostile
 @pytest.mark.parametrize("n", [DEFAULT_EXAMPLES])
 def test_property_good_rows_validate_and_build(request, n):
     @settings(max_examples=_examples(request, n, HOSTILE_EXAMPLES), deadline=None, database=None)
@@ -544,6 +546,7 @@ def _expected_good(good: dict[str, str], bad: dict[str, str]) -> set[str]:
     return fine
 
 
+@pytest.mark.hostile  # small counts by default; many more with -m hostile
 @pytest.mark.parametrize("n", [DB_EXAMPLES])
 def test_property_loader_builds_every_good_row_and_reports_every_bad_one(request, n, db_url, tmp_path):
     counter = iter(range(10**6))
@@ -573,6 +576,7 @@ def test_property_loader_builds_every_good_row_and_reports_every_bad_one(request
     check()
 
 
+@pytest.mark.hostile  # small counts by default; many more with -m hostile
 @pytest.mark.parametrize("n", [CLI_EXAMPLES])
 def test_property_read_commands_never_crash(request, n, db_url):
     @settings(
