@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from factory.db import DEFAULT_CONN_ID, get_engine
-from factory.ecosystem import Ecosystem, platform_streams
+from factory.ecosystem import Ecosystem, platform_policy, platform_streams
 from factory.files import write_atomic
 from factory.models import StreamConfig
 from factory.names import platform_slug
+from factory.policy import write_policy
 from factory.render import factory_file_name, render_factory_file, render_static_file, static_file_name
 from factory.spec import dag_spec
 
@@ -82,6 +83,7 @@ def bootstrap(
             configs = configs_by_slug[slug]
             outcome = PlatformBootstrap(platform=slug)
             outcome.table_created = store.ensure_tables(conn, slug)
+            write_policy(conn, platform_policy(platform))
             summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
             outcome.summary = summary.to_dict()
             results.append(outcome)

@@ -29,7 +29,13 @@ _engines_lock = threading.Lock()
 
 
 def normalize_url(url: str) -> str:
-    """Pin PostgreSQL URLs to psycopg2 (SQLAlchemy 2.1 maps bare ``postgresql://`` to psycopg 3)."""
+    """Pin PostgreSQL URLs to psycopg2 (SQLAlchemy 2.1 maps bare ``postgresql://`` to psycopg 3).
+
+    Also notes the URL's secrets, so any error text that quotes them later is redacted.
+    """
+    from factory.redact import remember_url_secrets
+
+    remember_url_secrets(url)
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix) :]
@@ -37,13 +43,11 @@ def normalize_url(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL with its password replaced by ``***``: the only form we ever show or log."""
-    from sqlalchemy.engine import make_url
+    """The URL with its password, token and secret query values replaced by ``***``: the only
+    form we ever show or log (see :mod:`factory.redact` for the rules)."""
+    from factory.redact import redact_url
 
-    try:
-        return make_url(normalize_url(url)).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
+    return redact_url(normalize_url(url))
 
 
 def resolve_db_url(conn_id: str | None = DEFAULT_CONN_ID, url: str | None = None) -> str:
@@ -64,9 +68,11 @@ def resolve_db_url(conn_id: str | None = DEFAULT_CONN_ID, url: str | None = None
 
             return normalize_url(BaseHook.get_connection(conn_id).get_uri())
         except Exception as exc:
+            from factory.redact import redact_text
+
             raise DatabaseURLError(
                 f"no config database: set {DB_URL_ENV} or the Airflow connection {conn_id!r} "
-                f"(e.g. AIRFLOW_CONN_{conn_id.upper()}=postgresql://...): {exc}"
+                f"(e.g. AIRFLOW_CONN_{conn_id.upper()}=postgresql://...): {redact_text(str(exc))}"
             ) from None
     raise DatabaseURLError(f"no config database: set {DB_URL_ENV} or pass a URL")
 

@@ -11,9 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from factory.collisions import stream_problems
 from factory.errors import EcosystemError
 from factory.models import INGESTION_TYPES, JobResources, StreamConfig, json_path, oversize_problem, problems_from
 from factory.names import platform_slug
+from factory.policy import PlatformPolicy, image_repository
 
 
 class StoreSpec(BaseModel):
@@ -26,6 +28,18 @@ class StoreSpec(BaseModel):
     schedule: str | None = None
     source_credential_secret: str | None = None
     job_resources: JobResources | None = None
+
+
+class PolicySpec(BaseModel):
+    """What a platform's rows may use (see :mod:`factory.policy`); a part left out defaults to
+    what the platform itself uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    namespaces: list[str] | None = None
+    image_repositories: list[str] | None = None
+    secret_names: list[str] | None = None
+    secret_prefixes: list[str] = Field(default_factory=list)
 
 
 class PlatformSpec(BaseModel):
@@ -45,6 +59,7 @@ class PlatformSpec(BaseModel):
     slack_credential_secret: str | None = None
     default_schedule: str | None = "@hourly"
     stores: list[StoreSpec] = Field(default_factory=list)
+    policy: PolicySpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -95,11 +110,36 @@ def stream_payloads(platform: PlatformSpec) -> list[dict]:
     return payloads
 
 
+def platform_policy(platform: PlatformSpec) -> PlatformPolicy:
+    """The platform's policy: its ``policy:`` section, each part left out derived from the
+    platform itself (its namespace, its job image's repository, the secrets it names)."""
+    given = platform.policy or PolicySpec()
+    own_secrets = [
+        platform.postgres_credential_secret,
+        platform.git_credential_secret,
+        platform.slack_credential_secret,
+        *(s.source_credential_secret for s in platform.stores),
+    ]
+    secret_names = given.secret_names
+    if secret_names is None and not given.secret_prefixes:
+        secret_names = [s for s in own_secrets if s]
+    return PlatformPolicy(
+        platform=platform_slug(platform.name),
+        namespaces=tuple(given.namespaces if given.namespaces is not None else [platform.namespace]),
+        image_repositories=tuple(
+            given.image_repositories if given.image_repositories is not None else [image_repository(platform.job_image)]
+        ),
+        secret_names=tuple(dict.fromkeys(secret_names)) if secret_names is not None else None,
+        secret_prefixes=tuple(given.secret_prefixes),
+    )
+
+
 def platform_streams(platform: PlatformSpec) -> tuple[list[StreamConfig], list[str]]:
     """Validated configs of a platform's streams, and every problem found (with its path)."""
     configs: list[StreamConfig] = []
     problems: list[str] = []
     seen: set[str] = set()
+    policy = platform_policy(platform)
     for payload in stream_payloads(platform):
         key = payload["stream_key"]
         where = f"platform {platform.name}, stream {key}"
@@ -116,8 +156,23 @@ def platform_streams(platform: PlatformSpec) -> tuple[list[StreamConfig], list[s
         if too_big:
             problems.append(f"{where}: {too_big}")
             continue
+        outside = policy.problems(config)
+        if outside:
+            problems += [f"{where}: {p}" for p in outside]
+            continue
         configs.append(config)
     return configs, problems
+
+
+def dag_id_clashes(eco: Ecosystem) -> list[str]:
+    """dag_ids that two streams of the ecosystem would both define, within or across platforms,
+    and streams whose dag_id reaches into another platform's names (see :mod:`factory.collisions`)."""
+    pairs = [(platform_slug(p.name), payload["stream_key"]) for p in eco.platforms for payload in stream_payloads(p)]
+    return [
+        f"platform {platform}, stream {key}: {problem}"
+        for (platform, key), found in sorted(stream_problems(pairs).items())
+        for problem in found
+    ]
 
 
 def load_ecosystem(path: str | Path) -> Ecosystem:
@@ -153,6 +208,7 @@ def parse_ecosystem(data: object, source: str = "ecosystem") -> Ecosystem:
             problems.append(f"platform {platform.name}: same table name as platform {slugs[slug]} ({slug})")
         slugs[slug] = platform.name
         problems += platform_streams(platform)[1]
+    problems += dag_id_clashes(eco)
     if problems:
         raise EcosystemError(source, problems)
     return eco

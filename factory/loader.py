@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import MutableMapping
+from collections.abc import Collection, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,9 +53,13 @@ def load_platform(
     snapshot_dir: Path | None = None,
     fileloc: str | None = None,
     record: bool = True,
+    taken: Collection[str] = (),
 ) -> LoadResult:
     """Read, validate and build a platform's DAGs: all of them, or only the one ``dag_id`` names
     (a worker starting a task; :func:`register_platform_dags` passes Airflow's parsing context).
+
+    ``taken`` holds names already defined where the DAGs go (the factory file's globals): a row
+    whose dag_id is among them is an ERROR outcome, never a replacement.
 
     Never raises for a bad row; raises :class:`factory.errors.ConfigSourceError` only when
     neither the database nor a snapshot can be read. A full parse also refreshes the snapshot
@@ -80,7 +84,7 @@ def load_platform(
     result.validate_ms = _ms(phase)
 
     phase = time.perf_counter()
-    result.dags, builds = build_configs(checked.configs, target.platform, fileloc)
+    result.dags, builds = build_configs(checked.configs, target.platform, fileloc, taken=taken)
     result.build_ms = _ms(phase)
     result.outcomes = merge_outcomes(checked, builds)
     result.total_ms = _ms(started)
@@ -90,18 +94,30 @@ def load_platform(
 
 
 def build_configs(
-    configs: dict[str, StreamConfig], platform: str, fileloc: str | None = None
+    configs: dict[str, StreamConfig], platform: str, fileloc: str | None = None, *, taken: Collection[str] = ()
 ) -> tuple[dict[str, Any], dict[str, StreamOutcome]]:
-    """Build one DAG per config, each in its own guard, in sorted order."""
+    """Build one DAG per config, each in its own guard, in sorted order.
+
+    First come by sorted key wins a dag_id: a later row giving the same dag_id (or one already in
+    ``taken``) is an ERROR outcome naming the collision, never a replacement.
+    """
     dags: dict[str, Any] = {}
+    owners: dict[str, str] = {}
     outcomes: dict[str, StreamOutcome] = {}
     for key in sorted(configs):
         started = time.perf_counter()
         try:
+            dag_id = dag_id_for(platform, configs[key].stream_key)
+            if dag_id in owners or dag_id in taken:
+                owner = f"stream {owners[dag_id]!r}" if dag_id in owners else "a name already defined in the file"
+                error = f"stream {key!r}: dag_id {dag_id} is already taken by {owner}; this row builds nothing"
+                outcomes[key] = StreamOutcome(key, Outcome.ERROR, error, build_ms=_ms(started))
+                continue
             dag = build_dag(configs[key], platform)
             if fileloc:
                 dag.fileloc = fileloc
             dags[dag.dag_id] = dag
+            owners[dag.dag_id] = key
             outcomes[key] = StreamOutcome(key, Outcome.OK, build_ms=_ms(started))
         except Exception as exc:
             error = f"stream {key!r}: building the DAG failed: {type(exc).__name__}: {exc}"
@@ -177,9 +193,10 @@ def register_platform_dags(
         snapshot_dir=snapshot_dir,
         fileloc=module_globals.get("__file__"),
         record=record,
+        taken=frozenset(module_globals),
     )
     for dag_id in sorted(result.dags):
-        module_globals[dag_id] = result.dags[dag_id]
+        module_globals[dag_id] = result.dags[dag_id]  # never one already there: see ``taken``
     for outcome in result.errors:
         log.error("platform %s: %s", result.platform, outcome.error)
     return result

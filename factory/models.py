@@ -10,10 +10,11 @@ import difflib
 import json
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from factory import credentials
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.names import (
     STREAM_KEY_RE,
@@ -22,8 +23,15 @@ from factory.names import (
     is_k8s_subdomain,
 )
 
+if TYPE_CHECKING:
+    from factory.policy import PlatformPolicy
+
 SCHEMA_VERSION: Literal[1] = 1
 MAX_CONFIG_CHARS = 2048
+#: Deepest JSON nesting a row may have; the model itself needs 3 (``$.job_resources.cpu_limit``).
+MAX_JSON_DEPTH = 16
+#: A cron expression must fire within this many years of now (``0 0 29 2 *`` fires every 4-8).
+CRON_HORIZON_YEARS = 10
 SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 INGESTION_TYPES = ("sql_snapshot", "sql_watermark", "cdc", "file_drop", "api")
 QUANTITY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$")
@@ -55,19 +63,10 @@ GitUrl = Annotated[str, _matching(GIT_URL_RE, "git URL (https://, ssh:// or git@
 BranchName = Annotated[str, _matching(BRANCH_RE, "git branch name")]
 
 
-@lru_cache(maxsize=4096)
-def _is_cron(value: str) -> bool:
-    """croniter's check costs about 1 ms, most of a row's validation; a fleet shares a few
-    expressions, so each distinct one is checked once per process."""
-    from croniter import croniter
-
-    return len(value.split()) == 5 and bool(croniter.is_valid(value))
-
-
 class JobResources(BaseModel):
     """Optional Kubernetes requests and limits for the job's container."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     cpu_request: str | None = None
     cpu_limit: str | None = None
@@ -85,7 +84,8 @@ class JobResources(BaseModel):
 class StreamConfig(BaseModel):
     """One ingestion stream: everything the builder needs to make its DAG."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    # strict: no silent coercion (a boolean is not a port, "yes" is not a boolean, 5 is not a name).
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, strict=True)
 
     schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     stream_key: StreamKey = Field(description="Store name, or store_dataset for single-dataset streams.")
@@ -112,6 +112,14 @@ class StreamConfig(BaseModel):
     job_resources: JobResources | None = None
 
     # ---- field checks -----------------------------------------------------------------
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, value: Any) -> Any:
+        # Literal[1] alone accepts True and 1.0 (they compare equal to 1): strict means the number 1.
+        if type(value) is not int:
+            raise ValueError(f"must be the integer 1 (got {_json_type(value)}; values are not converted)")
+        return value
 
     @field_validator("datasets")
     @classmethod
@@ -153,8 +161,9 @@ class StreamConfig(BaseModel):
             return value
         if value.startswith("@"):
             raise ValueError(f"{value!r} is not a preset; use one of {', '.join(SCHEDULE_PRESETS)}")
-        if not _is_cron(value):
-            raise ValueError(f"{value!r} is not a valid 5-field cron expression")
+        problem = cron_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -183,19 +192,52 @@ def canonical_json(data: Any) -> str:
 # ---- turning raw text into a model, with readable errors -------------------------------------
 
 
+_PLAIN_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
 def json_path(loc: tuple[Any, ...]) -> str:
+    """``$.datasets[2]``; a key that is not a plain name is quoted with its control characters
+    (NUL, newlines, escapes) made visible, and cut at 64 characters."""
     path = "$"
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and _PLAIN_KEY_RE.fullmatch(part):
+            path += f".{part}"
+        else:
+            text = str(part)
+            path += f"[{text[:64] + ('…' if len(text) > 64 else '')!r}]"
     return path
 
 
-def problems_from(error: ValidationError) -> list[ConfigProblem]:
+@lru_cache(maxsize=1024)
+def cron_problem(expression: str) -> str | None:
+    """Why a 5-field cron expression is unusable (invalid, or never fires within
+    :data:`CRON_HORIZON_YEARS`), or None. Cached: a platform has few distinct schedules."""
+    from datetime import UTC, datetime
+
+    from croniter import croniter
+
+    shown = repr(expression[:80])
+    if len(expression.split()) != 5 or not croniter.is_valid(expression):
+        return f"{shown} is not a valid 5-field cron expression"
+    try:
+        start = datetime(2025, 1, 1, tzinfo=UTC)  # fixed, so the answer does not change with the clock
+        croniter(expression, start, max_years_between_matches=CRON_HORIZON_YEARS).get_next(datetime)
+    except Exception:
+        return f"{shown} never fires (no matching date within {CRON_HORIZON_YEARS} years, e.g. 31 February)"
+    return None
+
+
+def problems_from(error: ValidationError, skip: frozenset[tuple[Any, ...]] = frozenset()) -> list[ConfigProblem]:
+    """Readable problems; ``skip`` holds locations (and everything under them) already reported."""
     fields = sorted(StreamConfig.model_fields)
     resource_fields = sorted(JobResources.model_fields)
     problems = []
     for item in error.errors(include_url=False):
         loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        if any(loc[: len(s)] == s for s in skip):
+            continue
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden" and loc:
             known = resource_fields if len(loc) > 1 and loc[0] == "job_resources" else fields
@@ -203,25 +245,122 @@ def problems_from(error: ValidationError) -> list[ConfigProblem]:
             message = "unknown field" + (f"; did you mean '{guess[0]}'?" if guess else "")
         elif item["type"] == "missing":
             message = "field is missing"
+        elif item["type"] in _STRICT_TYPES:
+            message = f"{message} (got {_json_type(item.get('input'))}; values are not converted)"
         problems.append(ConfigProblem(json_path(loc), message))
     return problems
 
 
-def parse_config(raw: str | dict[str, Any], stream_key: str | None = None) -> StreamConfig:
+_STRICT_TYPES = frozenset({"int_type", "bool_type", "string_type", "list_type", "model_type", "dict_type"})
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+class _Duplicates(list[str]):
+    """Keys seen twice in one JSON object, collected by :func:`_loads`."""
+
+
+def _loads(raw: str) -> tuple[Any, list[str]]:
+    """``json.loads`` that notes duplicate keys and refuses NaN/Infinity (not JSON)."""
+    duplicates = _Duplicates()
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        data = dict(items)
+        if len(data) != len(items):
+            seen: set[str] = set()
+            duplicates.extend(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return data
+
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+
+    return json.loads(raw, object_pairs_hook=pairs, parse_constant=constant), duplicates
+
+
+def json_depth_over(raw: str, limit: int) -> int | None:
+    """The nesting depth of ``raw`` when it exceeds ``limit``, else None. Counting brackets is
+    cheap; the exact walk runs only when there are more than ``limit`` of them."""
+    if raw.count("[") + raw.count("{") <= limit:
+        return None
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest if deepest > limit else None
+
+
+def _data_depth(data: Any, limit: int, depth: int = 1) -> bool:
+    """True when a dict given directly (not text) nests deeper than ``limit``."""
+    if depth > limit:
+        return True
+    if isinstance(data, dict):
+        return any(_data_depth(v, limit, depth + 1) for v in data.values())
+    if isinstance(data, list):
+        return any(_data_depth(v, limit, depth + 1) for v in data)
+    return False
+
+
+def parse_config(
+    raw: str | dict[str, Any], stream_key: str | None = None, policy: PlatformPolicy | None = None
+) -> StreamConfig:
     """Validate a row's config_json (text or dict) into a :class:`StreamConfig`.
 
     Raises :class:`StreamConfigError` listing every problem with its JSON path, including the
     2048-character limit of the seed's column (with the size and the largest field), and a
-    mismatch between the row's key and the ``stream_key`` inside the JSON.
+    mismatch between the row's key and the ``stream_key`` inside the JSON. Hostile input
+    (duplicate keys, deep nesting, huge numbers, NUL characters, credential-looking values,
+    anything else) is a problem too: this raises nothing but :class:`StreamConfigError`.
+    With ``policy``, a row that steps outside its platform is refused as well.
     """
+    try:
+        return _parse_config(raw, stream_key, policy)
+    except StreamConfigError:
+        raise
+    except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # pathological input, never a crash
+        problem = ConfigProblem("$", f"cannot be read: {type(exc).__name__}")
+        raise StreamConfigError(stream_key, [problem]) from None
+
+
+def _parse_config(raw: str | dict[str, Any], stream_key: str | None, policy: PlatformPolicy | None) -> StreamConfig:
     problems: list[ConfigProblem] = []
     if isinstance(raw, str):
         if len(raw) > MAX_CONFIG_CHARS:
             problems.append(
                 ConfigProblem("$", f"config_json is {len(raw)} characters; the limit is {MAX_CONFIG_CHARS}")
             )
+        deepest = json_depth_over(raw, MAX_JSON_DEPTH)
+        if deepest is not None:
+            problems.append(ConfigProblem("$", f"JSON is nested {deepest} levels deep; the limit is {MAX_JSON_DEPTH}"))
+            raise StreamConfigError(stream_key, problems)
         try:
-            data = json.loads(raw)
+            data, duplicates = _loads(raw)
         except json.JSONDecodeError as exc:
             raise StreamConfigError(
                 stream_key,
@@ -231,22 +370,50 @@ def parse_config(raw: str | dict[str, Any], stream_key: str | None = None) -> St
                     )
                 ],
             ) from None
+        except (ValueError, RecursionError) as exc:  # NaN, a number too long to convert, ...
+            text = str(exc) if "JSON number" in str(exc) else type(exc).__name__
+            raise StreamConfigError(stream_key, [ConfigProblem("$", f"not valid JSON: {text}")]) from None
+        for key in sorted(set(duplicates)):
+            shown = repr(key) if _PLAIN_KEY_RE.fullmatch(key) else "a key"
+            problems.append(ConfigProblem("$", f"duplicate key {shown}: JSON objects must not repeat a key"))
     else:
         data = raw
+        if _data_depth(data, MAX_JSON_DEPTH):
+            raise StreamConfigError(stream_key, [ConfigProblem("$", f"nested deeper than {MAX_JSON_DEPTH} levels")])
     if not isinstance(data, dict):
-        raise StreamConfigError(stream_key, [ConfigProblem("$", f"must be a JSON object, not {type(data).__name__}")])
+        raise StreamConfigError(stream_key, [ConfigProblem("$", f"must be a JSON object, not {_json_type(data)}")])
+    # Credentials first: a value that looks like one is named by its field and never echoed,
+    # so the field's own checks (whose messages quote the value) are skipped for it.
+    may_hold = raw is data or credentials.text_may_hold_credential(raw)  # type: ignore[arg-type]
+    found = dict(credentials.scan(data)) if may_hold else {}
+    for loc, kind in found.items():
+        problems.append(
+            ConfigProblem(
+                json_path(loc[:-1] if kind == credentials.KEY_KIND else loc),
+                f"holds {kind}; a row must never carry a credential: put it in a Kubernetes secret "
+                "and name the secret instead",
+            )
+        )
     try:
         config = StreamConfig.model_validate(data)
     except ValidationError as exc:
-        raise StreamConfigError(stream_key or _key_of(data), problems + problems_from(exc)) from None
+        problems += problems_from(exc, skip=frozenset(found))
+        raise StreamConfigError(_shown_key(stream_key or _key_of(data)), sorted(set(problems))) from None
     size_problem = oversize_problem(config)
     if size_problem:
         problems.append(size_problem)
     if stream_key is not None and config.stream_key != stream_key:
         problems.append(ConfigProblem("$.stream_key", f"is {config.stream_key!r} but the row's key is {stream_key!r}"))
+    if policy is not None:
+        problems += policy.problems(config)
     if problems:
         raise StreamConfigError(stream_key or config.stream_key, sorted(set(problems)))
     return config
+
+
+def _shown_key(key: str | None) -> str | None:
+    """A stream key from inside the JSON, shown only if it is a valid key (it may be anything)."""
+    return key if key is not None and STREAM_KEY_RE.fullmatch(key) else None
 
 
 def oversize_problem(config: StreamConfig) -> ConfigProblem | None:

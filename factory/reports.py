@@ -39,6 +39,26 @@ def _spool_path(platform: str, directory: Path | None) -> Path:
     return snapshot_dir(directory) / f"{platform}.reports.jsonl"
 
 
+def storable(text: str | None, limit: int | None = None) -> str | None:
+    """Text PostgreSQL (and a UTF-8 file) can hold, with credentials hidden.
+
+    NUL characters become the visible ``\\x00`` and lone surrogates their ``\\udXXX`` escape,
+    so a hostile row never stops a report or a build outcome from being written.
+    """
+    if text is None:
+        return None
+    from factory.redact import redact_text
+
+    text = redact_text(text)
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
 def report_row(result: LoadResult) -> dict[str, Any]:
     started = result.started_at or datetime.now(UTC)
     return {
@@ -47,7 +67,7 @@ def report_row(result: LoadResult) -> dict[str, Any]:
         "pid": os.getpid(),
         "mode": str(result.mode),
         "source": str(result.source),
-        "source_detail": result.source_detail,
+        "source_detail": storable(result.source_detail),
         "rows_read": result.rows_read,
         "dags_built": len(result.dags),
         "errors": len(result.errors),
@@ -62,11 +82,10 @@ def report_row(result: LoadResult) -> dict[str, Any]:
 def _spool(platform: str, row: dict[str, Any], directory: Path | None) -> None:
     path = _spool_path(platform, directory)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         lines = path.read_text(encoding="utf-8").splitlines()[-(SPOOL_LIMIT - 1) :] if path.exists() else []
         lines.append(json.dumps({**row, "parsed_at": row["parsed_at"].isoformat()}))
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except OSError as exc:
+        write_atomic(path, "\n".join(lines) + "\n")  # readable by its owner only
+    except (OSError, ValueError) as exc:
         log.warning("platform %s: could not spool parse report: %s", platform, exc)
 
 
@@ -111,7 +130,7 @@ def write_recorded(platform: str, outcomes: dict[str, str], directory: Path | No
         write_atomic(
             recorded_path(platform, directory), canonical_json({"format": RECORDED_FORMAT, "outcomes": outcomes})
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         log.warning("platform %s: could not note the recorded outcomes: %s", platform, exc)
 
 
@@ -148,7 +167,9 @@ def record_parse(db_url: str, result: LoadResult, directory: Path | None = None)
         # Bounded: a hung database must not hang the parse here either.
         run_bounded(db_url, lambda conn: _write_report(conn, result.platform, row, spooled, changes), begin=True)
     except Exception as exc:
-        log.warning("platform %s: parse report not written (%s); spooled locally", result.platform, exc)
+        log.warning(
+            "platform %s: parse report not written (%s); spooled locally", result.platform, storable(str(exc), 500)
+        )
         _spool(result.platform, row, directory)
         return False
     if spooled:
@@ -183,18 +204,21 @@ def _upsert_builds(conn: Connection, builds: Table, changed: list[StreamOutcome]
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     stmt = pg_insert(builds)
-    values = [
-        {
-            "stream_key": o.stream_key,
+    # One value per key (an upsert may not touch a row twice), every text storable.
+    by_key = {
+        key: {
+            "stream_key": key,
             "outcome": str(o.outcome),
-            "error": o.error,
+            "error": storable(o.error),
             "build_ms": o.build_ms,
-            "config_hash": o.config_hash,
+            "config_hash": storable(o.config_hash, 64),
             "parse_id": parse_id,
             "recorded_at": now,
         }
         for o in changed
-    ]
+        if (key := storable(o.stream_key, 255))
+    }
+    values = list(by_key.values())
     updated = ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["stream_key"], set_={c: stmt.excluded[c] for c in updated}), values

@@ -8,7 +8,7 @@ that hangs mid-reply costs seconds, never the parse.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from factory import store
@@ -16,12 +16,16 @@ from factory.db import redact, resolve_db_url, run_bounded
 from factory.enums import LoadMode, RowStatus, Source
 from factory.errors import ConfigSourceError
 from factory.names import platform_slug, stream_key_from_dag_id
+from factory.policy import PlatformPolicy, read_policy
 from factory.snapshot import LastGood, Snapshot
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 log = logging.getLogger("yellow.factory")
+
+#: Statuses that build nothing on purpose; every other non-active status is a reported problem.
+INACTIVE_STATUSES: tuple[str, ...] = (RowStatus.PAUSED, RowStatus.RETIRED)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,12 @@ class RowsRead:
     db_url: str
     rows: list[tuple[str, str]]
     fingerprint: str | None
+    #: The platform's stored policy (None: no policy table, the platform-name rule only).
+    policy: PlatformPolicy | None = None
+    #: Every platform with a config table, read only when a key holds ``__`` (see factory.collisions).
+    platforms: tuple[str, ...] = ()
+    #: Rows whose status is none of RowStatus: (stream_key, status, config_json), reported, never built.
+    unknown_status: list[tuple[str, str, str]] = field(default_factory=list)
     source: ClassVar[Source] = Source.DATABASE
     detail: ClassVar[str | None] = None
 
@@ -105,15 +115,33 @@ def read_source(target: ParseTarget, last_good: LastGood, *, conn_id: str | None
 
 
 def _read(conn: Connection, target: ParseTarget, known: Snapshot | None, db_url: str) -> RowsRead | Unchanged:
-    """One row on the worker path; on a full parse, the fingerprint first, and rows only if it moved."""
+    """One row on the worker path; on a full parse, the fingerprint first, and rows only if it moved.
+
+    A full parse reads every row that is not paused or retired: rows with a status outside the
+    known set are reported, not silently skipped. The platform's policy is part of the
+    fingerprint, so a policy change re-checks every row.
+    """
+    policy = read_policy(conn, target.platform)
     if target.stream_key is not None:
         found = store.read_rows(conn, target.platform, status=RowStatus.ACTIVE, stream_key=target.stream_key)
-        return RowsRead(db_url, [(r.stream_key, r.config_json) for r in found], fingerprint=None)
+        rows = [(r.stream_key, r.config_json) for r in found]
+        return RowsRead(db_url, rows, fingerprint=None, policy=policy, platforms=_platforms(conn, rows))
     digest = store.fingerprint(conn, target.platform)
+    if policy is not None:
+        digest = f"{digest}|policy:{policy.digest}"
     if known is not None and digest == known.fingerprint:
         return Unchanged(db_url, known)
-    found = store.read_rows(conn, target.platform, status=RowStatus.ACTIVE)
-    return RowsRead(db_url, [(r.stream_key, r.config_json) for r in found], fingerprint=digest)
+    found = store.read_rows(conn, target.platform, exclude_statuses=INACTIVE_STATUSES)
+    rows = [(r.stream_key, r.config_json) for r in found if r.status == RowStatus.ACTIVE]
+    unknown = [(r.stream_key, r.status, r.config_json) for r in found if r.status != RowStatus.ACTIVE]
+    return RowsRead(
+        db_url, rows, fingerprint=digest, policy=policy, platforms=_platforms(conn, rows), unknown_status=unknown
+    )
+
+
+def _platforms(conn: Connection, rows: list[tuple[str, str]]) -> tuple[str, ...]:
+    """Every platform's slug, read only when some key could reach into another platform's names."""
+    return tuple(store.list_platforms(conn)) if any("__" in key for key, _ in rows) else ()
 
 
 def _fall_back(
@@ -137,5 +165,7 @@ def _fall_back(
 
 def _cause(exc: BaseException) -> str:
     """The first line of the underlying driver error, with its class name."""
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    from factory.redact import redact_text
+
+    text = redact_text(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()

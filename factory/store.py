@@ -169,6 +169,7 @@ def iter_rows(
     status: str | None = None,
     stream_key: str | None = None,
     yield_per: int | None = None,
+    exclude_statuses: tuple[str, ...] = (),
 ) -> Iterator[ConfigRow]:
     """Rows of the platform's config table, sorted by stream key; ``yield_per`` streams them
     from a server-side cursor in batches of that size instead of reading them all first."""
@@ -176,6 +177,8 @@ def iter_rows(
     query = select(t).order_by(t.c.stream_key)
     if status is not None:
         query = query.where(t.c.status == status)
+    if exclude_statuses:
+        query = query.where(t.c.status.not_in(exclude_statuses))
     if stream_key is not None:
         query = query.where(t.c.stream_key == stream_key)
     if yield_per:
@@ -185,10 +188,15 @@ def iter_rows(
 
 
 def read_rows(
-    conn: Connection, platform: str, *, status: str | None = None, stream_key: str | None = None
+    conn: Connection,
+    platform: str,
+    *,
+    status: str | None = None,
+    stream_key: str | None = None,
+    exclude_statuses: tuple[str, ...] = (),
 ) -> list[ConfigRow]:
     """Rows of the platform's config table, sorted by stream key."""
-    return list(iter_rows(conn, platform, status=status, stream_key=stream_key))
+    return list(iter_rows(conn, platform, status=status, stream_key=stream_key, exclude_statuses=exclude_statuses))
 
 
 def read_row(conn: Connection, platform: str, stream_key: str) -> ConfigRow | None:

@@ -10,10 +10,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from factory.enums import LoadMode, Outcome
-from factory.errors import StreamConfigError
+from factory.collisions import dag_id_problems
+from factory.enums import LoadMode, Outcome, RowStatus
+from factory.errors import ConfigProblem, StreamConfigError
 from factory.models import StreamConfig, parse_config
 from factory.outcome import StreamOutcome
+from factory.policy import PlatformPolicy, effective_policy
 from factory.snapshot import LastGood, Snapshot
 from factory.source import ParseTarget, RowsRead, SourceRead
 
@@ -37,42 +39,82 @@ def validate_source(read: SourceRead, target: ParseTarget, last_good: LastGood) 
     """Validate what was read; an unchanged table or an unreachable one gives the snapshot's configs."""
     if not isinstance(read, RowsRead):
         return snapshot_configs(read.snapshot, target.stream_key)
+    rules = Rules(target.platform, effective_policy(target.platform, read.policy), read.platforms)
     if target.mode is LoadMode.FULL:
-        return validate_rows(read.rows, last_good.snapshot)
-    # The worker reads the snapshot only when its row is invalid: it may hold a last good config.
-    checked = validate_rows(read.rows)
-    if checked.problems and last_good.snapshot is not None:
-        checked = validate_rows(read.rows, last_good.snapshot)
+        checked = validate_rows(read.rows, last_good.snapshot, rules=rules)
+    else:
+        # The worker reads the snapshot only when its row is invalid: it may hold a last good config.
+        checked = validate_rows(read.rows, rules=rules)
+        if checked.problems and last_good.snapshot is not None:
+            checked = validate_rows(read.rows, last_good.snapshot, rules=rules)
+    for key, status, raw in read.unknown_status:
+        error = f"stream {key!r}: {unknown_status_message(status)}"
+        problem = ConfigProblem("status", unknown_status_message(status)).to_dict()
+        checked.problems.append(StreamOutcome(key, Outcome.ERROR, error, [problem], config_hash=config_hash(raw)))
+        checked.hashes[key] = config_hash(raw)
     return checked
 
 
-def validate_rows(rows: Iterable[tuple[str, str]], fallback: Snapshot | None = None) -> Validated:
+def unknown_status_message(status: str) -> str:
+    shown = repr(status[:50])
+    return f"status {shown} is not one of {', '.join(RowStatus)}; the row builds no DAG until it is fixed"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What a row is judged by beyond its own JSON: its platform's policy and the other platforms
+    (for dag_ids that would reach into another platform's names)."""
+
+    platform: str
+    policy: PlatformPolicy | None = None
+    platforms: tuple[str, ...] = ()
+
+    def problems(self, config: StreamConfig, key: str) -> list[ConfigProblem]:
+        found = self.policy.problems(config) if self.policy is not None else []
+        return found + dag_id_problems(self.platform, key, self.platforms)
+
+
+def validate_rows(
+    rows: Iterable[tuple[str, str]], fallback: Snapshot | None = None, *, rules: Rules | None = None
+) -> Validated:
     """Validate each (stream_key, config_json) on its own; reuse ``fallback``'s config for a row
-    whose text has not changed since it was written."""
+    whose text has not changed since it was written (its platform ``rules`` are checked again:
+    they may have changed since)."""
     out = Validated()
     for key, raw in rows:
         out.rows_read += 1
         digest = out.hashes[key] = config_hash(raw or "")
         unchanged = fallback.config(key) if fallback is not None and fallback.holds(key, digest) else None
         if unchanged is not None:  # validated when the snapshot was written; same text since
-            out.configs[key] = unchanged
-            out.reused += 1
-            continue
+            broken = rules.problems(unchanged, key) if rules is not None else []
+            if not broken:
+                out.configs[key] = unchanged
+                out.reused += 1
+                continue
         try:
-            out.configs[key] = parse_config(raw, stream_key=key)
+            config = parse_config(raw, stream_key=key)
+            broken = rules.problems(config, key) if rules is not None else []
+            if broken:
+                raise StreamConfigError(key, broken)
+            out.configs[key] = config
         except StreamConfigError as exc:
-            _invalid(out, key, exc, fallback)
+            _invalid(out, key, exc, fallback, rules)
         except Exception as exc:  # a bug must not cost the other streams their DAGs
             error = f"stream {key!r}: {type(exc).__name__}: {exc}"
             out.problems.append(StreamOutcome(key, Outcome.ERROR, error, config_hash=digest))
     return out
 
 
-def _invalid(out: Validated, key: str, exc: StreamConfigError, fallback: Snapshot | None) -> None:
-    """An invalid row is an ERROR, or STALE when ``fallback`` still holds its last good config."""
+def _invalid(
+    out: Validated, key: str, exc: StreamConfigError, fallback: Snapshot | None, rules: Rules | None = None
+) -> None:
+    """An invalid row is an ERROR, or STALE when ``fallback`` still holds its last good config
+    (and that config still keeps the platform's rules)."""
     problems = [p.to_dict() for p in exc.problems]
     outcome = StreamOutcome(key, Outcome.ERROR, str(exc), problems, config_hash=out.hashes[key])
     good = fallback.config(key) if fallback else None
+    if good is not None and rules is not None and rules.problems(good, key):
+        good = None
     if good is not None:
         out.configs[key] = good
         outcome.outcome = Outcome.STALE

@@ -14,10 +14,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from factory.errors import StreamConfigError
-from factory.models import parse_config
-from factory.store import ConfigRow, iter_rows
+from factory.collisions import stream_problems
+from factory.enums import RowStatus
+from factory.errors import ConfigProblem, StreamConfigError
+from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
+from factory.policy import effective_policy, read_policy
+from factory.store import ConfigRow, iter_rows, list_platforms
 from factory.tables import platform_tables
+from factory.validation import Rules, unknown_status_message
 
 
 @dataclass
@@ -59,27 +63,51 @@ class StreamView:
         }
 
 
-def stream_view(row: ConfigRow, build: Any = None) -> StreamView:
+def stream_view(row: ConfigRow, build: Any = None, rules: Rules | None = None) -> StreamView:
+    """The row as shown; ``rules`` (its platform's policy and the other platforms) add the problems
+    the loader would find beyond the JSON itself. Never raises for a hostile row."""
     view = StreamView(row.platform, row.stream_key, row.status, row.config_json, row.updated_at, row.created_at)
+    _summarize(view, row.config_json)
     try:
-        data = json.loads(row.config_json)
-        if isinstance(data, dict):
-            view.ingestion_type = data.get("ingestion_type") if isinstance(data.get("ingestion_type"), str) else None
-            view.schedule = data.get("schedule") if isinstance(data.get("schedule"), str) else None
-            view.dataset_count = len(data["datasets"]) if isinstance(data.get("datasets"), list) else None
-    except ValueError:
-        pass
-    try:
-        parse_config(row.config_json, stream_key=row.stream_key)
+        config = parse_config(row.config_json, stream_key=row.stream_key)
+        broken = rules.problems(config, row.stream_key) if rules is not None else []
+        if broken:
+            raise StreamConfigError(row.stream_key, broken)
     except StreamConfigError as exc:
         view.valid = False
         view.problems = [p.to_dict() for p in exc.problems]
+    if row.status not in _KNOWN_STATUSES:
+        view.valid = False
+        view.problems.insert(0, ConfigProblem("status", unknown_status_message(row.status)).to_dict())
     if build is not None:
         view.last_outcome = build.outcome
         view.last_error = build.error
         view.last_build_ms = build.build_ms
         view.last_recorded_at = build.recorded_at
     return view
+
+
+_KNOWN_STATUSES = frozenset(RowStatus)
+
+
+def _summarize(view: StreamView, config_json: str) -> None:
+    """Best-effort type, schedule and dataset count, also of a row that is not valid."""
+    if json_depth_over(config_json, MAX_JSON_DEPTH) is not None:
+        return
+    try:
+        data = json.loads(config_json)
+    except (ValueError, RecursionError):
+        return
+    if isinstance(data, dict):
+        view.ingestion_type = data.get("ingestion_type") if isinstance(data.get("ingestion_type"), str) else None
+        view.schedule = data.get("schedule") if isinstance(data.get("schedule"), str) else None
+        view.dataset_count = len(data["datasets"]) if isinstance(data.get("datasets"), list) else None
+
+
+def platform_rules(conn: Connection, platform: str, platforms: tuple[str, ...] | None = None) -> Rules:
+    """The rules rows of ``platform`` are judged by, as the loader judges them."""
+    policy = effective_policy(platform, read_policy(conn, platform))
+    return Rules(platform.lower(), policy, tuple(list_platforms(conn)) if platforms is None else platforms)
 
 
 def iter_stream_views(
@@ -96,8 +124,9 @@ def iter_stream_views(
     if stream_key is not None:
         query = query.where(builds_t.c.stream_key == stream_key)
     builds = {b.stream_key: b for b in conn.execute(query)}
+    rules = platform_rules(conn, platform)
     for row in iter_rows(conn, platform, status=status, stream_key=stream_key, yield_per=yield_per):
-        yield stream_view(row, builds.get(row.stream_key))
+        yield stream_view(row, builds.get(row.stream_key), rules)
 
 
 def stream_views(
@@ -112,3 +141,15 @@ def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dic
     t = platform_tables(platform).parses
     rows = conn.execute(select(t).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]
+
+
+def clashes_of(everyone: list[StreamView], shown: list[StreamView]) -> list[tuple[StreamView, list[dict[str, str]]]]:
+    """(view, problems) for each of ``shown`` whose dag_id collides across ``everyone``'s platforms.
+    Paused and retired rows build nothing, so they collide with nothing."""
+    live = [v for v in everyone if v.status not in (RowStatus.PAUSED, RowStatus.RETIRED)]
+    found = stream_problems((v.platform, v.stream_key) for v in live)
+    return [
+        (v, [p.to_dict() for p in found[(v.platform, v.stream_key)]])
+        for v in shown
+        if (v.platform, v.stream_key) in found
+    ]

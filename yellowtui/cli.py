@@ -30,7 +30,9 @@ def _dump(data: Any) -> None:
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    click.secho(f"error: {message}", fg="red", err=True)
+    from factory.redact import redact_text
+
+    click.secho(f"error: {redact_text(message)}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -47,7 +49,20 @@ def _db_option(f: F) -> F:
 def _require_db(db_url: str | None) -> str:
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV} (try `yellowtui demo` for an embedded one)")
-    return db_url
+    from sqlalchemy.engine import make_url
+
+    from factory.db import normalize_url, redact
+
+    url = str(db_url)
+    try:
+        make_url(normalize_url(url))
+    except Exception as exc:  # its text may quote the URL: _fail redacts it
+        _fail(
+            f"cannot use the database URL {redact(url)}: {type(exc).__name__}; "
+            "percent-encode '@', ':' and '/' in the password",
+            2,
+        )
+    return url
 
 
 def _service(db_url: str | None) -> ConfigService:
@@ -78,12 +93,19 @@ class _FriendlyErrors(click.Group):
     """Turn the factory's deliberate errors (unreachable database, bad names) into one clear line."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
         from factory.errors import FactoryError
 
         try:
             return super().invoke(ctx)
         except FactoryError as exc:
             _fail(str(exc), 1)
+        except (SQLAlchemyError, ArgumentError) as exc:  # driver texts may quote the URL: redacted in _fail
+            _fail(
+                f"database error: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+                1,
+            )
 
 
 @click.group(cls=_FriendlyErrors, context_settings=CONTEXT, invoke_without_command=True)
@@ -348,11 +370,19 @@ def config_import(
 @click.option("--all-statuses", is_flag=True, help="Also validate paused and retired rows.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def config_validate(db_url: str | None, platform: str | None, all_statuses: bool, as_json: bool) -> None:
-    """Validate rows; print every problem; exit 1 when any row is invalid."""
+    """Validate rows; print every problem; exit 1 when any row is invalid.
+
+    Rows with a status outside active/paused/retired are always checked (they build nothing,
+    silently, until fixed), and so are dag_ids that would collide across all platforms.
+    """
+    from factory.views import clashes_of
+
     service = _service(db_url)
-    views = [
-        v for p in _platforms(service, platform) for v in service.streams(p, None if all_statuses else RowStatus.ACTIVE)
-    ]
+    known_inactive = () if all_statuses else (RowStatus.PAUSED, RowStatus.RETIRED)
+    views = [v for p in _platforms(service, platform) for v in service.streams(p) if v.status not in known_inactive]
+    for view, problems in clashes_of(service.streams() if platform else views, views):
+        view.valid = False
+        view.problems += [p for p in problems if p not in view.problems]
     bad = [v for v in views if not v.valid]
     if as_json:
         _dump(

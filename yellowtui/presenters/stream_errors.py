@@ -55,10 +55,13 @@ class StreamError:
 
 
 def errors_of(views: Iterable[StreamView]) -> list[StreamError]:
-    """Validation problems of active rows and errors of the latest parse, newest first."""
+    """Validation problems of rows that should build and errors of the latest parse, newest first.
+
+    Paused and retired rows build nothing on purpose; a row with an unknown status builds nothing
+    by accident, so it is listed (its status is one of its problems)."""
     found: list[StreamError] = []
     for v in views:
-        if v.status != RowStatus.ACTIVE:
+        if v.status in (RowStatus.PAUSED, RowStatus.RETIRED):
             continue
         when = v.last_recorded_at or v.updated_at
         for p in v.problems:
