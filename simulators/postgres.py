@@ -57,6 +57,26 @@ class LocalPostgres:
             engine.dispose()
         return self.url(name)
 
+    def close_connections(self, name: str) -> int:
+        """End every session on database ``name`` (whoever holds it); returns how many.
+
+        A test suite makes a database per test; pooled connections that outlive their test
+        would otherwise pile up until the server refuses new clients.
+        """
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                ended = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = :n AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": name},
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        return int(ended)
+
     def stop(self) -> None:
         self.server.cleanup()
 

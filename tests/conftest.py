@@ -38,9 +38,14 @@ def pg():
 
 
 @pytest.fixture
-def db_url(pg) -> str:
-    """URL of a new, empty database for this test."""
-    return pg.create_database(f"t{os.getpid()}_{next(_counter)}")
+def db_url(pg):
+    """URL of a new, empty database for this test; its connections end with the test."""
+    from factory.db import dispose_engines
+
+    name = f"t{os.getpid()}_{next(_counter)}"
+    yield pg.create_database(name)
+    dispose_engines()
+    pg.close_connections(name)
 
 
 @pytest.fixture(autouse=True)

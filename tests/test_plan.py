@@ -185,7 +185,7 @@ def test_diff_documents_notices_added_and_removed_tasks():
     ("text", "path", "message"),
     [
         ("{not json", "$", "not valid JSON"),
-        ("[1, 2]", "$", "must be a JSON object, not list"),
+        ("[1, 2]", "$", "must be a JSON object, not a list"),
         ('{"stream_key": "Store1", "datasets": "x"}', "$.datasets", "Input should be a valid list"),
         ('{"stream_key": 5}', "$.stream_key", "Input should be a valid string"),
         ("", "$", "not valid JSON"),
