@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from factory.enums import Outcome, RowStatus, Source
+from yellowtui.rows import COLUMN_INDEX
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -234,7 +235,7 @@ async def shot_streams_filtered(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("slash", *"order", "enter")  # filter, then back to the table
     await pilot.press("f")  # status: active only
-    await pilot.press(*["s"] * 8, "S")  # sort by build ms, slowest first
+    await pilot.press(*["s"] * COLUMN_INDEX["build_ms"], "S")  # sort by build ms, slowest first
     await settle(pilot)
 
 

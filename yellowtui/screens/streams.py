@@ -17,6 +17,7 @@ from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.config_table import ConfigTable
 
 if TYPE_CHECKING:
+    from yellowtui.airflow_state import AirflowView
     from yellowtui.state import RowSet
 
 FILTER_HELP = "words match any column · status:paused type:cdc platform:live build:error · Esc clears"
@@ -52,6 +53,7 @@ class StreamsScreen(DashboardScreen):
     def on_mount(self) -> None:
         self.watch(self.app, "rows", self._rows_changed)
         self.watch(self.app, "platform", self._platform_changed)
+        self.watch(self.app, "airflow_view", self._airflow_changed)
 
     def _rows_changed(self, rows: RowSet) -> None:
         table = self.table
@@ -61,6 +63,10 @@ class StreamsScreen(DashboardScreen):
 
     def _platform_changed(self, platform: str | None) -> None:
         self.table.set_platform(platform)
+
+    def _airflow_changed(self, view: AirflowView) -> None:
+        self.table.set_airflow(view.cells)
+        self._update_counts()
 
     @on(ConfigTable.ViewChanged)
     def _update_counts(self, *_: object) -> None:
@@ -80,6 +86,9 @@ class StreamsScreen(DashboardScreen):
             ),
             Content(f" · {c.active:,} active · {c.paused:,} paused · {c.retired:,} retired"),
         ]
+        unexplained = app.airflow_view.unexplained_count(app.platform)
+        if unexplained:
+            parts.append(Content.styled(f" · {unexplained:,} DAG(s) in Airflow no row explains (4)", "$text-warning"))
         if app.rows.loading:
             parts.append(Content.styled("  loading…", "$text-warning italic"))
         elif not c.total and app.health.online and not app.platforms:

@@ -9,7 +9,7 @@ adds the cursor, the scroll position and the styles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -23,12 +23,30 @@ from textual.strip import Strip
 
 from factory.enums import Outcome, RowStatus
 from yellowtui.messages import StreamSelected
-from yellowtui.rows import COLUMNS, MAX_KEY_WIDTH, MAX_PLATFORM_WIDTH, Counts, RowQuery, StatusFilter, TableRow
+from yellowtui.presenters.runs import AirflowCell
+from yellowtui.rows import (
+    AIRFLOW_COLUMN,
+    COLUMNS,
+    MAX_KEY_WIDTH,
+    MAX_PLATFORM_WIDTH,
+    Counts,
+    RowQuery,
+    StatusFilter,
+    TableRow,
+)
 
 GAP = 2
 #: Which component class colours a status or a build outcome.
 STATUS_STYLE: dict[str, str] = {RowStatus.PAUSED: "paused", RowStatus.RETIRED: "retired"}
 OUTCOME_STYLE: dict[str, str] = {Outcome.OK: "ok", Outcome.STALE: "stale", Outcome.ERROR: "error"}
+#: Which component class colours an Airflow cell's style role.
+AIRFLOW_ROLE_STYLE: dict[str, str] = {
+    "success": "ok",
+    "error": "error",
+    "warning": "stale",
+    "accent": "running",
+    "muted": "muted",
+}
 
 
 class ConfigTable(ScrollView, can_focus=True):
@@ -67,6 +85,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         "config-table--stale",
         "config-table--error",
         "config-table--muted",
+        "config-table--running",
     }
 
     DEFAULT_CSS = """
@@ -87,6 +106,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         & > .config-table--stale { color: $text-warning; }
         & > .config-table--error { color: $text-error; text-style: bold; }
         & > .config-table--muted { color: $text-muted; }
+        & > .config-table--running { color: $text-accent; text-style: bold; }
     }
     """
 
@@ -229,6 +249,14 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         self.model.sort_by(column, reverse)
         self._shown(keep=keep)
 
+    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell]) -> None:
+        """New Airflow column cells (last run state, not in Airflow, ...): redraw."""
+        keep = self._anchor()
+        if self.model.set_airflow(cells):
+            self._shown(keep=keep)
+        else:
+            self.refresh()
+
     # ---- actions ------------------------------------------------------------------------------
 
     def _move(self, to: int) -> None:
@@ -330,6 +358,9 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             return OUTCOME_STYLE.get(row.outcome or "", "muted")
         if key in ("built", "updated", "build_ms", "platform"):
             return "muted"
+        if index == AIRFLOW_COLUMN:
+            cell = self.model.airflow_cell(row)
+            return AIRFLOW_ROLE_STYLE.get(cell.role, "muted") if cell else None
         return None
 
     def render_line(self, y: int) -> Strip:
@@ -368,7 +399,11 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             row_style = base + styles.get("retired", Style())
         cursor = styles.get("cursor", Style()) if is_cursor else None
         cells = []
-        for i, text in enumerate(row.cells):
+        for i, value in enumerate(row.cells):
+            text = value
+            if i == AIRFLOW_COLUMN:
+                cell = self.model.airflow_cell(row)
+                text = cell.text if cell else ""
             name = self._cell_style(row, i)
             style = row_style + styles[name] if name else row_style
             if i == 0:
