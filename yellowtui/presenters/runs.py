@@ -35,6 +35,8 @@ NO_STATE = ("·", "muted")
 FINISHED_STATES = frozenset({"success", "failed", "upstream_failed", "skipped", "removed"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: The ISO timestamp Airflow's structured log lines start with (2026-11-27 17:12:59.876622+00:00).
+_LOG_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)? ")
 
 
 def state_glyph(state: str | None) -> tuple[str, str]:
@@ -127,6 +129,15 @@ def visible_lines(text: str) -> list[str]:
     if not text:
         return []
     return visible(text).split("\n")
+
+
+def split_log_stamp(line: str) -> tuple[str, str]:
+    """A log line's leading timestamp as its time of day, and the rest: ('17:12:59', 'job: …').
+    A line without one is ('', line). Only the date and the fraction are dropped from view."""
+    match = _LOG_STAMP.match(line)
+    if match is None:
+        return "", line
+    return match.group(2), line[match.end() :]
 
 
 def short_run_id(run_id: str, width: int = 34) -> str:

@@ -142,10 +142,10 @@ class RunsScreen(DashboardScreen):
         ):
             dags.add_column(label, width=width)
         runs = self.query_one("#runs-runs", DataTable)
-        for label, width in (("Run", 30), ("State", 10), ("Type", 9), ("After", 8), ("Took", 6)):
+        for label, width in (("Run", 24), ("State", 10), ("Type", 8), ("After", 8), ("Took", 6)):
             runs.add_column(label, width=width)
         tasks = self.query_one("#runs-tasks", DataTable)
-        for label, width in (("Task", 22), ("State", 17), ("Try", 3), ("Start", 8), ("Took", 6)):
+        for label, width in (("Task", 22), ("State", 14), ("Try", 3), ("Start", 8), ("Took", 6)):
             tasks.add_column(label, width=width)
         self.query_one(TaskLog).show_note("Highlight a task instance to see its log.")
         self.watch(self.app, "airflow_view", self._view_changed)
@@ -253,7 +253,14 @@ class RunsScreen(DashboardScreen):
         signature = tuple((key, tuple(c.plain for c in cells)) for key, cells in rows)
         if signature == self._dag_rows:
             return
+        same_keys = [key for key, _ in signature] == [key for key, _ in self._dag_rows]
         self._dag_rows = signature
+        self._update_notices()
+        if same_keys:  # the same DAGs: new figures in place (the cursor and the selection stay)
+            for key, cells in rows:
+                for column, cell in zip(table.columns, cells, strict=True):
+                    table.update_cell(key, column, cell)
+            return
         keep = self.dag_id
         table.clear()
         for key, cells in rows:
@@ -262,7 +269,6 @@ class RunsScreen(DashboardScreen):
             table.move_cursor(row=table.get_row_index(keep), scroll=True)
         elif rows and keep is None:
             self._select_dag(rows[0][0])
-        self._update_notices()
 
     def _update_summary(self) -> None:
         app = self.yellow
@@ -322,10 +328,19 @@ class RunsScreen(DashboardScreen):
         notices.update(Content("\n").join(lines))
         notices.display = bool(lines)
 
+    @staticmethod
+    def _cursor_key(table: DataTable[Any]) -> str | None:
+        """The key of the row under the cursor now. Highlight events are handled after a table
+        is refilled and its cursor put back on the selection: their own row is stale by then."""
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
     @on(DataTable.RowHighlighted, "#runs-dags")
     def _dag_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self._select_dag(event.row_key.value)
+        key = self._cursor_key(event.data_table)
+        if key is not None:
+            self._select_dag(key)
 
     def _select_dag(self, dag_id: str | None) -> None:
         if dag_id == self.dag_id:
@@ -381,7 +396,7 @@ class RunsScreen(DashboardScreen):
         now = self.now()
         for run in message.runs:
             table.add_row(
-                Text(visible(short_run_id(run.run_id, 30))),
+                Text(visible(short_run_id(run.run_id, 24))),
                 _state_text(run.state),
                 Text(run.run_type.replace("_triggered", "").replace("_", " "), style="dim"),
                 Text(relative(run.run_after, now), style="dim"),
@@ -402,8 +417,9 @@ class RunsScreen(DashboardScreen):
 
     @on(DataTable.RowHighlighted, "#runs-runs")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self._select_run(event.row_key.value)
+        key = self._cursor_key(event.data_table)
+        if key is not None:
+            self._select_run(key)
 
     def _select_run(self, run_id: str) -> None:
         if run_id == self.run_id or self.dag_id is None:
@@ -454,8 +470,9 @@ class RunsScreen(DashboardScreen):
 
     @on(DataTable.RowHighlighted, "#runs-tasks")
     def _task_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self._select_task(event.row_key.value)
+        key = self._cursor_key(event.data_table)
+        if key is not None:
+            self._select_task(key)
 
     def _selected_task(self) -> TaskInstanceState | None:
         if self.task_key is None:
