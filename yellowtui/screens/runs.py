@@ -92,7 +92,7 @@ class RunsScreen(DashboardScreen):
     AUTO_FOCUS = "#runs-dags"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "drill", "Open", show=False),
+        Binding("enter", "drill", "Runs → tasks → log", show=False),
         Binding("t", "trigger", "Trigger"),
         Binding("u", "toggle_pause", "Pause/unpause"),
         Binding("c", "clear_failed", "Clear failed"),

@@ -65,7 +65,7 @@ class StreamsScreen(DashboardScreen):
         self.table.set_platform(platform)
 
     def _airflow_changed(self, view: AirflowView) -> None:
-        self.table.set_airflow(view.cells)
+        self.table.set_airflow(view.cells, shown=view.configured)
         self._update_counts()
 
     @on(ConfigTable.ViewChanged)

@@ -129,6 +129,9 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         #: Until the operator moves the cursor, it stays on the first row while rows stream in.
         self.cursor_moved = False
         self._widths = [c.width for c in COLUMNS]
+        #: The Airflow column is drawn only with Airflow configured (blank cells would only
+        #: push the other columns off screen).
+        self.show_airflow = False
         self._styles: dict[str, Style] = {}
 
     # ---- data ---------------------------------------------------------------------------------
@@ -220,7 +223,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         self.post_message(self.ViewChanged(self))
 
     def _resize(self) -> None:
-        width = sum(self._widths) + GAP * (len(self._widths) - 1) + 1
+        shown = [self._widths[i] for i in self._shown_columns()]
+        width = sum(shown) + GAP * (len(shown) - 1) + 1
         self.virtual_size = Size(width, len(self.model.visible) + 1)
 
     # ---- filter, sort, scope -------------------------------------------------------------------
@@ -249,8 +253,15 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         self.model.sort_by(column, reverse)
         self._shown(keep=keep)
 
-    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell]) -> None:
-        """New Airflow column cells (last run state, not in Airflow, ...): redraw."""
+    def _shown_columns(self) -> list[int]:
+        return [i for i in range(len(COLUMNS)) if self.show_airflow or i != AIRFLOW_COLUMN]
+
+    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell], *, shown: bool = True) -> None:
+        """New Airflow column cells (last run state, not in Airflow, ...): redraw. ``shown``
+        False hides the column (Airflow not configured)."""
+        if shown != self.show_airflow:
+            self.show_airflow = shown
+            self._resize()
         keep = self._anchor()
         if self.model.set_airflow(cells):
             self._shown(keep=keep)
@@ -308,7 +319,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         if x < fixed:
             return 0
         position = fixed - int(self.scroll_x)
-        for i in range(1, len(COLUMNS)):
+        for i in self._shown_columns()[1:]:
             if position <= x < position + self._widths[i] + GAP:
                 return i
             position += self._widths[i] + GAP
@@ -386,7 +397,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         header = base + self._styles.get("header", Style())
         sorted_style = base + self._styles.get("header-sorted", Style())
         cells = []
-        for i, column in enumerate(COLUMNS):
+        for i in self._shown_columns():
+            column = COLUMNS[i]
             label = column.label + ((" ▼" if self.sort_reverse else " ▲") if i == self.sort_column else "")
             text = label.rjust(self._widths[i]) if column.align == "right" else label.ljust(self._widths[i])
             cells.append((text[: max(self._widths[i], len(label))], sorted_style if i == self.sort_column else header))
@@ -399,8 +411,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             row_style = base + styles.get("retired", Style())
         cursor = styles.get("cursor", Style()) if is_cursor else None
         cells = []
-        for i, value in enumerate(row.cells):
-            text = value
+        for i in self._shown_columns():
+            text = row.cells[i]
             if i == AIRFLOW_COLUMN:
                 cell = self.model.airflow_cell(row)
                 text = cell.text if cell else ""
