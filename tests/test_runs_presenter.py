@@ -4,6 +4,7 @@ text from Airflow made safe to show (also drawn in a real TaskLog, through the p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,7 +26,13 @@ from yellowtui.presenters.runs import (
 )
 from yellowtui.rows import AIRFLOW_COLUMN, RowQuery, parse_filter, prepare_rows, row_matches
 from yellowtui.services.airflow_service import DagState, DagWarningState, ImportErrorState, RunState
-from yellowtui.services.run_state import NOT_IN_AIRFLOW, STALE_IN_AIRFLOW, MissingDag, PlatformRunState
+from yellowtui.services.run_state import (
+    NOT_IN_AIRFLOW,
+    STALE_IN_AIRFLOW,
+    MissingDag,
+    PlatformRunState,
+    UnexplainedDag,
+)
 from yellowtui.widgets.task_log import TaskLog
 
 NOW = datetime(2025, 6, 2, 12, 0, 0, tzinfo=UTC)
@@ -150,6 +157,12 @@ def test_the_view_keeps_the_last_refresh_while_airflow_is_down() -> None:
     assert again.platforms == view.platforms and again.cells == view.cells
     assert NOT_CONFIGURED.cells == {} and not NOT_CONFIGURED.configured
     assert view.unexplained_count(None) == 0
+    other = replace(
+        _state(), platform="yellowforensic", unexplained=(UnexplainedDag(_dag("Old"), "its row is retired"),)
+    )
+    both = view.refreshed((_state(), other), datetime(2025, 6, 2, 12, 3))
+    assert both.unexplained_count(None) == 1 and both.unexplained_count("yellowlive") == 0
+    assert both.for_platform("yellowforensic") is other and both.for_platform("nope") is None
 
 
 def test_airflow_problems_keep_the_trace_end_and_name_the_stream() -> None:
@@ -164,3 +177,13 @@ def test_airflow_problems_keep_the_trace_end_and_name_the_stream() -> None:
     assert error.kind == "import error" and error.summary == "ValueError: boom \\x1b[31m"
     assert len(error.detail) == 12 and error.detail[-1] == error.summary
     assert warning.stream_key == "Store1" and warning.summary == "non-existent pool: pool 'p' missing"
+
+
+def test_a_bad_airflow_url_for_the_dashboard_is_one_line_and_exit_code_2() -> None:
+    from click.testing import CliRunner
+
+    from yellowtui.cli import main
+
+    result = CliRunner().invoke(main, ["--db", "postgresql://x@localhost/x", "--airflow", "ftp://airflow"])
+    assert result.exit_code == 2
+    assert "is not an http(s) URL" in result.output and "Traceback" not in result.output

@@ -138,14 +138,14 @@ class RunsScreen(DashboardScreen):
             ("Parse", 6),
             ("Next run", 9),
             ("Recent runs", 11),
-            ("Last run", 16),
+            ("Last run", 20),
         ):
             dags.add_column(label, width=width)
         runs = self.query_one("#runs-runs", DataTable)
-        for label, width in (("Run", 24), ("State", 10), ("Type", 8), ("After", 8), ("Took", 6)):
+        for label, width in (("Run after", 14), ("State", 10), ("Type", 8), ("", 8), ("Took", 6)):
             runs.add_column(label, width=width)
         tasks = self.query_one("#runs-tasks", DataTable)
-        for label, width in (("Task", 22), ("State", 14), ("Try", 3), ("Start", 8), ("Took", 6)):
+        for label, width in (("Task", 22), ("State", 17), ("Try", 3), ("Start", 8), ("Took", 6)):
             tasks.add_column(label, width=width)
         self.query_one(TaskLog).show_note("Highlight a task instance to see its log.")
         self.watch(self.app, "airflow_view", self._view_changed)
@@ -396,7 +396,7 @@ class RunsScreen(DashboardScreen):
         now = self.now()
         for run in message.runs:
             table.add_row(
-                Text(visible(short_run_id(run.run_id, 24))),
+                Text(clock_time(run.run_after, self.yellow.display_tz, "%m-%d %H:%M:%S")),
                 _state_text(run.state),
                 Text(run.run_type.replace("_triggered", "").replace("_", " "), style="dim"),
                 Text(relative(run.run_after, now), style="dim"),

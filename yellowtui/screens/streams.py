@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Input, Static
 
-from yellowtui.rows import COLUMNS, StatusFilter
+from yellowtui.rows import AIRFLOW_COLUMN, COLUMNS, StatusFilter
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.config_table import ConfigTable
 
@@ -140,7 +140,10 @@ class StreamsScreen(DashboardScreen):
 
     def action_sort_next(self) -> None:
         table = self.table
-        table.sort_by((table.sort_column + 1) % len(COLUMNS), reverse=False)
+        column = (table.sort_column + 1) % len(COLUMNS)
+        if column == AIRFLOW_COLUMN and not table.show_airflow:  # hidden without Airflow
+            column = (column + 1) % len(COLUMNS)
+        table.sort_by(column, reverse=False)
 
     def action_sort_reverse(self) -> None:
         self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
