@@ -87,8 +87,8 @@ class StreamsScreen(DashboardScreen):
             Content(f" · {c.active:,} active · {c.paused:,} paused · {c.retired:,} retired"),
         ]
         unexplained = app.airflow_view.unexplained_count(app.platform)
-        if unexplained:
-            parts.append(Content.styled(f" · {unexplained:,} DAG(s) in Airflow no row explains (4)", "$text-warning"))
+        if unexplained:  # before the status counts: they matter less than DAGs nobody explains
+            parts.insert(3, Content.styled(f" · {unexplained:,} DAG(s) without a row (4)", "$text-warning bold"))
         if app.rows.loading:
             parts.append(Content.styled("  loading…", "$text-warning italic"))
         elif not c.total and app.health.online and not app.platforms:
