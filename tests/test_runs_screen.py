@@ -19,6 +19,7 @@ from factory import shape
 from tests.airflow_stack import RUNS, service_for
 from tests.test_dashboard import SIZE, screen_text, seed, wait_for
 from yellowtui.app import YellowApp, make_app
+from yellowtui.presenters.runs import is_finished
 from yellowtui.screens.confirm_action import ConfirmActionScreen
 from yellowtui.screens.runs import CONNECT_HINT, RunsScreen
 from yellowtui.screens.trigger_dialog import TriggerDialog
@@ -129,7 +130,14 @@ async def test_keep_working_reschedules_and_ends_done_an_error_code_fails_and_th
         assert app.focused is screen.query_one("#runs-runs")
         await pilot.press("down")
         older = screen.runs[1].run_id
-        await wait_for(pilot, lambda: screen.run_id == older and len(screen.tasks) == 4, 30, "the run's tasks")
+        await wait_for(
+            pilot,
+            lambda: (
+                screen.run_id == older and len(screen.tasks) == 4 and all(is_finished(t.state) for t in screen.tasks)
+            ),
+            30,
+            "the finished run's tasks",
+        )
         states = {t.task_id: t.state for t in screen.tasks}
         assert states[shape.RESCHEDULE_TASK_ID] == "success" and states[shape.WAIT_TASK_ID] == "skipped"
         await pilot.press("enter")  # to the task instances: the first is the job

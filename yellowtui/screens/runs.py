@@ -405,8 +405,9 @@ class RunsScreen(DashboardScreen):
             )
         if keep is not None and any(r.run_id == keep for r in message.runs):
             table.move_cursor(row=table.get_row_index(keep))
-            if not self._run_finished():
-                self.read_tasks(message.dag_id, keep)
+            # The runs changed: the selected run may just have finished, so read its task
+            # instances once more (a finished run's tasks are not read again after that).
+            self.read_tasks(message.dag_id, keep)
         elif message.runs:
             self._select_run(message.runs[0].run_id)
         self._update_titles()
