@@ -1,7 +1,7 @@
 """One real local Airflow 3 (api-server, scheduler, dag-processor) for the whole test session,
-shared by every module that needs it (tests/test_airflow_e2e.py, tests/test_runs_screen.py):
-starting one costs most of a minute, so it is started once, on first use, and stopped (and
-proven gone) when the session ends.
+shared by every module that needs it (tests/test_airflow_e2e.py,
+tests/test_airflow_runs_screen.py): starting one costs most of a minute, so it is started once,
+on first use, and stopped (and proven gone) as soon as the next test does not need it.
 
 Three platforms, every stream manual-only (only the tests create runs) and its simulated job
 scripted:
@@ -80,15 +80,22 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 2.0):
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-@pytest.fixture(scope="session")
-def airflow_stack(pg):
-    """The session's Airflow: ``airflow`` (a :class:`LocalAirflow`), ``config_url``, ``root``."""
+#: The running stack, shared by every module that asks for it (None: not started, or stopped).
+_live: dict | None = None
+
+
+def ensure_stack(pg) -> dict:
+    """The session's Airflow, started on first use: ``airflow`` (a :class:`LocalAirflow`),
+    ``config_url``, ``root``."""
+    global _live
+    if _live is not None:
+        return _live
     from factory.bootstrap import bootstrap
 
     # Not under pytest's basetemp: a parallel pytest session may prune it while Airflow runs.
     root = Path(tempfile.mkdtemp(prefix="yellow-airflow-e2e-"))
-    config_url = pg.create_database("e2e_config")
-    metadata_url = pg.create_database("e2e_airflow")
+    config_url = pg.create_database(f"e2e_config_{time.monotonic_ns()}")
+    metadata_url = pg.create_database(f"e2e_airflow_{time.monotonic_ns()}")
     bootstrap(_ecosystem(), config_url, root / "dags")
     for platform in (LIVE, RUNS):
         _manual_only(config_url, platform)
@@ -101,14 +108,42 @@ def airflow_stack(pg):
         env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script)},
     )
     started = time.monotonic()
+    _live = {"airflow": airflow, "config_url": config_url, "root": root}
     airflow.start()
+    service = service_for(airflow)
+    wait_until(lambda: len(service.dags()) == ALL_DAGS, 180, "the factory's DAGs to be listed")
+    print(f"\nlocal Airflow up with all DAGs in {time.monotonic() - started:.1f} s")
+    return _live
+
+
+def stop_stack() -> None:
+    """Stop the stack (and prove every process of it gone), if it runs."""
+    global _live
+    if _live is None:
+        return
+    stack, _live = _live, None
+    airflow = stack["airflow"]
+    groups = list(airflow.pids.values())
     try:
-        service = service_for(airflow)
-        wait_until(lambda: len(service.dags()) == ALL_DAGS, 180, "the factory's DAGs to be listed")
-        print(f"\nlocal Airflow up with all DAGs in {time.monotonic() - started:.1f} s")
-        yield {"airflow": airflow, "config_url": config_url, "root": root}
-    finally:
-        groups = list(airflow.pids.values())
         airflow.stop()
-        assert not any(group_members(g) for g in groups)
-        shutil.rmtree(root, ignore_errors=True)
+    finally:
+        shutil.rmtree(stack["root"], ignore_errors=True)
+    assert not any(group_members(g) for g in groups)
+
+
+@pytest.fixture(scope="module")
+def airflow_stack(pg):
+    """The session's one real Airflow. Modules that use it run one after the other (their
+    names start with ``test_airflow_``), and it is stopped as soon as the next test does not
+    need it, so an idle scheduler and DAG processor never load the machine under the timing
+    tests that follow."""
+    return ensure_stack(pg)
+
+
+def pytest_runtest_teardown(item, nextitem) -> None:
+    if nextitem is None or "airflow_stack" not in nextitem.fixturenames:
+        stop_stack()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    stop_stack()

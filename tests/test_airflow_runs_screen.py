@@ -17,11 +17,11 @@ from textual.widgets import DataTable
 
 from factory import shape
 from tests.airflow_stack import RUNS, service_for
-from tests.test_dashboard import SIZE, screen_text, seed, wait_for
+from tests.test_dashboard import SIZE, screen_text, wait_for
 from yellowtui.app import YellowApp, make_app
 from yellowtui.presenters.runs import is_finished
 from yellowtui.screens.confirm_action import ConfirmActionScreen
-from yellowtui.screens.runs import CONNECT_HINT, RunsScreen
+from yellowtui.screens.runs import RunsScreen
 from yellowtui.screens.trigger_dialog import TriggerDialog
 from yellowtui.widgets.airflow_banner import AirflowBanner
 from yellowtui.widgets.config_table import ConfigTable
@@ -72,26 +72,6 @@ async def _until(pilot: Any, condition: Callable[[], bool], what: str, timeout: 
 
 def _dag_cells(screen: RunsScreen, dag_id: str) -> list[str]:
     return [cell.plain for cell in screen.query_one("#runs-dags", DataTable).get_row(dag_id)]
-
-
-async def test_without_airflow_the_runs_screen_says_how_to_connect(db_url: str) -> None:
-    seed(db_url, streams=5, bad=0)
-    app = make_app(db_url)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("4")
-        await pilot.pause()
-        assert isinstance(app.screen, RunsScreen)
-        assert app.screen.has_class("-unconfigured")
-        text = " ".join(screen_text(app).split())
-        assert "Airflow is not connected" in text and "--airflow" in text and "AIRFLOW_API_URL" in text
-        await pilot.press("t")
-        await pilot.pause()
-        assert not isinstance(app.screen, TriggerDialog)
-        assert any(n.message == CONNECT_HINT for n in app._notifications)
-        await pilot.press("1")
-        await pilot.pause()
-        table = app.screen.query_one(ConfigTable)
-        assert table.model.airflow == {} and not table.show_airflow  # no Airflow column without Airflow
 
 
 async def test_keep_working_reschedules_and_ends_done_an_error_code_fails_and_the_log_shows(airflow_stack) -> None:
