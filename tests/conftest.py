@@ -20,6 +20,9 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 os.environ.pop("YELLOW_DB_URL", None)
 
+#: The session's one real Airflow (started on first use): the ``airflow_stack`` fixture.
+pytest_plugins = ["tests.airflow_stack"]
+
 EXAMPLE_ECOSYSTEM = Path(__file__).resolve().parent.parent / "yellowtui" / "examples" / "ecosystem.yaml"
 _counter = itertools.count()
 

@@ -1,17 +1,16 @@
-"""End to end against one real local Airflow 3 (api-server, scheduler, dag-processor) for the
-whole module: the factory's DAGs through the REST API, runs that reschedule themselves and
-runs that fail, paging, token renewal, Airflow going away and coming back, read-only.
+"""End to end against one real local Airflow 3 (api-server, scheduler, dag-processor), the one
+the whole test session shares (tests/airflow_stack.py): the factory's DAGs through the REST API,
+runs that reschedule themselves and runs that fail, paging, token renewal, Airflow going away and
+coming back, read-only.
 
-Two platforms: ``YellowLive`` with three manual-only streams whose simulated job is scripted
-(Loop: KEEP_WORKING, KEEP_WORKING, DONE; Broken: error code 7; Calm: DONE), and
+Two of its platforms: ``YellowLive`` with three manual-only streams whose simulated job is
+scripted (Loop: KEEP_WORKING, KEEP_WORKING, DONE; Broken: error code 7; Calm: DONE), and
 ``YellowPaging`` with 150 streams (more than one page of 100).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,90 +20,29 @@ from click.testing import CliRunner
 from factory import shape
 from factory.errors import AirflowAuthError, AirflowUnavailable, ReadOnlyError
 from factory.views import StreamView
-from simulators.local_airflow import LocalAirflow, group_members
+from simulators.local_airflow import LocalAirflow
+from tests.airflow_stack import LIVE, PAGING, PAGING_STREAMS, service_for, wait_until
 from yellowtui.services.airflow_service import AirflowService, AirflowSettings, DagState
 from yellowtui.services.run_state import NOT_IN_AIRFLOW, platform_run_state
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
-LIVE, PAGING = "yellowlive", "yellowpaging"
 LOOP, BROKEN, CALM = f"{LIVE}__Loop_ingestion", f"{LIVE}__Broken_ingestion", f"{LIVE}__Calm_ingestion"
-PAGING_STREAMS = 150
 RUN_TIMEOUT_S = 240
 
 
-def _ecosystem():
-    from factory.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
-    from simulators.ecosystem import platform_spec
-
-    live = platform_spec(
-        "YellowLive", 0, [StoreSpec(name=n, datasets=["customers"]) for n in ("Loop", "Broken", "Calm")]
-    )
-    paging = platform_spec(
-        "YellowPaging", 1, [StoreSpec(name=f"S{i:03d}", datasets=["orders"]) for i in range(PAGING_STREAMS)]
-    )
-    assert isinstance(live, PlatformSpec)
-    return parse_ecosystem({"name": "e2e", "platforms": [live.model_dump(), paging.model_dump()]})
-
-
-def _manual_only(db_url: str, platform: str) -> None:
-    """Rows without a schedule: only the tests create runs (no scheduled run on unpause)."""
-    from factory import store
-    from factory.db import get_engine
-
-    with get_engine(db_url).begin() as conn:
-        for row in store.read_rows(conn, platform):
-            config = json.loads(row.config_json)
-            config["schedule"] = None
-            store.write_row(conn, platform, row.stream_key, json.dumps(config, sort_keys=True), row.status, actor="e2e")
-
-
 @pytest.fixture(scope="module")
-def stack(pg):
-    """One real Airflow for the module; stopped (and proven gone) at the end."""
-    from factory.bootstrap import bootstrap
-
-    # Not under pytest's basetemp: a parallel pytest session may prune it while Airflow runs.
-    root = Path(tempfile.mkdtemp(prefix="yellow-airflow-e2e-"))
-    config_url = pg.create_database("e2e_config")
-    metadata_url = pg.create_database("e2e_airflow")
-    bootstrap(_ecosystem(), config_url, root / "dags")
-    _manual_only(config_url, LIVE)
-    script = root / "job-script.json"
-    script.write_text(json.dumps({"Loop": [1, 1, 0], "Broken": 7}))
-    airflow = LocalAirflow(
-        root / "airflow",
-        metadata_url,
-        root / "dags",
-        env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script)},
-    )
-    started = time.monotonic()
-    airflow.start()
-    try:
-        service = _service(airflow)
-        _wait(lambda: len(service.dags()) == 3 + PAGING_STREAMS, 180, "the factory's DAGs to be listed")
-        print(f"\nlocal Airflow up with all DAGs in {time.monotonic() - started:.1f} s")
-        yield {"airflow": airflow, "config_url": config_url, "root": root}
-    finally:
-        groups = list(airflow.pids.values())
-        airflow.stop()
-        assert not any(group_members(g) for g in groups)
-        shutil.rmtree(root, ignore_errors=True)
+def stack(airflow_stack):
+    """The session's one real Airflow (tests/airflow_stack.py)."""
+    return airflow_stack
 
 
 def _service(airflow: LocalAirflow, **settings) -> AirflowService:
-    values = {"url": airflow.url, "username": airflow.username, "password": airflow.password, **settings}
-    return AirflowService(AirflowSettings(**values))
+    return service_for(airflow, **settings)
 
 
 def _wait(predicate, timeout: float, what: str, interval: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return wait_until(predicate, timeout, what, interval)
 
 
 def _cli(airflow: LocalAirflow, *args: str, env: dict | None = None, input: str | None = None):

@@ -65,8 +65,9 @@ def test_a_row_has_one_cell_per_column_and_marks_validity() -> None:
     assert len(good.cells) == len(good.lowered) == len(good.sort_keys) == len(COLUMNS)
     assert good.cells[3] == "✓" and bad.cells[3] == "✗ 1"
     assert bad.lowered[3] == "invalid ✗ 1" and good.lowered[3] == "valid ✓"
-    assert bad.cells[8] == "—"  # no build time shown for a failed build
-    assert good.cells[8] == "0.80"
+    ms = COLUMN_INDEX["build_ms"]
+    assert bad.cells[ms] == "—"  # no build time shown for a failed build
+    assert good.cells[ms] == "0.80"
     assert not good.failing and bad.failing and prepare_row(VIEWS[5]).failing
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from factory.enums import Outcome, RowStatus, Source
+from yellowtui.rows import COLUMN_INDEX
+from yellowtui.widgets.config_table import ConfigTable
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -234,7 +236,12 @@ async def shot_streams_filtered(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press("slash", *"order", "enter")  # filter, then back to the table
     await pilot.press("f")  # status: active only
-    await pilot.press(*["s"] * 8, "S")  # sort by build ms, slowest first
+    table = yellow(pilot).screen.query_one(ConfigTable)
+    for _ in COLUMN_INDEX:  # s: the next column, until build ms
+        if table.sort_column == COLUMN_INDEX["build_ms"]:
+            break
+        await pilot.press("s")
+    await pilot.press("S")  # slowest first
     await settle(pilot)
 
 

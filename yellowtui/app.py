@@ -12,7 +12,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,9 +23,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from factory.errors import DatabaseUnavailable
+from factory.errors import AirflowError, DatabaseUnavailable
+from yellowtui.airflow_state import NOT_CONFIGURED, AirflowView
 from yellowtui.commands import YellowCommands
 from yellowtui.messages import (
+    AirflowRefreshed,
+    AirflowWentDown,
     DatabaseCameBack,
     DatabaseWentDown,
     RevisionChecked,
@@ -35,25 +38,29 @@ from yellowtui.messages import (
 from yellowtui.rows import prepare_rows
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.help import HelpScreen
+from yellowtui.screens.runs import RunsScreen
 from yellowtui.screens.stream_detail import StreamDetailScreen
 from yellowtui.screens.streams import StreamsScreen
 from yellowtui.screens.timing import TimingScreen
 from yellowtui.services.config_service import ConfigService, Revision
 from yellowtui.services.parse_loop_service import ParseLoopService
+from yellowtui.services.run_state import PlatformRunState, platform_run_state
 from yellowtui.state import ONLINE, DatabaseHealth, RowBatch, RowSet
 
 if TYPE_CHECKING:
     from factory.views import StreamView
     from yellowtui.rows import TableRow
+    from yellowtui.services.airflow_service import AirflowService
 
 POLL_INTERVAL_S = 2.0
+AIRFLOW_POLL_INTERVAL_S = 5.0
 
 
 class YellowApp(App[None]):
-    """Observe the Yellow DAG factory: config rows, errors, parse timing.
+    """Observe the Yellow DAG factory: config rows, errors, parse timing, Airflow's runs.
 
-    Shared state is two immutable values, each in one reactive: ``rows`` (a :class:`RowSet`)
-    and ``health`` (a :class:`DatabaseHealth`). Screens and widgets reach them through
+    Shared state is immutable values, each in one reactive: ``rows`` (a :class:`RowSet`),
+    ``health`` (a :class:`DatabaseHealth`) and ``airflow_view`` (an :class:`AirflowView`). Screens and widgets reach them through
     ``self.yellow`` (:class:`yellowtui.access.YellowAccess`) and watch them by those names.
     """
 
@@ -63,6 +70,7 @@ class YellowApp(App[None]):
         "streams": StreamsScreen,
         "errors": ErrorsScreen,
         "timing": TimingScreen,
+        "runs": RunsScreen,
     }
     DEFAULT_MODE = "streams"
     COMMANDS = App.COMMANDS | {YellowCommands}
@@ -72,6 +80,7 @@ class YellowApp(App[None]):
         Binding("1", "switch_mode('streams')", "Streams"),
         Binding("2", "switch_mode('errors')", "Errors"),
         Binding("3", "switch_mode('timing')", "Timing"),
+        Binding("4", "switch_mode('runs')", "Runs"),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+t", "change_theme", "Theme", show=False),
         Binding("q", "quit", "Quit"),
@@ -81,6 +90,7 @@ class YellowApp(App[None]):
     health: reactive[DatabaseHealth] = reactive(ONLINE)
     platform: reactive[str | None] = reactive(None)
     platforms: reactive[tuple[str, ...]] = reactive(())
+    airflow_view: reactive[AirflowView] = reactive(NOT_CONFIGURED)
 
     def __init__(
         self,
@@ -92,8 +102,21 @@ class YellowApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         poll_interval: float = POLL_INTERVAL_S,
         parse_interval: float = 2.0,
+        airflow: AirflowService | None = None,
+        read_only: bool = False,
+        airflow_interval: float = AIRFLOW_POLL_INTERVAL_S,
+        display_tz: tzinfo | None = None,
     ) -> None:
         super().__init__()
+        if airflow is not None and read_only and not airflow.settings.read_only:
+            airflow = airflow.with_settings(read_only=True)
+        #: The one door to Airflow (None: not configured). Read-only refuses every write.
+        self.airflow = airflow
+        self.read_only = read_only or (airflow is not None and airflow.settings.read_only)
+        self.airflow_interval = airflow_interval
+        #: The time zone Airflow's times are shown in (None: the machine's).
+        self.display_tz = display_tz
+        self._airflow_poller: Worker[None] | None = None
         self.service = ConfigService(db_url)
         self.parse_loop = parse_loop or ParseLoopService(self.service.db_url)
         self.display_label = display_label or self.service.short_url
@@ -121,6 +144,9 @@ class YellowApp(App[None]):
             self.theme = self._initial_theme
         self.reload_rows(stream=True)
         self.set_interval(self.poll_interval, self.check_now)
+        if self.airflow is not None:
+            self.airflow_view = AirflowView(configured=True, url=self.airflow.display_url, read_only=self.read_only)
+            self.set_interval(self.airflow_interval, self.refresh_airflow)
 
     def on_unmount(self) -> None:
         self.stop_background()
@@ -200,6 +226,8 @@ class YellowApp(App[None]):
         self.rows = rows
         if not self.health.online:
             self._came_back()
+        if message.done:
+            self.refresh_airflow()
 
     def action_reload(self) -> None:
         self.reload_rows(stream=not self.rows)
@@ -250,6 +278,42 @@ class YellowApp(App[None]):
     def _database_came_back(self, message: DatabaseCameBack) -> None:
         if message.down_since is not None:
             self.notify(f"Database is back (down since {message.down_since:%H:%M:%S}); reloading.", timeout=4)
+
+    # ---- Airflow ------------------------------------------------------------------------------
+
+    def refresh_airflow(self, force: bool = False) -> None:
+        """Read every platform's run state from Airflow (skipped while a refresh is running,
+        unless ``force``; before the platforms are known there is nothing to ask for)."""
+        if self.airflow is None or not self.platforms:
+            return
+        if not force and self._airflow_poller is not None and self._airflow_poller.is_running:
+            return
+        rows = None if self.rows.loading else self.rows
+        self._airflow_poller = self.read_airflow(self.airflow, self.platforms, rows)
+
+    @work(thread=True, exclusive=True, group="airflow", exit_on_error=False)
+    def read_airflow(self, service: AirflowService, platforms: tuple[str, ...], rows: RowSet | None) -> None:
+        states: list[PlatformRunState] = []
+        try:
+            for platform in platforms:
+                views = None if rows is None else [v for v in rows.views if v.platform == platform]
+                states.append(platform_run_state(service, platform, views))
+        except AirflowError as exc:
+            self.post_message(AirflowWentDown(str(exc), self.now()))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(AirflowRefreshed(tuple(states), self.now()))
+
+    @on(AirflowRefreshed)
+    def _airflow_refreshed(self, message: AirflowRefreshed) -> None:
+        was = self.airflow_view
+        self.airflow_view = was.refreshed(message.states, message.at)
+        if not was.online and was.down_since is not None:
+            self.notify(f"Airflow is back (unreachable since {was.down_since:%H:%M:%S}).", timeout=4)
+
+    @on(AirflowWentDown)
+    def _airflow_went_down(self, message: AirflowWentDown) -> None:
+        self.airflow_view = self.airflow_view.went_down(message.reason, message.at)
 
     # ---- navigation -----------------------------------------------------------------------------
 
@@ -313,9 +377,17 @@ def make_app(
     return YellowApp(db_url, parse_loop=parse_loop, **kwargs)
 
 
-def run_dashboard(db_url: str | None, theme: str | None, reset_demo: bool = False) -> None:
+def run_dashboard(
+    db_url: str | None,
+    theme: str | None,
+    reset_demo: bool = False,
+    *,
+    airflow: AirflowService | None = None,
+    read_only: bool = False,
+) -> None:
     """``yellowtui`` / ``yellowtui demo``: open the dashboard on ``db_url``, or on the embedded
-    demo database (started, seeded once, and stopped cleanly on exit) when it is None."""
+    demo database (started, seeded once, and stopped cleanly on exit) when it is None; with
+    ``airflow``, the runs screen and the streams' Airflow column read it."""
     import sys
 
     if theme is not None:
@@ -324,7 +396,7 @@ def run_dashboard(db_url: str | None, theme: str | None, reset_demo: bool = Fals
             print(f"error: unknown theme {theme!r}; choose one of: {', '.join(sorted(known))}", file=sys.stderr)
             raise SystemExit(2)
     if db_url:
-        app = make_app(db_url, theme=theme)
+        app = make_app(db_url, theme=theme, airflow=airflow, read_only=read_only)
         try:
             app.run()
         finally:
@@ -334,7 +406,13 @@ def run_dashboard(db_url: str | None, theme: str | None, reset_demo: bool = Fals
 
     with open_demo(reset=reset_demo, log=lambda line: print(line, file=sys.stderr, flush=True)) as demo:
         app = make_app(
-            demo.url, theme=theme, dags_folder=demo.dags_folder, parse_env=demo.parse_env, display_label=demo.label
+            demo.url,
+            theme=theme,
+            dags_folder=demo.dags_folder,
+            parse_env=demo.parse_env,
+            display_label=demo.label,
+            airflow=airflow,
+            read_only=read_only,
         )
         try:
             app.run()

@@ -371,7 +371,9 @@ def task_log(
 # ---- yellowtui demo --airflow ------------------------------------------------------------------
 
 
-def run_demo_with_airflow(reset: bool = False, theme: str | None = None, **_ignored: Any) -> None:
+def run_demo_with_airflow(
+    reset: bool = False, theme: str | None = None, read_only: bool = False, **_ignored: Any
+) -> None:
     """The demo database, a real local Airflow on it (local job launcher), then the dashboard.
 
     The Airflow's URL and login are put in ``AIRFLOW_API_URL``/``_USERNAME``/``_PASSWORD`` of
@@ -406,12 +408,15 @@ def run_demo_with_airflow(reset: bool = False, theme: str | None = None, **_igno
             )
             from yellowtui.app import make_app
 
+            service = AirflowService(AirflowSettings.from_env(read_only=read_only or None))
             app = make_app(
                 demo.url,
                 theme=theme,
                 dags_folder=demo.dags_folder,
                 parse_env=demo.parse_env,
                 display_label=f"{demo.label} · Airflow {airflow.url}",
+                airflow=service,
+                read_only=read_only,
             )
             try:
                 app.run()
@@ -434,11 +439,19 @@ def _extend_demo(main: click.Group) -> None:
             help="Also start a real local Airflow on the demo database (stopped on exit).",
         )
     )
+    demo.params.append(
+        click.Option(
+            ["--read-only", "read_only"],
+            is_flag=True,
+            envvar=READ_ONLY_ENV,
+            help="With --airflow: the dashboard refuses every write to Airflow.",
+        )
+    )
     original = demo.callback
 
-    def callback(with_airflow: bool = False, **kwargs: Any) -> Any:
+    def callback(with_airflow: bool = False, read_only: bool = False, **kwargs: Any) -> Any:
         if with_airflow:
-            return run_demo_with_airflow(**kwargs)
+            return run_demo_with_airflow(read_only=read_only, **kwargs)
         return original(**kwargs)
 
     demo.callback = callback

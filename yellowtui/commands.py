@@ -21,12 +21,14 @@ class YellowCommands(YellowAccess, Provider):
         yield "Screen: Streams", "All config rows, filterable (1)", partial(app.switch_mode, "streams")
         yield "Screen: Errors", "Why streams do not build, by cause (2)", partial(app.switch_mode, "errors")
         yield "Screen: Parse timing", "Parse durations, live (3)", partial(app.switch_mode, "timing")
+        yield "Screen: Runs", "Airflow: DAGs, runs, task instances, logs (4)", partial(app.switch_mode, "runs")
         yield "Help: keys", "Every key of every screen (?)", app.action_help
         yield "Platform: all platforms", "Show every platform's rows", partial(app.set_platform, None)
         for platform in app.platforms:
             yield f"Platform: {platform}", f"Show only {platform}", partial(app.set_platform, platform)
         yield "Reload rows", "Read every row again now", app.action_reload
         screen = self.screen
+        from yellowtui.screens.runs import RunsScreen
         from yellowtui.screens.streams import StreamsScreen
         from yellowtui.screens.timing import TimingScreen
 
@@ -43,6 +45,15 @@ class YellowCommands(YellowAccess, Provider):
                     f"Sort by {column.label} (again to reverse)",
                     partial(screen.sort_by, column.key),
                 )
+        if isinstance(screen, RunsScreen):
+            yield "Airflow: trigger a run", "Trigger the highlighted DAG, optional conf (t)", screen.action_trigger
+            yield "Airflow: pause / unpause", "Pause or unpause the highlighted DAG (u)", screen.action_toggle_pause
+            yield (
+                "Airflow: clear failed tasks",
+                "Clear the highlighted run's failed tasks (c)",
+                screen.action_clear_failed,
+            )
+            yield "Airflow: refresh now", "Read Airflow again now (r)", screen.action_refresh
         if isinstance(screen, TimingScreen):
             if screen.loop_running:
                 yield "Parse loop: stop", "Stop the simulated DAG processor", screen.stop_loop

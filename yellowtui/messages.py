@@ -16,8 +16,10 @@ from textual.message import Message
 if TYPE_CHECKING:
     from factory.views import StreamView
     from yellowtui.presenters.dag_preview import DagPreview
+    from yellowtui.services.airflow_service import RunState, TaskInstanceState
     from yellowtui.services.config_service import HistoryEntry, ParseReport, Revision
     from yellowtui.services.parse_loop_service import ParseInfo
+    from yellowtui.services.run_state import PlatformRunState
     from yellowtui.state import RowBatch
 
 
@@ -105,3 +107,77 @@ class ParseRecorded(Message):
 class ParseLoopStopped(Message):
     platform: str
     error: str | None = None
+
+
+# ---- Airflow ------------------------------------------------------------------------------------
+
+
+@dataclass
+class AirflowRefreshed(Message):
+    """Airflow answered: every platform's run state, read at ``at``."""
+
+    states: tuple[PlatformRunState, ...]
+    at: datetime
+
+
+@dataclass
+class AirflowWentDown(Message):
+    """Airflow could not be reached (or refused the credentials). Safe-to-show reason."""
+
+    reason: str
+    at: datetime
+
+
+@dataclass
+class DagRunsLoaded(Message):
+    """The newest runs of one DAG were read, newest first."""
+
+    dag_id: str
+    runs: list[RunState]
+
+
+@dataclass
+class TaskInstancesLoaded(Message):
+    """The task instances of one run were read."""
+
+    dag_id: str
+    run_id: str
+    tasks: list[TaskInstanceState]
+
+
+@dataclass
+class TaskLogLoaded(Message):
+    """One try of one task instance's log was read (the whole text so far)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    try_number: int
+    text: str
+
+
+@dataclass
+class ClearPreviewed(Message):
+    """What clearing a run's failed tasks would clear (a dry run: nothing changed yet)."""
+
+    dag_id: str
+    run_id: str
+    tasks: list[str]
+
+
+@dataclass
+class AirflowActionFinished(Message):
+    """A write to Airflow (trigger, pause, unpause, clear) was done (``error`` None) or failed."""
+
+    what: str
+    result: str
+    error: str | None = None
+
+
+@dataclass
+class AirflowReadFailed(Message):
+    """A read for one selection (runs, task instances, a log) failed for a reason other than
+    Airflow being unreachable (the run was deleted, say). One line, safe to show."""
+
+    what: str
+    error: str

@@ -13,13 +13,14 @@ keys computed once per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from factory.enums import Outcome, RowStatus
+from yellowtui.presenters.runs import AirflowCell
 
 if TYPE_CHECKING:
     from factory.views import StreamView
@@ -55,6 +56,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("platform", "Platform", 14),
     Column("status", "Status", 7),
     Column("valid", "Valid", 5),
+    #: Drawn from Airflow's run state (RowQuery.airflow), not from the row: blank without Airflow.
+    Column("airflow", "Airflow", 16, aliases=("run",)),
     Column("type", "Type", 13, aliases=("ingestion",)),
     Column("schedule", "Schedule", 13),
     Column("datasets", "DS", 3, "right", aliases=("ds",)),
@@ -64,6 +67,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("updated", "Updated", 11),
 )
 COLUMN_INDEX = {name: i for i, c in enumerate(COLUMNS) for name in (c.key, *c.aliases)}
+AIRFLOW_COLUMN = COLUMN_INDEX["airflow"]
+#: How a row with no Airflow cell sorts (after every row Airflow said something about).
+_NO_AIRFLOW_SORT = (9, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,7 @@ def prepare_row(view: StreamView) -> TableRow:
         view.platform,
         view.status,
         "✓" if view.valid else f"✗ {problems}",
+        "",  # Airflow: looked up when drawn
         view.ingestion_type or "?",
         view.schedule if view.schedule else ("manual" if view.valid else "?"),
         str(view.dataset_count) if view.dataset_count is not None else "?",
@@ -113,8 +120,9 @@ def prepare_row(view: StreamView) -> TableRow:
         view.platform,
         view.status,
         (view.valid, -problems),
-        lowered[4],
+        _NO_AIRFLOW_SORT,
         lowered[5],
+        lowered[6],
         view.dataset_count if view.dataset_count is not None else -1,
         view.last_outcome or "",
         view.last_build_ms if view.last_build_ms is not None else -1.0,
@@ -169,10 +177,14 @@ def only_narrows(old: list[Term], new: list[Term]) -> bool:
     return len(new) >= len(old) and all(a.narrows(b) for a, b in zip(old, new, strict=False))
 
 
-def row_matches(row: TableRow, terms: list[Term]) -> bool:
+def row_matches(row: TableRow, terms: list[Term], airflow: Mapping[tuple[str, str], AirflowCell] | None = None) -> bool:
     for term in terms:
         if term.column is None:
             if term.needle not in row.haystack:
+                return False
+        elif term.column == AIRFLOW_COLUMN:
+            cell = airflow.get((row.platform, row.stream_key)) if airflow else None
+            if cell is None or term.needle not in cell.text.lower():
                 return False
         elif term.needle not in row.lowered[term.column]:
             return False
@@ -236,6 +248,8 @@ class RowQuery:
         self.sort_column = 0
         self.sort_reverse = False
         self.counts = Counts()
+        #: The Airflow column's cells by (platform, stream key); empty without Airflow.
+        self.airflow: Mapping[tuple[str, str], AirflowCell] = {}
 
     def replace(self, rows: Iterable[TableRow]) -> None:
         self.rows = list(rows)
@@ -277,6 +291,21 @@ class RowQuery:
         self._recount()
         self.refilter()
 
+    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell]) -> bool:
+        """New Airflow cells; True when the rows shown or their order changed with them (sorted
+        or filtered by the Airflow column), False when only the cells' text did."""
+        self.airflow = cells
+        sorted_by = self.sort_column == AIRFLOW_COLUMN
+        filtered_by = any(t.column == AIRFLOW_COLUMN for t in self.terms)
+        if sorted_by:
+            self._resort()
+        if sorted_by or filtered_by:
+            self.refilter()
+        return sorted_by or filtered_by
+
+    def airflow_cell(self, row: TableRow) -> AirflowCell | None:
+        return self.airflow.get((row.platform, row.stream_key))
+
     def sort_by(self, column: int | str, reverse: bool | None = None) -> None:
         index = COLUMN_INDEX[column] if isinstance(column, str) else column
         if reverse is None:
@@ -290,6 +319,9 @@ class RowQuery:
         return f"{COLUMNS[self.sort_column].label} {'▼' if self.sort_reverse else '▲'}"
 
     def _sort_key(self, row: TableRow) -> tuple[Any, ...]:
+        if self.sort_column == AIRFLOW_COLUMN:
+            cell = self.airflow.get((row.platform, row.stream_key))
+            return (cell.sort_key if cell else _NO_AIRFLOW_SORT, row.platform, row.sort_keys[0])
         return (row.sort_keys[self.sort_column], row.platform, row.sort_keys[0])
 
     def _resort(self) -> None:
@@ -310,5 +342,5 @@ class RowQuery:
             for r in rows
             if (platform is None or r.platform == platform)
             and (status == StatusFilter.ALL or status_matches(r, status))
-            and (not terms or row_matches(r, terms))
+            and (not terms or row_matches(r, terms, self.airflow))
         ]

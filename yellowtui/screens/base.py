@@ -1,4 +1,4 @@
-"""What every dashboard screen shares: the database banner, the status bar, the footer, the typed
+"""What every dashboard screen shares: the database and Airflow banners, the status bar, the footer, the typed
 way to the app, and turning a failed worker into a notification a person can act on."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from factory.errors import DatabaseUnavailable
 from yellowtui.access import YellowAccess
 from yellowtui.messages import DatabaseWentDown
 from yellowtui.services.config_service import ConfigService
+from yellowtui.widgets.airflow_banner import AirflowBanner
 from yellowtui.widgets.db_banner import DatabaseBanner
 from yellowtui.widgets.status_bar import StatusBar
 
@@ -26,6 +27,7 @@ class DashboardScreen(YellowAccess, Screen[Any]):
 
     def furniture_top(self) -> Iterator[Widget]:
         yield DatabaseBanner()
+        yield AirflowBanner()
 
     def furniture_bottom(self) -> Iterator[Widget]:
         yield StatusBar()

@@ -1,7 +1,8 @@
 """ErrorsScreen: why streams do not build, grouped by cause, newest first; Enter opens the stream.
 
 Errors come from validation (the row as it is now) and from the factory's latest parse (the
-outcome it recorded), computed from the rows the app already holds: no extra query.
+outcome it recorded), computed from the rows the app already holds: no extra query. With Airflow
+connected, its import errors of the factory files and its DAG warnings form their own group.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.content import Content
 from textual.widgets import Static, Tree
 
 from yellowtui.messages import StreamSelected
+from yellowtui.presenters.airflow_problems import AirflowProblem, airflow_problems
 from yellowtui.presenters.stream_errors import StreamError, errors_of, group_errors
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.state import RowSet
@@ -41,6 +43,7 @@ class ErrorsScreen(DashboardScreen):
     def __init__(self) -> None:
         super().__init__()
         self.errors: list[StreamError] = []
+        self.airflow_problems: list[AirflowProblem] = []
         self._shown_for: tuple[RowSet, str | None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -55,7 +58,23 @@ class ErrorsScreen(DashboardScreen):
         self.watch(self.app, "rows", self._refresh, init=False)
         self.watch(self.app, "platform", self._refresh, init=False)
         self.watch(self.app, "theme", self._theme_changed, init=False)
+        self.watch(self.app, "airflow_view", self._airflow_changed, init=False)
         self._refresh()
+
+    def _airflow_changed(self, *_: object) -> None:
+        problems = self._airflow_problems()
+        if problems != self.airflow_problems:
+            self.airflow_problems = problems
+            if self._shown_for is not None:
+                self._fill()
+
+    def _airflow_problems(self) -> list[AirflowProblem]:
+        platform = self.yellow.platform
+        found: list[AirflowProblem] = []
+        for state in self.yellow.airflow_view.platforms:
+            if platform is None or state.platform == platform:
+                found += airflow_problems(state.platform, state.import_errors, state.dag_warnings)
+        return found
 
     def _theme_changed(self, *_: object) -> None:
         """Tree labels are styled when added: redraw them in the new theme's colours."""
@@ -72,6 +91,7 @@ class ErrorsScreen(DashboardScreen):
             return
         self._shown_for = key
         self.errors = errors_of(v for v in rows.views if platform is None or v.platform == platform)
+        self.airflow_problems = self._airflow_problems()
         self._fill()
 
     def _fill(self) -> None:
@@ -87,7 +107,13 @@ class ErrorsScreen(DashboardScreen):
             (f"{len(self.errors)} error(s)", "bold $text-error" if self.errors else "bold $text-success"),
             f" in {len(streams)} stream(s), {len(groups)} cause(s) · newest first · Enter opens the stream",
         )
+        if self.airflow_problems:
+            summary = Content.assemble(
+                summary, " · ", (f"Airflow: {len(self.airflow_problems)} problem(s)", "bold $text-warning")
+            )
         self.query_one("#errors-summary", Static).update(summary)
+        if self.airflow_problems:
+            self._add_airflow_group(tree)
         if not self.errors:
             tree.root.add_leaf(
                 tree.content_label(
@@ -130,6 +156,32 @@ class ErrorsScreen(DashboardScreen):
         tree.root.expand()
         # Start on the newest error's stream, or stay on the one the operator was on.
         self.call_after_refresh(tree.move_cursor, target or first)
+
+    def _add_airflow_group(self, tree: ErrorsTree) -> None:
+        """Airflow's import errors and DAG warnings for the factory files, beside the factory's own."""
+        problems = self.airflow_problems
+        label = Content.assemble(
+            (f"{len(problems):>3} × ", "bold"),
+            ("Airflow: import errors and DAG warnings of the factory's DAGs", "$text-warning bold"),
+        )
+        group = tree.root.add(tree.content_label(label), data=None, expand=True)
+        for p in problems:
+            node = group.add(
+                tree.content_label(
+                    Content.assemble(
+                        (f"{p.platform}/{p.stream_key or p.subject}", "bold"),
+                        "  ",
+                        (f"{p.kind:<12}", "$text-muted"),
+                        " ",
+                        p.summary,
+                        (f"   {p.at:%m-%d %H:%M:%S}" if p.at else "", "$text-muted"),
+                    )
+                ),
+                data=(p.platform, p.stream_key) if p.stream_key else None,
+                expand=False,
+            )
+            for line in p.detail:
+                node.add_leaf(tree.content_label(Content.styled(line, "$text-muted")), data=None)
 
     def action_open(self) -> None:
         tree = self.query_one(ErrorsTree)

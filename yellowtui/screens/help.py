@@ -41,6 +41,12 @@ NOTES = (
         "a red banner says since when; the screens keep the last data and the "
         "dashboard reconnects by itself when the database answers again.",
     ),
+    (
+        "Runs",
+        "recent runs newest first: ✔ success  ✘ failed  ▶ running  … queued  ↻ up for retry. "
+        "Airflow column: the last run, or not in Airflow / stale in Airflow. Writes ask first; "
+        "--read-only refuses them. Airflow away: a yellow banner, the last data kept.",
+    ),
     ("Secrets", "only the names of Kubernetes secrets ever appear; there are no values to show."),
 )
 
@@ -78,6 +84,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _content(self) -> Content:
         from yellowtui.screens.errors import ErrorsScreen
+        from yellowtui.screens.runs import RunsScreen
         from yellowtui.screens.stream_detail import StreamDetailScreen
         from yellowtui.screens.streams import StreamsScreen
         from yellowtui.screens.timing import TimingScreen
@@ -95,6 +102,7 @@ class HelpScreen(ModalScreen[None]):
             ("Stream detail", _keys(StreamDetailScreen.BINDINGS)),
             ("Errors", _keys(ErrorsScreen.BINDINGS)),
             ("Parse timing", _keys(TimingScreen.BINDINGS)),
+            ("Runs (Airflow)", _keys(RunsScreen.BINDINGS)),
         ]
         lines: list[Content] = [Content.styled("yellowtui: keys", "bold $text-primary"), Content("")]
         for title, keys in sections:

@@ -12,11 +12,12 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Input, Static
 
-from yellowtui.rows import COLUMNS, StatusFilter
+from yellowtui.rows import AIRFLOW_COLUMN, COLUMNS, StatusFilter
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.config_table import ConfigTable
 
 if TYPE_CHECKING:
+    from yellowtui.airflow_state import AirflowView
     from yellowtui.state import RowSet
 
 FILTER_HELP = "words match any column · status:paused type:cdc platform:live build:error · Esc clears"
@@ -52,6 +53,7 @@ class StreamsScreen(DashboardScreen):
     def on_mount(self) -> None:
         self.watch(self.app, "rows", self._rows_changed)
         self.watch(self.app, "platform", self._platform_changed)
+        self.watch(self.app, "airflow_view", self._airflow_changed)
 
     def _rows_changed(self, rows: RowSet) -> None:
         table = self.table
@@ -61,6 +63,10 @@ class StreamsScreen(DashboardScreen):
 
     def _platform_changed(self, platform: str | None) -> None:
         self.table.set_platform(platform)
+
+    def _airflow_changed(self, view: AirflowView) -> None:
+        self.table.set_airflow(view.cells, shown=view.configured)
+        self._update_counts()
 
     @on(ConfigTable.ViewChanged)
     def _update_counts(self, *_: object) -> None:
@@ -80,6 +86,9 @@ class StreamsScreen(DashboardScreen):
             ),
             Content(f" · {c.active:,} active · {c.paused:,} paused · {c.retired:,} retired"),
         ]
+        unexplained = app.airflow_view.unexplained_count(app.platform)
+        if unexplained:  # before the status counts: they matter less than DAGs nobody explains
+            parts.insert(3, Content.styled(f" · {unexplained:,} DAG(s) without a row (4)", "$text-warning bold"))
         if app.rows.loading:
             parts.append(Content.styled("  loading…", "$text-warning italic"))
         elif not c.total and app.health.online and not app.platforms:
@@ -131,7 +140,10 @@ class StreamsScreen(DashboardScreen):
 
     def action_sort_next(self) -> None:
         table = self.table
-        table.sort_by((table.sort_column + 1) % len(COLUMNS), reverse=False)
+        column = (table.sort_column + 1) % len(COLUMNS)
+        if column == AIRFLOW_COLUMN and not table.show_airflow:  # hidden without Airflow
+            column = (column + 1) % len(COLUMNS)
+        table.sort_by(column, reverse=False)
 
     def action_sort_reverse(self) -> None:
         self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)

@@ -9,7 +9,7 @@ adds the cursor, the scroll position and the styles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -23,12 +23,30 @@ from textual.strip import Strip
 
 from factory.enums import Outcome, RowStatus
 from yellowtui.messages import StreamSelected
-from yellowtui.rows import COLUMNS, MAX_KEY_WIDTH, MAX_PLATFORM_WIDTH, Counts, RowQuery, StatusFilter, TableRow
+from yellowtui.presenters.runs import AirflowCell
+from yellowtui.rows import (
+    AIRFLOW_COLUMN,
+    COLUMNS,
+    MAX_KEY_WIDTH,
+    MAX_PLATFORM_WIDTH,
+    Counts,
+    RowQuery,
+    StatusFilter,
+    TableRow,
+)
 
 GAP = 2
 #: Which component class colours a status or a build outcome.
 STATUS_STYLE: dict[str, str] = {RowStatus.PAUSED: "paused", RowStatus.RETIRED: "retired"}
 OUTCOME_STYLE: dict[str, str] = {Outcome.OK: "ok", Outcome.STALE: "stale", Outcome.ERROR: "error"}
+#: Which component class colours an Airflow cell's style role.
+AIRFLOW_ROLE_STYLE: dict[str, str] = {
+    "success": "ok",
+    "error": "error",
+    "warning": "stale",
+    "accent": "running",
+    "muted": "muted",
+}
 
 
 class ConfigTable(ScrollView, can_focus=True):
@@ -67,6 +85,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         "config-table--stale",
         "config-table--error",
         "config-table--muted",
+        "config-table--running",
     }
 
     DEFAULT_CSS = """
@@ -87,6 +106,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         & > .config-table--stale { color: $text-warning; }
         & > .config-table--error { color: $text-error; text-style: bold; }
         & > .config-table--muted { color: $text-muted; }
+        & > .config-table--running { color: $text-accent; text-style: bold; }
     }
     """
 
@@ -109,6 +129,9 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         #: Until the operator moves the cursor, it stays on the first row while rows stream in.
         self.cursor_moved = False
         self._widths = [c.width for c in COLUMNS]
+        #: The Airflow column is drawn only with Airflow configured (blank cells would only
+        #: push the other columns off screen).
+        self.show_airflow = False
         self._styles: dict[str, Style] = {}
 
     # ---- data ---------------------------------------------------------------------------------
@@ -200,7 +223,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         self.post_message(self.ViewChanged(self))
 
     def _resize(self) -> None:
-        width = sum(self._widths) + GAP * (len(self._widths) - 1) + 1
+        shown = [self._widths[i] for i in self._shown_columns()]
+        width = sum(shown) + GAP * (len(shown) - 1) + 1
         self.virtual_size = Size(width, len(self.model.visible) + 1)
 
     # ---- filter, sort, scope -------------------------------------------------------------------
@@ -228,6 +252,21 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         keep = self._anchor()
         self.model.sort_by(column, reverse)
         self._shown(keep=keep)
+
+    def _shown_columns(self) -> list[int]:
+        return [i for i in range(len(COLUMNS)) if self.show_airflow or i != AIRFLOW_COLUMN]
+
+    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell], *, shown: bool = True) -> None:
+        """New Airflow column cells (last run state, not in Airflow, ...): redraw. ``shown``
+        False hides the column (Airflow not configured)."""
+        if shown != self.show_airflow:
+            self.show_airflow = shown
+            self._resize()
+        keep = self._anchor()
+        if self.model.set_airflow(cells):
+            self._shown(keep=keep)
+        else:
+            self.refresh()
 
     # ---- actions ------------------------------------------------------------------------------
 
@@ -280,7 +319,7 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         if x < fixed:
             return 0
         position = fixed - int(self.scroll_x)
-        for i in range(1, len(COLUMNS)):
+        for i in self._shown_columns()[1:]:
             if position <= x < position + self._widths[i] + GAP:
                 return i
             position += self._widths[i] + GAP
@@ -330,6 +369,9 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             return OUTCOME_STYLE.get(row.outcome or "", "muted")
         if key in ("built", "updated", "build_ms", "platform"):
             return "muted"
+        if index == AIRFLOW_COLUMN:
+            cell = self.model.airflow_cell(row)
+            return AIRFLOW_ROLE_STYLE.get(cell.role, "muted") if cell else None
         return None
 
     def render_line(self, y: int) -> Strip:
@@ -355,7 +397,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         header = base + self._styles.get("header", Style())
         sorted_style = base + self._styles.get("header-sorted", Style())
         cells = []
-        for i, column in enumerate(COLUMNS):
+        for i in self._shown_columns():
+            column = COLUMNS[i]
             label = column.label + ((" ▼" if self.sort_reverse else " ▲") if i == self.sort_column else "")
             text = label.rjust(self._widths[i]) if column.align == "right" else label.ljust(self._widths[i])
             cells.append((text[: max(self._widths[i], len(label))], sorted_style if i == self.sort_column else header))
@@ -368,7 +411,11 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             row_style = base + styles.get("retired", Style())
         cursor = styles.get("cursor", Style()) if is_cursor else None
         cells = []
-        for i, text in enumerate(row.cells):
+        for i in self._shown_columns():
+            text = row.cells[i]
+            if i == AIRFLOW_COLUMN:
+                cell = self.model.airflow_cell(row)
+                text = cell.text if cell else ""
             name = self._cell_style(row, i)
             style = row_style + styles[name] if name else row_style
             if i == 0:

@@ -1,0 +1,149 @@
+"""One real local Airflow 3 (api-server, scheduler, dag-processor) for the whole test session,
+shared by every module that needs it (tests/test_airflow_e2e.py,
+tests/test_airflow_runs_screen.py): starting one costs most of a minute, so it is started once,
+on first use, and stopped (and proven gone) as soon as the next test does not need it.
+
+Three platforms, every stream manual-only (only the tests create runs) and its simulated job
+scripted:
+
+- ``YellowLive`` (the service's end-to-end tests): Loop (KEEP_WORKING, KEEP_WORKING, DONE),
+  Broken (error code 7), Calm (DONE);
+- ``YellowPaging``: 150 streams, more than one page of 100;
+- ``YellowRuns`` (the runs screen's tests): Again (KEEP_WORKING, then DONE), Fails (error
+  code 7), Still (DONE; the read-only test checks nothing changes it), Slow (sleeps, then DONE).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from simulators.local_airflow import LocalAirflow, group_members
+from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+
+LIVE, PAGING, RUNS = "yellowlive", "yellowpaging", "yellowruns"
+PAGING_STREAMS = 150
+LIVE_STREAMS = ("Loop", "Broken", "Calm")
+RUNS_STREAMS = ("Again", "Fails", "Still", "Slow")
+JOB_SCRIPT = {
+    "Loop": [1, 1, 0],
+    "Broken": 7,
+    "Again": [1, 0],
+    "Fails": 7,
+    "Slow": {"result": 0, "sleep_s": 8},
+}
+ALL_DAGS = len(LIVE_STREAMS) + PAGING_STREAMS + len(RUNS_STREAMS)
+
+
+def _ecosystem():
+    from factory.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
+    from simulators.ecosystem import platform_spec
+
+    live = platform_spec("YellowLive", 0, [StoreSpec(name=n, datasets=["customers"]) for n in LIVE_STREAMS])
+    paging = platform_spec(
+        "YellowPaging", 1, [StoreSpec(name=f"S{i:03d}", datasets=["orders"]) for i in range(PAGING_STREAMS)]
+    )
+    runs = platform_spec("YellowRuns", 2, [StoreSpec(name=n, datasets=["orders"]) for n in RUNS_STREAMS])
+    assert isinstance(live, PlatformSpec)
+    return parse_ecosystem({"name": "e2e", "platforms": [live.model_dump(), paging.model_dump(), runs.model_dump()]})
+
+
+def _manual_only(db_url: str, platform: str) -> None:
+    """Rows without a schedule: only the tests create runs (no scheduled run on unpause)."""
+    from factory import store
+    from factory.db import get_engine
+
+    with get_engine(db_url).begin() as conn:
+        for row in store.read_rows(conn, platform):
+            config = json.loads(row.config_json)
+            config["schedule"] = None
+            store.write_row(conn, platform, row.stream_key, json.dumps(config, sort_keys=True), row.status, actor="e2e")
+
+
+def service_for(airflow: LocalAirflow, **settings) -> AirflowService:
+    values = {"url": airflow.url, "username": airflow.username, "password": airflow.password, **settings}
+    return AirflowService(AirflowSettings(**values))
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+#: The running stack, shared by every module that asks for it (None: not started, or stopped).
+_live: dict | None = None
+
+
+def ensure_stack(pg) -> dict:
+    """The session's Airflow, started on first use: ``airflow`` (a :class:`LocalAirflow`),
+    ``config_url``, ``root``."""
+    global _live
+    if _live is not None:
+        return _live
+    from factory.bootstrap import bootstrap
+
+    # Not under pytest's basetemp: a parallel pytest session may prune it while Airflow runs.
+    root = Path(tempfile.mkdtemp(prefix="yellow-airflow-e2e-"))
+    config_url = pg.create_database(f"e2e_config_{time.monotonic_ns()}")
+    metadata_url = pg.create_database(f"e2e_airflow_{time.monotonic_ns()}")
+    bootstrap(_ecosystem(), config_url, root / "dags")
+    for platform in (LIVE, RUNS):
+        _manual_only(config_url, platform)
+    script = root / "job-script.json"
+    script.write_text(json.dumps(JOB_SCRIPT))
+    airflow = LocalAirflow(
+        root / "airflow",
+        metadata_url,
+        root / "dags",
+        env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script)},
+    )
+    started = time.monotonic()
+    _live = {"airflow": airflow, "config_url": config_url, "root": root}
+    airflow.start()
+    service = service_for(airflow)
+    wait_until(lambda: len(service.dags()) == ALL_DAGS, 180, "the factory's DAGs to be listed")
+    print(f"\nlocal Airflow up with all DAGs in {time.monotonic() - started:.1f} s")
+    return _live
+
+
+def stop_stack() -> None:
+    """Stop the stack (and prove every process of it gone), if it runs."""
+    global _live
+    if _live is None:
+        return
+    stack, _live = _live, None
+    airflow = stack["airflow"]
+    groups = list(airflow.pids.values())
+    try:
+        airflow.stop()
+    finally:
+        shutil.rmtree(stack["root"], ignore_errors=True)
+    assert not any(group_members(g) for g in groups)
+
+
+@pytest.fixture(scope="module")
+def airflow_stack(pg):
+    """The session's one real Airflow. Modules that use it run one after the other (their
+    names start with ``test_airflow_``), and it is stopped as soon as the next test does not
+    need it, so an idle scheduler and DAG processor never load the machine under the timing
+    tests that follow."""
+    return ensure_stack(pg)
+
+
+def pytest_runtest_teardown(item, nextitem) -> None:
+    if nextitem is None or "airflow_stack" not in nextitem.fixturenames:
+        stop_stack()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    stop_stack()
