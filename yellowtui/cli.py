@@ -111,9 +111,12 @@ class _FriendlyErrors(click.Group):
 @click.group(cls=_FriendlyErrors, context_settings=CONTEXT, invoke_without_command=True)
 @_db_option
 @click.option("--theme", default=None, help="Textual theme for the dashboard (e.g. textual-dark, nord).")
+@click.option(
+    "--actor", default=None, help="Name the dashboard's applies record in the change history (default: your user name)."
+)
 @click.version_option(package_name="yellow-dag-factory", prog_name="yellowtui")
 @click.pass_context
-def main(ctx: click.Context, db_url: str | None, theme: str | None) -> None:
+def main(ctx: click.Context, db_url: str | None, theme: str | None, actor: str | None) -> None:
     """Observe and operate the Yellow DAG factory.
 
     \b
@@ -131,7 +134,7 @@ def main(ctx: click.Context, db_url: str | None, theme: str | None) -> None:
     if ctx.invoked_subcommand is None:
         from yellowtui.app import run_dashboard
 
-        run_dashboard(db_url=db_url, theme=theme)
+        run_dashboard(db_url=db_url, theme=theme, actor=actor)
 
 
 @main.command(context_settings=CONTEXT)

@@ -41,6 +41,12 @@ NOTES = (
         "a red banner says since when; the screens keep the last data and the "
         "dashboard reconnects by itself when the database answers again.",
     ),
+    (
+        "Changes",
+        "e edits a stream (checked by the factory as you type), n copies one into a new stream, "
+        "P R X D stage pause, resume, retire, delete. Nothing is written until the plan (5) applies "
+        "the platform's staged changes in one transaction; a row changed meanwhile is a conflict.",
+    ),
     ("Secrets", "only the names of Kubernetes secrets ever appear; there are no values to show."),
 )
 
@@ -77,7 +83,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._content(), id="help-text")
 
     def _content(self) -> Content:
+        from yellowtui.screens.conflict import ConflictScreen
+        from yellowtui.screens.edit_stream import EditStreamScreen
         from yellowtui.screens.errors import ErrorsScreen
+        from yellowtui.screens.plan import PlanScreen
         from yellowtui.screens.stream_detail import StreamDetailScreen
         from yellowtui.screens.streams import StreamsScreen
         from yellowtui.screens.timing import TimingScreen
@@ -93,6 +102,9 @@ class HelpScreen(ModalScreen[None]):
             ),
             ("Streams", _keys(StreamsScreen.BINDINGS) + _keys(ConfigTable.BINDINGS)),
             ("Stream detail", _keys(StreamDetailScreen.BINDINGS)),
+            ("Edit a stream", _keys(EditStreamScreen.BINDINGS)),
+            ("Plan (staged changes)", _keys(PlanScreen.BINDINGS)),
+            ("Conflict", _keys(ConflictScreen.BINDINGS)),
             ("Errors", _keys(ErrorsScreen.BINDINGS)),
             ("Parse timing", _keys(TimingScreen.BINDINGS)),
         ]
