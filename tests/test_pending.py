@@ -54,7 +54,12 @@ def test_keep_base_false_replaces_the_base_too() -> None:
         (edit(), SetStatus(stream_key="Store1", status=RowStatus.PAUSED), "upsert", RowStatus.PAUSED),
         (SetStatus(stream_key="Store1", status=RowStatus.PAUSED), edit(), "upsert", RowStatus.PAUSED),
         (edit(), Delete(stream_key="Store1"), "delete", None),
-        (Delete(stream_key="Store1"), SetStatus(stream_key="Store1", status=RowStatus.RETIRED), "set_status", "retired"),
+        (
+            Delete(stream_key="Store1"),
+            SetStatus(stream_key="Store1", status=RowStatus.RETIRED),
+            "set_status",
+            "retired",
+        ),
     ],
     ids=["edit-then-pause", "pause-then-edit", "edit-then-delete", "delete-then-retire"],
 )
@@ -86,7 +91,12 @@ def test_platforms_are_separate_and_the_changeset_is_sorted() -> None:
 
 @pytest.mark.parametrize(
     ("op", "kind", "status"),
-    [("pause", SetStatus, "paused"), ("resume", SetStatus, "active"), ("retire", SetStatus, "retired"), ("delete", Delete, None)],
+    [
+        ("pause", SetStatus, "paused"),
+        ("resume", SetStatus, "active"),
+        ("retire", SetStatus, "retired"),
+        ("delete", Delete, None),
+    ],
 )
 def test_status_changes_are_based_on_the_row_as_shown(op: str, kind: type, status: str | None) -> None:
     shown = view()

@@ -57,10 +57,10 @@ class ConflictScreen(ModalScreen[str | None]):
                         Content.assemble((f"{conflict.stream_key}", "bold"), ("  " + conflict.reason, "$text-warning")),
                         classes="conflict-stream",
                     )
+                    yield Static(_differences(conflict), classes="conflict-diff")
                     with Horizontal(classes="conflict-sides"):
                         yield Static(_theirs(conflict), classes="conflict-side conflict-theirs")
                         yield Static(_yours(conflict), classes="conflict-side conflict-yours")
-                    yield Static(_differences(conflict), classes="conflict-diff")
             yield Static(
                 Content.assemble(
                     ("r", "bold"),

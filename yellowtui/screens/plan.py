@@ -28,12 +28,19 @@ from yellowtui.change_messages import (
     ChangesRejected,
     PlanSimulated,
 )
-from yellowtui.presenters.plan_view import Role, counts_line, entry_headline, entry_lines, line, problem_lines
+from yellowtui.presenters.plan_view import (
+    ACTION_SIGN,
+    Role,
+    counts_line,
+    entry_lines,
+    line,
+    problem_lines,
+)
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.screens.confirm import ConfirmScreen
 from yellowtui.screens.conflict import ConflictScreen
 from yellowtui.screens.prompt import PromptScreen
-from yellowtui.widgets.diff_view import DiffView, line_content, lines_content
+from yellowtui.widgets.diff_view import ROLE_STYLE, DiffView, line_content, lines_content
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -133,21 +140,26 @@ class PlanScreen(DashboardScreen):
         self.query_one("#plan-title", Static).update(
             self._title(f"{n} staged change{'s' if n != 1 else ''} · {len(plan.entries)} stream(s) built in {ms}")
         )
-        summary = Content.styled(f" {plan.summary()}", "bold $text-error" if not plan.builds else "bold")
-        counts = Content.assemble(summary, "   ", line_content(counts_line(plan.counts())))
+        counts = Content.assemble(" ", line_content(counts_line(plan.counts())))
         if untouched:
             counts = Content.assemble(
                 counts,
-                Content.styled(f"   ({len(untouched)} already failing, not staged)", "$text-muted"),
+                Content.styled(
+                    f"   ({len(untouched)} of the failing streams are not staged: they fail now)", "$text-muted"
+                ),
             )
         self.query_one("#plan-counts", Static).update(counts)
         options = self.query_one(OptionList)
         highlighted = options.highlighted
         options.clear_options()
         for entry in self.shown:
-            label = line_content(entry_headline(entry, indent=""))
-            if not entry.touched:
-                label = Content.assemble(label, Content.styled("  (not staged)", "$text-muted"))
+            sign, role = ACTION_SIGN[str(entry.action)]
+            label = Content.assemble(
+                (f"{sign} ", ROLE_STYLE[role]),
+                (entry.stream_key, "bold" if entry.touched else ""),
+                (f"  {entry.action}", ROLE_STYLE[role]),
+                ("" if entry.touched else "  (not staged)", "$text-muted"),
+            )
             options.add_option(Option(label, id=entry.stream_key))
         if self.shown:
             options.highlighted = min(highlighted or 0, len(self.shown) - 1)

@@ -42,10 +42,10 @@ class StreamDetailScreen(DashboardScreen):
         Binding("d", "show_tab('dag')", "DAG"),
         Binding("h", "show_tab('history')", "History"),
         Binding("e", "edit", "Edit"),
-        Binding("P", "stage('pause')", "Pause", show=False),
-        Binding("R", "stage('resume')", "Resume", show=False),
-        Binding("X", "stage('retire')", "Retire", show=False),
-        Binding("D", "stage('delete')", "Delete", show=False),
+        Binding("P", "stage('pause')", "Stage pause", show=False),
+        Binding("R", "stage('resume')", "Stage resume", show=False),
+        Binding("X", "stage('retire')", "Stage retire", show=False),
+        Binding("D", "stage('delete')", "Stage delete", show=False),
         Binding("r", "reload", "Reload", show=False),
     ]
 

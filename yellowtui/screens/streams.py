@@ -34,11 +34,11 @@ class StreamsScreen(DashboardScreen):
         Binding("S", "sort_reverse", "Reverse sort", show=False),
         Binding("p", "app.cycle_platform", "Platform"),
         Binding("e", "edit", "Edit"),
-        Binding("n", "new_stream", "New (copy)"),
-        Binding("P", "stage('pause')", "Pause", show=False),
-        Binding("R", "stage('resume')", "Resume", show=False),
-        Binding("X", "stage('retire')", "Retire", show=False),
-        Binding("D", "stage('delete')", "Delete", show=False),
+        Binding("n", "new_stream", "New"),
+        Binding("P", "stage('pause')", "Stage pause", show=False),
+        Binding("R", "stage('resume')", "Stage resume", show=False),
+        Binding("X", "stage('retire')", "Stage retire", show=False),
+        Binding("D", "stage('delete')", "Stage delete", show=False),
         Binding("r", "app.reload", "Reload", show=False),
     ]
 

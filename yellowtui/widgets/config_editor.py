@@ -37,6 +37,8 @@ stop typing; lines with a problem are tinted, and the Problems tab says why.
             soft_wrap=False,
             tab_behavior="indent",
             show_line_numbers=True,
+            # The cursor line's highlight would paint over a problem's tint on that line.
+            highlight_cursor_line=False,
             id=id,
         )
         self.indent_width = 2
