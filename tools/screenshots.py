@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from textual.pilot import Pilot
 
     from yellowtui.app import YellowApp
+    from yellowtui.screens.edit_stream import EditStreamScreen
 
 FROZEN_NOW = datetime(2025, 6, 2, 12, 0, 0)
 STREAMS_PER_PLATFORM = 120
@@ -308,6 +309,131 @@ async def shot_palette(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the screen did not get there in time")
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+async def _editor(pilot: Pilot[None], platform: str, key: str) -> EditStreamScreen:
+    from yellowtui.screens.edit_stream import EditStreamScreen
+
+    app = yellow(pilot)
+    app.open_editor(platform, key)
+    await until(pilot, lambda: isinstance(app.screen, EditStreamScreen) and app.screen.verdict is not None)
+    screen = cast("EditStreamScreen", app.screen)
+    screen.editor.cursor_blink = False  # a blinking cursor would make two runs differ
+    return screen
+
+
+async def _set_field(pilot: Pilot[None], screen: EditStreamScreen, field: str, value: Any) -> None:
+    """Replace a top-level field's value in the editor, as typing over it does."""
+    import json
+
+    editor = screen.editor
+    for n, text in enumerate(editor.text.splitlines()):
+        if text.strip().startswith(f'"{field}":'):
+            start, end = (n, text.index(":") + 2), (n, len(text.rstrip().rstrip(",")))
+            editor.replace(json.dumps(value), start, end)
+            editor.move_cursor(start)
+            break
+    await until(pilot, lambda: screen.verdict_text == editor.text)
+    await settle(pilot)
+
+
+async def shot_edit_problem(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    platform, key = edited_stream(yellow(pilot))
+    screen = await _editor(pilot, platform, key)
+    await _set_field(pilot, screen, "schedule", "every day")
+
+
+async def shot_edit_dag_diff(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    platform, key = edited_stream(yellow(pilot))
+    screen = await _editor(pilot, platform, key)
+    await _set_field(pilot, screen, "schedule", "@daily")
+    await pilot.press("f5")
+    await settle(pilot)
+
+
+async def _stage_examples(pilot: Pilot[None]) -> str:
+    """Stage a schedule edit, a pause, a new stream and an edit that does not build; the platform."""
+    import json
+
+    from factory.changeset import ChangeBase, Upsert
+    from yellowtui.pending import status_change
+
+    await settle(pilot)
+    app = yellow(pilot)
+    platform, key = edited_stream(app)
+    views = sorted((v for v in app.rows.views if v.platform == platform and v.valid), key=lambda v: v.stream_key)
+    screen = await _editor(pilot, platform, key)
+    await _set_field(pilot, screen, "schedule", "@daily")
+    await pilot.press("ctrl+s")
+    app.pop_screen()
+    to_pause = next(v for v in views if v.status == RowStatus.ACTIVE and v.stream_key != key)
+    app.stage(platform, status_change(to_pause, "pause"))
+    template = json.loads(to_pause.config_json)
+    new = {**template, "stream_key": "NewStore", "store_name": "NewStore"}
+    app.stage(platform, Upsert(stream_key="NewStore", config=new, base=ChangeBase.of(None)))
+    broken = {**template, "stream_key": "Onboarding", "store_name": "Onboarding"}
+    del broken["datasets"]
+    app.stage(platform, Upsert(stream_key="Onboarding", config=broken, base=ChangeBase.of(None)))
+    app.clear_notifications()  # "Staged ..." toasts: their timing would differ from run to run
+    await settle(pilot)
+    return platform
+
+
+async def shot_plan(pilot: Pilot[None]) -> None:
+    from textual.widgets import OptionList
+
+    from yellowtui.screens.plan import PlanScreen
+
+    platform = await _stage_examples(pilot)
+    app = yellow(pilot)
+    app.action_plan(platform)
+    await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan is not None)
+    screen = cast("PlanScreen", app.screen)
+    change = next(i for i, e in enumerate(screen.shown) if e.action == "change")
+    screen.query_one("#plan-entries", OptionList).highlighted = change  # its config and DAG diff
+    await settle(pilot)
+
+
+async def shot_conflict(pilot: Pilot[None]) -> None:
+    """Stage an edit, let someone else change the row, apply: theirs beside yours. Writes to the
+    database: never run it on the database other shots use."""
+    import json
+
+    from factory import store
+    from factory.db import get_engine
+    from yellowtui.screens.conflict import ConflictScreen
+    from yellowtui.screens.plan import PlanScreen
+
+    await settle(pilot)
+    app = yellow(pilot)
+    platform, key = edited_stream(app)
+    screen = await _editor(pilot, platform, key)
+    await _set_field(pilot, screen, "schedule", "@daily")
+    await pilot.press("ctrl+s")
+    app.pop_screen()
+    view = app.find_view(platform, key)
+    assert view is not None
+    theirs = {**json.loads(view.config_json), "schedule": "0 4 * * *"}
+    with get_engine(app.service.db_url).begin() as conn:
+        store.write_row(conn, platform, key, json.dumps(theirs), RowStatus.ACTIVE, actor="ops-dana")
+    app.action_plan(platform)
+    await until(pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan is not None)
+    await pilot.press("a")
+    await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen")
+    await pilot.press("y")
+    await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+    await settle(pilot)
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
@@ -326,6 +452,11 @@ SHOTS: tuple[Shot, ...] = (
     Shot("stream-detail-history", "A row's change history", shot_detail_history),
     Shot("errors", "Errors grouped by cause, newest first", shot_errors),
     Shot("timing", "Parse timing: load / validate / build per parse, snapshot parses marked", shot_timing),
+    Shot(
+        "edit-problem", "Editing a stream: the factory's problem at its JSON path, its line tinted", shot_edit_problem
+    ),
+    Shot("edit-dag-diff", "Editing a stream: the DAG diff, task.argument: old -> new", shot_edit_dag_diff),
+    Shot("plan", "The plan of the staged changes: create, change, remove, fails", shot_plan),
     Shot("help", "Keys of every screen", shot_help),
     Shot("command-palette", "Command palette: jump to a stream", shot_palette),
     Shot("streams-80x24", "Streams at 80x24", shot_streams, (80, 24)),
@@ -343,6 +474,10 @@ SHOTS: tuple[Shot, ...] = (
 )
 
 
+#: Not in SHOTS (the snapshot tests' list): it changes a row of its database.
+CONFLICT = Shot("conflict", "A conflict on apply: theirs beside yours, nothing written", shot_conflict)
+
+
 def screenshot_app(url: str, **kwargs: Any) -> YellowApp:
     """The app as every screenshot (and snapshot test) runs it: frozen clock, fixed label."""
     from yellowtui.app import make_app
@@ -350,6 +485,8 @@ def screenshot_app(url: str, **kwargs: Any) -> YellowApp:
     kwargs.setdefault("clock", frozen_clock)
     kwargs.setdefault("display_label", LABEL)
     kwargs.setdefault("poll_interval", 2.0)
+    kwargs.setdefault("actor", "ops-alice")
+    kwargs.setdefault("show_timings", False)  # build times differ from run to run
     return make_app(url, **kwargs)
 
 
@@ -420,8 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from simulators.postgres import start_postgres
 
-    wanted = set(args.names) or {s.name for s in SHOTS} | {"database-down"}
-    unknown = wanted - {s.name for s in SHOTS} - {"database-down"}
+    extra = {"database-down", CONFLICT.name}
+    wanted = set(args.names) or {s.name for s in SHOTS} | extra
+    unknown = wanted - {s.name for s in SHOTS} - extra
     if unknown:
         parser.error(f"unknown shot(s): {', '.join(sorted(unknown))}")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -438,6 +576,11 @@ def main(argv: list[str] | None = None) -> int:
         if "database-down" in wanted:
             written.append(asyncio.run(take_database_down(url, server.socket_path, args.out)))
             print(f"wrote {written[-1]}  (the database went away: banner, last data kept)", file=sys.stderr)
+        if CONFLICT.name in wanted:  # it writes to its database: give it one of its own
+            conflict_url = server.create_database("yellowtui_conflict")
+            seed_frozen(conflict_url)
+            written.append(asyncio.run(take(CONFLICT, conflict_url, args.out)))
+            print(f"wrote {written[-1]}  ({CONFLICT.description})", file=sys.stderr)
         if args.png:
             for svg in written:
                 png = to_png(svg)

@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from factory.errors import AirflowError, DatabaseUnavailable
 from yellowtui.airflow_state import NOT_CONFIGURED, AirflowView
+from yellowtui.change_messages import ConflictRowsRead
 from yellowtui.commands import YellowCommands
 from yellowtui.messages import (
     AirflowRefreshed,
@@ -35,6 +36,7 @@ from yellowtui.messages import (
     RowsLoaded,
     StreamSelected,
 )
+from yellowtui.pending import NOTHING_STAGED, Change, PendingChanges, rebased, status_change
 from yellowtui.rows import prepare_rows
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.help import HelpScreen
@@ -42,6 +44,7 @@ from yellowtui.screens.runs import RunsScreen
 from yellowtui.screens.stream_detail import StreamDetailScreen
 from yellowtui.screens.streams import StreamsScreen
 from yellowtui.screens.timing import TimingScreen
+from yellowtui.services.change_service import ChangeService
 from yellowtui.services.config_service import ConfigService, Revision
 from yellowtui.services.parse_loop_service import ParseLoopService
 from yellowtui.services.run_state import PlatformRunState, platform_run_state
@@ -81,6 +84,7 @@ class YellowApp(App[None]):
         Binding("2", "switch_mode('errors')", "Errors"),
         Binding("3", "switch_mode('timing')", "Timing"),
         Binding("4", "switch_mode('runs')", "Runs"),
+        Binding("5,ctrl+l", "plan", "Plan"),
         Binding("question_mark", "help", "Help"),
         Binding("ctrl+t", "change_theme", "Theme", show=False),
         Binding("q", "quit", "Quit"),
@@ -91,6 +95,8 @@ class YellowApp(App[None]):
     platform: reactive[str | None] = reactive(None)
     platforms: reactive[tuple[str, ...]] = reactive(())
     airflow_view: reactive[AirflowView] = reactive(NOT_CONFIGURED)
+    #: Changes staged in the editor and on the streams, one changeset per platform (yellowtui.pending).
+    pending: reactive[PendingChanges] = reactive(NOTHING_STAGED)
 
     def __init__(
         self,
@@ -106,6 +112,8 @@ class YellowApp(App[None]):
         read_only: bool = False,
         airflow_interval: float = AIRFLOW_POLL_INTERVAL_S,
         display_tz: tzinfo | None = None,
+        actor: str | None = None,
+        show_timings: bool = True,
     ) -> None:
         super().__init__()
         if airflow is not None and read_only and not airflow.settings.read_only:
@@ -118,6 +126,9 @@ class YellowApp(App[None]):
         self.display_tz = display_tz
         self._airflow_poller: Worker[None] | None = None
         self.service = ConfigService(db_url)
+        self.changes = ChangeService(db_url, actor=actor)
+        #: False in screenshots and snapshots: build times vary from run to run, so they are hidden.
+        self.show_timings = show_timings
         self.parse_loop = parse_loop or ParseLoopService(self.service.db_url)
         self.display_label = display_label or self.service.short_url
         self.poll_interval = poll_interval
@@ -336,6 +347,130 @@ class YellowApp(App[None]):
         index = choices.index(self.platform) if self.platform in choices else 0
         self.platform = choices[(index + 1) % len(choices)]
 
+    # ---- staged changes (yellowtui.pending; the editor and the plan screen) -------------------
+
+    def format_ms(self, ms: float | None) -> str:
+        """A build or plan time, or a placeholder where timings are hidden (screenshots)."""
+        if ms is None:
+            return "—"
+        if not self.show_timings:
+            return "‹ms›"
+        return f"{ms:.2f} ms" if ms < 100 else f"{ms / 1000:.2f} s"
+
+    def stage(self, platform: str, change: Change, *, keep_base: bool = True) -> None:
+        self.pending = self.pending.with_change(platform, change, keep_base=keep_base)
+
+    def unstage(self, platform: str, stream_key: str) -> None:
+        self.pending = self.pending.without(platform, stream_key)
+
+    def discard_staged(self, platform: str) -> None:
+        n = len(self.pending.of(platform))
+        self.pending = self.pending.cleared(platform)
+        self.notify(f"Discarded {n} staged change(s) of {platform}.")
+
+    def pending_hint(self) -> str:
+        """``3 staged changes (yellowlive) · 5 or ctrl+l: plan``."""
+        return f"{self.pending.summary()} · 5 or ctrl+l: plan"
+
+    def changes_applied(self, platform: str) -> None:
+        """An apply wrote the platform's changeset: nothing is staged there now; read the rows again."""
+        self.pending = self.pending.cleared(platform)
+        self.reload_rows(stream=False)
+
+    def rebase(self, platform: str, stream_keys: list[str]) -> None:
+        """Base the staged changes of ``stream_keys`` on their rows as they are now (after a conflict)."""
+        self.read_conflict_rows(platform, stream_keys)
+
+    @work(thread=True, exclusive=True, group="rebase", exit_on_error=False)
+    def read_conflict_rows(self, platform: str, stream_keys: list[str]) -> None:
+        try:
+            rows = {key: self.changes.row(platform, key) for key in stream_keys}
+        except DatabaseUnavailable as exc:
+            self.post_message(DatabaseWentDown(exc.reason, self.now()))
+            return
+        self.post_message(ConflictRowsRead(platform, rows))
+
+    @on(ConflictRowsRead)
+    def _conflict_rows_read(self, message: ConflictRowsRead) -> None:
+        pending, dropped = rebased(self.pending, message.platform, message.rows)
+        self.pending = pending
+        note = f"; dropped {', '.join(dropped)} (no row to change any more)" if dropped else ""
+        self.notify(f"Rebased onto the rows as they are now{note}. Review the plan again, then apply.")
+
+    def plan_platform(self) -> str | None:
+        """The platform the plan key means: the one shown, else the first with staged changes."""
+        if self.platform is not None:
+            return self.platform
+        staged = self.pending.platforms
+        if staged:
+            return staged[0]
+        return self.platforms[0] if self.platforms else None
+
+    def action_plan(self, platform: str | None = None) -> None:
+        from yellowtui.screens.plan import PlanScreen
+
+        platform = platform or self.plan_platform()
+        if platform is None:
+            self.notify("No platform to plan.", severity="warning")
+            return
+        if isinstance(self.screen, PlanScreen) and self.screen.platform == platform:
+            return
+        self.push_screen(PlanScreen(platform))
+
+    def apply_staged(self, platform: str) -> None:
+        """The palette's apply: the plan screen, then its apply (which asks first)."""
+        self._on_plan(platform, "action_apply")
+
+    def save_staged(self, platform: str) -> None:
+        self._on_plan(platform, "action_save")
+
+    def _on_plan(self, platform: str, action: str) -> None:
+        from yellowtui.screens.plan import PlanScreen
+
+        self.action_plan(platform)
+        screen = self.screen
+        if isinstance(screen, PlanScreen):
+            self.call_after_refresh(getattr(screen, action))
+
+    def open_editor(self, platform: str, stream_key: str) -> None:
+        from yellowtui.screens.edit_stream import EditStreamScreen
+
+        self.push_screen(EditStreamScreen(platform, stream_key))
+
+    def new_stream(self, platform: str, copy_of: str) -> None:
+        """Ask for the new stream's key, then open the editor on a copy of ``copy_of``."""
+        from factory.errors import InvalidNameError
+        from factory.names import check_stream_key
+        from yellowtui.screens.edit_stream import EditStreamScreen
+        from yellowtui.screens.prompt import PromptScreen
+
+        taken = {v.stream_key for v in self.rows.views if v.platform == platform}
+        taken |= {c.stream_key for c in self.pending.of(platform)}
+
+        def check(key: str) -> str | None:
+            try:
+                check_stream_key(key)
+            except InvalidNameError as exc:
+                return str(exc)
+            return f"{key} exists on {platform} (or is staged) already" if key in taken else None
+
+        def chosen(key: str | None) -> None:
+            if key:
+                self.push_screen(EditStreamScreen(platform, key, copy_of=copy_of))
+
+        self.push_screen(
+            PromptScreen(f"New stream on {platform}, a copy of {copy_of}: its stream key", check=check), chosen
+        )
+
+    def stage_status(self, view: StreamView, op: str) -> None:
+        """Stage ``pause``, ``resume``, ``retire`` or ``delete`` of the stream as the dashboard read it."""
+        change = status_change(view, op)
+        self.stage(view.platform, change)
+        self.notify(f"Staged: {op} {view.stream_key}. {self.pending_hint()}", title="Staged")
+
+    def find_view(self, platform: str, stream_key: str) -> StreamView | None:
+        return next((v for v in self.rows.views if (v.platform, v.stream_key) == (platform, stream_key)), None)
+
     # ---- failures -------------------------------------------------------------------------------
 
     def report_worker_error(self, worker: Worker[Any]) -> None:
@@ -384,6 +519,7 @@ def run_dashboard(
     *,
     airflow: AirflowService | None = None,
     read_only: bool = False,
+    actor: str | None = None,
 ) -> None:
     """``yellowtui`` / ``yellowtui demo``: open the dashboard on ``db_url``, or on the embedded
     demo database (started, seeded once, and stopped cleanly on exit) when it is None; with
@@ -396,7 +532,7 @@ def run_dashboard(
             print(f"error: unknown theme {theme!r}; choose one of: {', '.join(sorted(known))}", file=sys.stderr)
             raise SystemExit(2)
     if db_url:
-        app = make_app(db_url, theme=theme, airflow=airflow, read_only=read_only)
+        app = make_app(db_url, theme=theme, airflow=airflow, read_only=read_only, actor=actor)
         try:
             app.run()
         finally:
@@ -413,6 +549,7 @@ def run_dashboard(
             display_label=demo.label,
             airflow=airflow,
             read_only=read_only,
+            actor=actor,
         )
         try:
             app.run()

@@ -124,9 +124,19 @@ class _FriendlyErrors(click.Group):
     envvar="YELLOW_READ_ONLY",
     help="The dashboard refuses every write to Airflow (trigger, pause, clear) (or $YELLOW_READ_ONLY=1).",
 )
+@click.option(
+    "--actor", default=None, help="Name the dashboard's applies record in the change history (default: your user name)."
+)
 @click.version_option(package_name="yellow-dag-factory", prog_name="yellowtui")
 @click.pass_context
-def main(ctx: click.Context, db_url: str | None, theme: str | None, airflow_url: str | None, read_only: bool) -> None:
+def main(
+    ctx: click.Context,
+    db_url: str | None,
+    theme: str | None,
+    airflow_url: str | None,
+    read_only: bool,
+    actor: str | None,
+) -> None:
     """Observe and operate the Yellow DAG factory.
 
     \b
@@ -146,7 +156,11 @@ def main(ctx: click.Context, db_url: str | None, theme: str | None, airflow_url:
         from yellowtui.app import run_dashboard
 
         run_dashboard(
-            db_url=db_url, theme=theme, airflow=dashboard_airflow(airflow_url, read_only), read_only=read_only
+            db_url=db_url,
+            theme=theme,
+            airflow=dashboard_airflow(airflow_url, read_only),
+            read_only=read_only,
+            actor=actor,
         )
 
 

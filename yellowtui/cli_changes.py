@@ -27,16 +27,14 @@ if TYPE_CHECKING:
     from factory.changeset import Changeset
     from factory.errors import ChangesetConflict
     from factory.plan import Plan, PlanEntry
+    from yellowtui.presenters.plan_view import Line
 
 EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Show a progress bar when at least this many streams are simulated (and stderr is a terminal).
 PROGRESS_FROM = 500
-_VALUE_WIDTH = 100
 
-_SIGN = {"create": ("+", "green"), "change": ("~", "yellow"), "remove": ("-", "red"), "fails": ("!", "bold red")}
 _DONE = {"insert": "inserted", "update": "updated", "status": "status changed", "delete": "deleted"}
-_KIND_SIGN = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~", "yellow")}
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -146,9 +144,21 @@ def _load(files: tuple[Path, ...], platform: str | None) -> Changeset | None:
 # ---- printing a plan -----------------------------------------------------------------------
 
 
-def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+#: How the command line styles each role of :mod:`yellowtui.presenters.plan_view`.
+_ROLE_STYLE = {
+    "": "",
+    "strong": "bold",
+    "muted": "dim",
+    "create": "green",
+    "change": "yellow",
+    "remove": "red",
+    "fails": "bold red",
+    "added": "green",
+    "removed": "red",
+    "changed": "yellow",
+    "problem": "red",
+    "warning": "yellow",
+}
 
 
 def _line(*parts: tuple[str, str] | str) -> Text:
@@ -164,51 +174,21 @@ def _line(*parts: tuple[str, str] | str) -> Text:
     return line
 
 
-def _entry_lines(entry: PlanEntry) -> Iterator[Text]:
-    from factory.plan import RowOp
+def _text(line: Line) -> Text:
+    """A presenter line as Rich text: literal, styled by role."""
+    from rich.text import Text
 
-    sign, style = _SIGN.get(str(entry.action), ("·", "dim"))
-    what = {
-        "create": "create",
-        "change": "change",
-        "remove": "remove",
-        "fails": "fails to build",
-        "unchanged": "no DAG change",
-    }[str(entry.action)]
-    moved = entry.old_status != entry.new_status and entry.old_status and entry.new_status
-    status = f"status {entry.old_status} -> {entry.new_status}" if moved else ""
-    if entry.row_op is RowOp.STATUS:
-        row = status
-    elif entry.row_op is RowOp.INSERT:
-        row = f"insert, {entry.new_status}"
-    else:
-        row = ", ".join(part for part in (str(entry.row_op), status) if part)
-    detail = f"  ({row})" if entry.touched and entry.row_op is not RowOp.NONE else ""
-    yield _line((f"  {sign} ", style), (entry.stream_key, "bold"), (f"  {what}", style), detail)
-    for problem in entry.problems:
-        yield _line("      ", (problem.path, "red"), f": {problem.message}")
-    if entry.stale:
-        yield _line(("      ⚠ ", "yellow"), f"based on an older row: {entry.stale}")
-    if entry.json_diff:
-        yield _line(("      config:", "dim"))
-        for c in entry.json_diff:
-            s, st = _KIND_SIGN[c.kind]
-            old_new = _value(c.new) if c.kind == "added" else _value(c.old)
-            if c.kind == "changed":
-                old_new = f"{_value(c.old)} -> {_value(c.new)}"
-            yield _line((f"        {s} ", st), c.path, f": {old_new}")
-    if entry.dag_diff is not None and not entry.dag_diff.empty:
-        yield _line(("      DAG ", "dim"), entry.dag_id or "", ("  (task.argument: old -> new)", "dim"))
-        for a in entry.dag_diff.dag:
-            yield _line(("        ~ ", "yellow"), a.name, f": {_value(a.old)} -> {_value(a.new)}")
-        for task in entry.dag_diff.tasks:
-            if task.kind != "changed":
-                s, st = _KIND_SIGN[task.kind]
-                yield _line((f"        {s} ", st), f"task {task.task_id} {task.kind}")
-                continue
-            for a in task.args:
-                s, st = _KIND_SIGN[a.kind]
-                yield _line((f"        {s} ", st), f"{task.task_id}.{a.name}", f": {_value(a.old)} -> {_value(a.new)}")
+    text = Text()
+    for span in line:
+        text.append(span.text, style=_ROLE_STYLE[span.role])
+    return text
+
+
+def _entry_lines(entry: PlanEntry) -> Iterator[Text]:
+    from yellowtui.presenters.plan_view import entry_lines
+
+    for line in entry_lines(entry):
+        yield _text(line)
 
 
 def _print_plan(plan: Plan, console: Console, *, header: str) -> None:
@@ -225,28 +205,12 @@ def _print_plan(plan: Plan, console: Console, *, header: str) -> None:
 
 
 def _print_conflict(exc: ChangesetConflict, console: Console) -> None:
-    from factory.plan import json_diff
+    from yellowtui.presenters.plan_view import conflict_lines
 
     console.print(_line(("conflict: ", "bold red"), str(exc)))
     for c in exc.conflicts:
-        console.print(_line(("  ! ", "bold red"), (c.stream_key, "bold"), f"  {c.reason}"))
-        theirs = c.theirs or {}
-        yours = c.yours
-        console.print(
-            _line(
-                "      theirs: ",
-                f"status {theirs.get('status', '-')}, updated_at {theirs.get('updated_at', '-')}"
-                if c.theirs
-                else "no row",
-            )
-        )
-        status = f", status {yours['status']}" if yours.get("status") else ""
-        console.print(_line("      yours:  ", f"{yours.get('op')}{status}, based on {_value(yours.get('base'))}"))
-        mine = yours.get("config")
-        if c.theirs and mine is not None:
-            their_config = _json_or_text(str(theirs.get("config_json", "")))
-            for d in json_diff(their_config, _json_or_text(mine) if isinstance(mine, str) else mine)[:20]:
-                console.print(_line("        ", d.path, f": theirs {_value(d.old)}, yours {_value(d.new)}"))
+        for line in conflict_lines(c):
+            console.print(_text(line))
     console.print(_line("nothing was written; reload or re-export, review, and apply again (or --force)"))
 
 

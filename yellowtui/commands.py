@@ -27,6 +27,29 @@ class YellowCommands(YellowAccess, Provider):
         for platform in app.platforms:
             yield f"Platform: {platform}", f"Show only {platform}", partial(app.set_platform, platform)
         yield "Reload rows", "Read every row again now", app.action_reload
+        for platform in app.platforms:
+            staged = len(app.pending.of(platform))
+            yield (
+                f"Changes: plan {platform}",
+                f"What the {staged} staged change(s) would do to the DAGs (5)",
+                partial(app.action_plan, platform),
+            )
+            if staged:
+                yield (
+                    f"Changes: apply {platform}",
+                    "Open the plan and apply it (asks first)",
+                    partial(app.apply_staged, platform),
+                )
+                yield (
+                    f"Changes: save {platform}",
+                    "Save the staged changes to a file",
+                    partial(app.save_staged, platform),
+                )
+                yield (
+                    f"Changes: discard {platform}",
+                    f"Forget the {staged} staged change(s)",
+                    partial(app.discard_staged, platform),
+                )
         screen = self.screen
         from yellowtui.screens.runs import RunsScreen
         from yellowtui.screens.streams import StreamsScreen

@@ -47,6 +47,12 @@ NOTES = (
         "Airflow column: the last run, or not in Airflow / stale in Airflow. Writes ask first; "
         "--read-only refuses them. Airflow away: a yellow banner, the last data kept.",
     ),
+    (
+        "Changes",
+        "e edits a stream (checked by the factory as you type), n copies one into a new stream, "
+        "P R X D stage pause, resume, retire, delete. Nothing is written until the plan (5) applies "
+        "the platform's staged changes in one transaction; a row changed meanwhile is a conflict.",
+    ),
     ("Secrets", "only the names of Kubernetes secrets ever appear; there are no values to show."),
 )
 
@@ -83,7 +89,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._content(), id="help-text")
 
     def _content(self) -> Content:
+        from yellowtui.screens.conflict import ConflictScreen
+        from yellowtui.screens.edit_stream import EditStreamScreen
         from yellowtui.screens.errors import ErrorsScreen
+        from yellowtui.screens.plan import PlanScreen
         from yellowtui.screens.runs import RunsScreen
         from yellowtui.screens.stream_detail import StreamDetailScreen
         from yellowtui.screens.streams import StreamsScreen
@@ -100,6 +109,9 @@ class HelpScreen(ModalScreen[None]):
             ),
             ("Streams", _keys(StreamsScreen.BINDINGS) + _keys(ConfigTable.BINDINGS)),
             ("Stream detail", _keys(StreamDetailScreen.BINDINGS)),
+            ("Edit a stream", _keys(EditStreamScreen.BINDINGS)),
+            ("Plan (staged changes)", _keys(PlanScreen.BINDINGS)),
+            ("Conflict", _keys(ConflictScreen.BINDINGS)),
             ("Errors", _keys(ErrorsScreen.BINDINGS)),
             ("Parse timing", _keys(TimingScreen.BINDINGS)),
             ("Runs (Airflow)", _keys(RunsScreen.BINDINGS)),

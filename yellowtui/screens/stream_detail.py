@@ -41,6 +41,11 @@ class StreamDetailScreen(DashboardScreen):
         Binding("c", "show_tab('config')", "Config"),
         Binding("d", "show_tab('dag')", "DAG"),
         Binding("h", "show_tab('history')", "History"),
+        Binding("e", "edit", "Edit"),
+        Binding("P", "stage('pause')", "Stage pause", show=False),
+        Binding("R", "stage('resume')", "Stage resume", show=False),
+        Binding("X", "stage('retire')", "Stage retire", show=False),
+        Binding("D", "stage('delete')", "Stage delete", show=False),
         Binding("r", "reload", "Reload", show=False),
     ]
 
@@ -89,6 +94,22 @@ class StreamDetailScreen(DashboardScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def on_screen_resume(self) -> None:
+        """Back from the editor or the plan: an apply may have written this row (and its history)."""
+        if self.loaded is not None:
+            self.load()
+
+    def action_edit(self) -> None:
+        self.yellow.open_editor(self.platform, self.stream_key)
+
+    def action_stage(self, op: str) -> None:
+        """Stage pause/resume/retire/delete of this stream, based on the row as shown."""
+        view = self.loaded.view if self.loaded is not None else None
+        if view is None:
+            self.notify("The row is not loaded (or no longer exists).", severity="warning")
+            return
+        self.yellow.stage_status(view, op)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -34,6 +34,12 @@ class StreamsScreen(DashboardScreen):
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False),
         Binding("p", "app.cycle_platform", "Platform"),
+        Binding("e", "edit", "Edit"),
+        Binding("n", "new_stream", "New"),
+        Binding("P", "stage('pause')", "Stage pause", show=False),
+        Binding("R", "stage('resume')", "Stage resume", show=False),
+        Binding("X", "stage('retire')", "Stage retire", show=False),
+        Binding("D", "stage('delete')", "Stage delete", show=False),
         Binding("r", "app.reload", "Reload", show=False),
     ]
 
@@ -129,6 +135,26 @@ class StreamsScreen(DashboardScreen):
             box.value = ""
             self.table.set_filter("")
         self.table.focus()
+
+    # ---- changes (staged; the plan screen applies them) ------------------------------------------
+
+    def action_edit(self) -> None:
+        row = self.table.current_row
+        if row is not None:
+            self.yellow.open_editor(row.platform, row.stream_key)
+
+    def action_new_stream(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            self.notify("Highlight the stream to copy first.", severity="warning")
+            return
+        self.yellow.new_stream(row.platform, row.stream_key)
+
+    def action_stage(self, op: str) -> None:
+        row = self.table.current_row
+        view = self.yellow.find_view(row.platform, row.stream_key) if row is not None else None
+        if view is not None:
+            self.yellow.stage_status(view, op)
 
     # ---- status and sort ------------------------------------------------------------------------
 

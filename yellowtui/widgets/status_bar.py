@@ -23,7 +23,7 @@ class StatusBar(YellowAccess, Static):
     """
 
     def on_mount(self) -> None:
-        for name in ("health", "rows", "platform", "platforms"):
+        for name in ("health", "rows", "platform", "platforms", "pending"):
             self.watch(self.app, name, self._changed, init=False)
         self._changed()
 
@@ -53,4 +53,6 @@ class StatusBar(YellowAccess, Static):
             Content(fresh),
             Content(app.platform or "all platforms"),
         ]
+        if app.pending:
+            parts.insert(1, Content.styled(app.pending_hint(), "bold $text-warning"))
         return Content("  ·  ").join(parts)
