@@ -12,7 +12,7 @@ refused stream, 2 usage or connection error, 3 a row changed underneath (nothing
 from __future__ import annotations
 
 import json
-import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -80,10 +80,15 @@ def _slug(platform: str, code: int = EXIT_USAGE) -> str:
         _fail(str(exc), code)
 
 
-def _quiet_airflow() -> None:
-    """Airflow's DagBag logs a line per file parsed: keep the command's output readable."""
-    for name in ("airflow", "airflow.dag_processing", "airflow.models.dagbag"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+@contextmanager
+def _airflow_logs_to_stderr() -> Iterator[None]:
+    """Airflow logs a line per file its DagBag parses, to stdout: while it parses, send that to
+    stderr, so stdout holds only what the command prints (JSON stays parseable)."""
+    import contextlib
+
+    os.environ.setdefault("AIRFLOW__LOGGING__NAMESPACE_LEVELS", "airflow.dag_processing=WARNING")
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
 
 
 @contextmanager
@@ -174,10 +179,10 @@ def migrate_extract(
     from factory.migrate import extract
 
     slug = _slug(platform)
-    _quiet_airflow()
     with _exit_codes(as_json):
         policy = _rows(_require_db(db_url), slug)[1] if db_url else None
-        result = extract(folder, slug, status=status, policy=policy)
+        with _airflow_logs_to_stderr():
+            result = extract(folder, slug, status=status, policy=policy)
     document = result.to_export()
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output is not None:
@@ -212,10 +217,10 @@ def migrate_compare(folder: Path, platform: str, db_url: str | None, streams: tu
 
     slug = _slug(platform)
     url = _require_db(db_url)
-    _quiet_airflow()
     with _exit_codes(as_json):
         rows, policy = _rows(url, slug)
-        result = compare(folder, slug, rows, policy=policy, streams=list(streams) or None)
+        with _airflow_logs_to_stderr():
+            result = compare(folder, slug, rows, policy=policy, streams=list(streams) or None)
     if as_json:
         _dump(result.to_dict())
     else:
@@ -303,8 +308,7 @@ def migrate_cutover(
 
     slug = _slug(platform)
     url = _require_db(db_url)
-    _quiet_airflow()
-    with _exit_codes(as_json):
+    with _exit_codes(as_json), _airflow_logs_to_stderr():
         report = cutover(
             url,
             slug,
