@@ -101,7 +101,7 @@ def emit_parse_metrics(result: LoadResult) -> bool:
             if kind == "timer":
                 stats.timing(name, value)
             elif kind == "gauge":
-                stats.gauge(name, value)
+                stats.gauge(name, int(value))  # counts of streams
             else:
                 stats.incr(name, int(value))
         return True
