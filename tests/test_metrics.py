@@ -33,7 +33,13 @@ def _received(sock: socket.socket) -> list[str]:
 
 def _parse(url: str, env: dict[str, str]) -> str:
     proc = subprocess.run(
-        [sys.executable, "-c", PARSE.format(url=url)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
+        [sys.executable, "-c", PARSE.format(url=url)],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout.strip().splitlines()[-1]
