@@ -197,8 +197,11 @@ class StreamConfig(BaseModel):
     def to_data(self) -> dict[str, Any]:
         """The fields as JSON values, nulls left out except where null means something: a null
         ``schedule`` is "manual runs only", and leaving it out would bring back "@hourly"."""
-        fields = type(self).model_fields
-        return {k: v for k, v in self.model_dump(mode="json").items() if v is not None or fields[k].default is not None}
+        data = self.model_dump(mode="json", exclude_none=True)  # nested nulls too (job_resources)
+        for name, spec in type(self).model_fields.items():
+            if name not in data and spec.default is not None:
+                data[name] = None
+        return data
 
 
 def canonical_json(data: Any) -> str:
