@@ -46,12 +46,15 @@ def _airflow() -> dict[str, Any]:
     }
 
 
-def build_dag(config: StreamConfig, platform: str) -> DAG:
-    """Build the ingestion DAG for one validated stream config. Same config, same DAG."""
-    return build_dag_from_spec(dag_spec(config, platform))
+def build_dag(config: StreamConfig, platform: str, *, launcher: JobLauncher | None = None) -> DAG:
+    """Build the ingestion DAG for one validated stream config. Same config, same DAG.
+
+    ``launcher`` overrides ``YELLOW_JOB_LAUNCHER`` (``yellowtui migrate`` compares against the
+    Kubernetes form, the only one a static file has)."""
+    return build_dag_from_spec(dag_spec(config, platform), launcher=launcher)
 
 
-def build_dag_from_spec(spec: DagSpec) -> DAG:
+def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -> DAG:
     """Build the DAG described by ``spec``, wired as :mod:`factory.shape` says."""
     af = _airflow()
     resources = None
@@ -69,7 +72,9 @@ def build_dag_from_spec(spec: DagSpec) -> DAG:
         tags=spec.tags,
         default_args={"owner": "yellow", "retries": 0},
     ) as dag:
-        if job_launcher() is JobLauncher.LOCAL:  # YELLOW_JOB_LAUNCHER=local: the job as a process (tests, demo)
+        if (
+            launcher or job_launcher()
+        ) is JobLauncher.LOCAL:  # YELLOW_JOB_LAUNCHER=local: the job as a process (tests, demo)
             local_job_task(spec)
         else:
             af["KubernetesPodOperator"](

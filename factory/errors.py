@@ -165,3 +165,12 @@ class ChangesetConflict(ConcurrentChangeError):
 
 class UnknownPlatformError(FactoryError):
     """The database has no config table for this platform (run ``yellowtui bootstrap`` first)."""
+
+
+class MigrationError(FactoryError):
+    """A migration step (extract, compare, cutover, rollback) cannot go ahead; nothing of that
+    step was done, and running the same command again after fixing the cause resumes it."""
+
+
+class DropError(FactoryError):
+    """``platform drop`` refused: the platform's tables were left as they were."""

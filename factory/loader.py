@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Collection, MutableMapping
+from collections.abc import Collection, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,12 +54,15 @@ def load_platform(
     fileloc: str | None = None,
     record: bool = True,
     taken: Collection[str] = (),
+    static_files: Mapping[str, str] | None = None,
 ) -> LoadResult:
     """Read, validate and build a platform's DAGs: all of them, or only the one ``dag_id`` names
     (a worker starting a task; :func:`register_platform_dags` passes Airflow's parsing context).
 
     ``taken`` holds names already defined where the DAGs go (the factory file's globals): a row
-    whose dag_id is among them is an ERROR outcome, never a replacement.
+    whose dag_id is among them is an ERROR outcome, never a replacement. ``static_files`` maps
+    stream keys to legacy static files still in the dags folder: those streams are SKIPPED, so
+    one dag_id is never defined by two files (see :mod:`factory.layout`).
 
     Never raises for a bad row; raises :class:`factory.errors.ConfigSourceError` only when
     neither the database nor a snapshot can be read. A full parse also refreshes the snapshot
@@ -84,30 +87,45 @@ def load_platform(
     result.validate_ms = _ms(phase)
 
     phase = time.perf_counter()
-    result.dags, builds = build_configs(checked.configs, target.platform, fileloc, taken=taken)
+    result.dags, builds = build_configs(
+        checked.configs, target.platform, fileloc, taken=taken, static_files=static_files or {}
+    )
     result.build_ms = _ms(phase)
     result.outcomes = merge_outcomes(checked, builds)
     result.total_ms = _ms(started)
     if target.mode is LoadMode.FULL:
         _record(read, checked, result, snapshot_dir, report=record)
+        from factory.metrics import emit_parse_metrics
+
+        emit_parse_metrics(result)
     return result
 
 
 def build_configs(
-    configs: dict[str, StreamConfig], platform: str, fileloc: str | None = None, *, taken: Collection[str] = ()
+    configs: dict[str, StreamConfig],
+    platform: str,
+    fileloc: str | None = None,
+    *,
+    taken: Collection[str] = (),
+    static_files: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, StreamOutcome]]:
     """Build one DAG per config, each in its own guard, in sorted order.
 
     First come by sorted key wins a dag_id: a later row giving the same dag_id (or one already in
-    ``taken``) is an ERROR outcome naming the collision, never a replacement.
+    ``taken``) is an ERROR outcome naming the collision, never a replacement. A stream whose
+    static file is in ``static_files`` is SKIPPED: that file defines its dag_id.
     """
     dags: dict[str, Any] = {}
     owners: dict[str, str] = {}
     outcomes: dict[str, StreamOutcome] = {}
+    static_files = static_files or {}
     for key in sorted(configs):
         started = time.perf_counter()
         try:
             dag_id = dag_id_for(platform, configs[key].stream_key)
+            if key in static_files:
+                outcomes[key] = StreamOutcome(key, Outcome.SKIPPED, skipped_message(key, static_files[key], dag_id))
+                continue
             if dag_id in owners or dag_id in taken:
                 owner = f"stream {owners[dag_id]!r}" if dag_id in owners else "a name already defined in the file"
                 error = f"stream {key!r}: dag_id {dag_id} is already taken by {owner}; this row builds nothing"
@@ -125,14 +143,21 @@ def build_configs(
     return dags, outcomes
 
 
+def skipped_message(stream_key: str, file_name: str, dag_id: str) -> str:
+    return (
+        f"stream {stream_key!r}: the static file {file_name} beside the factory file still defines "
+        f"dag_id {dag_id}; the factory builds it once that file is gone (migration not finished)"
+    )
+
+
 def merge_outcomes(checked: Validated, builds: dict[str, StreamOutcome]) -> list[StreamOutcome]:
     """One outcome per stream, sorted: a validation problem wins over its OK build (keeping the
-    build time), a build error wins over a STALE validation."""
+    build time), a build error or a skip wins over a STALE validation."""
     merged: dict[str, StreamOutcome] = dict(builds)
     for outcome in checked.problems:
         built = builds.get(outcome.stream_key)
-        if built is not None and built.outcome == Outcome.ERROR:
-            continue  # a stale config that also failed to build: report the build error
+        if built is not None and built.outcome in (Outcome.ERROR, Outcome.SKIPPED):
+            continue  # a stale config that also failed to build (or was not built): report that
         if built is not None:
             outcome.build_ms = built.build_ms
         merged[outcome.stream_key] = outcome
@@ -162,7 +187,8 @@ def _save_snapshot(fingerprint: str | None, checked: Validated, result: LoadResu
         fingerprint=fingerprint,
         written_at="",
         configs={k: c.to_data() for k, c in checked.configs.items() if k not in failed},
-        errors={o.stream_key: o.error or "" for o in result.outcomes if o.outcome != Outcome.OK},
+        # A skipped stream's config is good: the skip is decided again at every parse.
+        errors={o.stream_key: o.error or "" for o in result.outcomes if o.outcome in (Outcome.ERROR, Outcome.STALE)},
         hashes={o.stream_key: o.config_hash or "" for o in result.outcomes},
     )
     try:
@@ -184,21 +210,28 @@ def register_platform_dags(
 
     Airflow's DagBag collects DAG objects from module globals, whatever their names. On a worker
     starting a task, Airflow's parsing context names one dag_id, and only that DAG is built.
+    A stream whose legacy static file is beside this file is left to that file (SKIPPED).
     """
+    from factory.layout import static_keys_beside
+
+    fileloc = module_globals.get("__file__")
     result = load_platform(
         platform,
         conn_id=conn_id,
         url=url,
         dag_id=parsing_dag_id(),
         snapshot_dir=snapshot_dir,
-        fileloc=module_globals.get("__file__"),
+        fileloc=fileloc,
         record=record,
         taken=frozenset(module_globals),
+        static_files=static_keys_beside(fileloc, platform),
     )
     for dag_id in sorted(result.dags):
         module_globals[dag_id] = result.dags[dag_id]  # never one already there: see ``taken``
     for outcome in result.errors:
         log.error("platform %s: %s", result.platform, outcome.error)
+    for outcome in result.skipped:
+        log.info("platform %s: %s", result.platform, outcome.error)
     return result
 
 

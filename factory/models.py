@@ -68,10 +68,10 @@ class JobResources(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    cpu_request: str | None = None
-    cpu_limit: str | None = None
-    memory_request: str | None = None
-    memory_limit: str | None = None
+    cpu_request: str | None = Field(None, description="CPU request, e.g. '500m'.")
+    cpu_limit: str | None = Field(None, description="CPU limit, e.g. '2'.")
+    memory_request: str | None = Field(None, description="Memory request, e.g. '512Mi'.")
+    memory_limit: str | None = Field(None, description="Memory limit, e.g. '2Gi'.")
 
     @field_validator("*")
     @classmethod
@@ -90,26 +90,42 @@ class StreamConfig(BaseModel):
     schema_version: Literal[1] = Field(SCHEMA_VERSION, description="Version of this layout.")
     stream_key: StreamKey = Field(description="Store name, or store_dataset for single-dataset streams.")
     single_dataset: bool = Field(description="True when the stream ingests exactly one dataset.")
-    datasets: list[DatasetName] = Field(min_length=1, max_length=200)
-    store_name: StoreName
-    ingestion_type: Literal[INGESTION_TYPES] = "sql_snapshot"  # type: ignore[valid-type]
+    datasets: list[DatasetName] = Field(
+        min_length=1,
+        max_length=200,
+        description="The datasets the stream ingests (unique names; exactly one when single_dataset).",
+    )
+    store_name: StoreName = Field(description="The data store the datasets come from.")
+    ingestion_type: Literal[INGESTION_TYPES] = Field(  # type: ignore[valid-type]
+        "sql_snapshot", description="How the job ingests: passed to the job as DATASURFACE_INGESTION_TYPE and tagged."
+    )
     namespace_name: str = Field(description="Kubernetes namespace the job pod runs in.")
-    platform_name: PlatformText
-    original_platform_name: PlatformText
-    postgres_hostname: Hostname
-    postgres_database: DatabaseName
-    postgres_port: int = Field(5432, ge=1, le=65535)
-    postgres_credential_secret_name: str
-    git_credential_secret_name: str
-    slack_credential_secret_name: str | None = None
-    datasurface_docker_image: str
-    git_repo_url: GitUrl
-    git_repo_branch: BranchName = "main"
-    source_credential_secret_name: str | None = None
+    platform_name: PlatformText = Field(
+        description="The platform the stream belongs to; must name this table's platform."
+    )
+    original_platform_name: PlatformText = Field(description="The platform name the job's --platform-name receives.")
+    postgres_hostname: Hostname = Field(description="Host of the merge database the job writes to.")
+    postgres_database: DatabaseName = Field(description="Name of the merge database.")
+    postgres_port: int = Field(5432, ge=1, le=65535, description="Port of the merge database.")
+    postgres_credential_secret_name: str = Field(
+        description="Kubernetes secret holding POSTGRES_USER and POSTGRES_PASSWORD for the merge database."
+    )
+    git_credential_secret_name: str = Field(description="Kubernetes secret holding the git token (key 'token').")
+    slack_credential_secret_name: str | None = Field(
+        None, description="Kubernetes secret holding a Slack webhook (key 'token'); none: no Slack."
+    )
+    datasurface_docker_image: str = Field(description="The job's container image, e.g. 'repo/image:1.2'.")
+    git_repo_url: GitUrl = Field(description="The ecosystem model's git repository (https://, ssh:// or git@).")
+    git_repo_branch: BranchName = Field("main", description="The branch of the ecosystem model to use.")
+    source_credential_secret_name: str | None = Field(
+        None, description="Kubernetes secret holding USER and PASSWORD for the source; none: no source credentials."
+    )
     schedule: str | None = Field(
         "@hourly", description="Cron expression, a preset such as '@daily', or null for manual runs."
     )
-    job_resources: JobResources | None = None
+    job_resources: JobResources | None = Field(
+        None, description="Kubernetes requests and limits for the job's container."
+    )
 
     # ---- field checks -----------------------------------------------------------------
 

@@ -52,7 +52,13 @@ class LoadResult:
 
     @property
     def errors(self) -> list[StreamOutcome]:
-        return [o for o in self.outcomes if o.outcome != Outcome.OK]
+        """Streams that are not OK: errors and stale builds (a skipped stream is not an error)."""
+        return [o for o in self.outcomes if o.outcome not in (Outcome.OK, Outcome.SKIPPED)]
+
+    @property
+    def skipped(self) -> list[StreamOutcome]:
+        """Streams left to their static file (see :mod:`factory.layout`)."""
+        return [o for o in self.outcomes if o.outcome == Outcome.SKIPPED]
 
     @property
     def used_snapshot(self) -> bool:
@@ -69,6 +75,7 @@ class LoadResult:
             "reused": self.reused,
             "dags_built": len(self.dags),
             "errors": len(self.errors),
+            "skipped": len(self.skipped),
             "load_ms": round(self.load_ms, 3),
             "validate_ms": round(self.validate_ms, 3),
             "build_ms": round(self.build_ms, 3),

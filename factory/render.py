@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from factory.db import DEFAULT_CONN_ID
 from factory.errors import RenderError
-from factory.names import check_stream_key, platform_slug
+from factory.layout import factory_file_name, static_file_name
+from factory.names import platform_slug
 from factory.spec import DagSpec
 
 if TYPE_CHECKING:
@@ -83,18 +84,13 @@ def _render(template: str, **values: Any) -> str:
     return source
 
 
-def factory_file_name(platform: str) -> str:
-    return f"{platform_slug(platform)}_factory_dag.py"
-
-
-def static_file_name(platform: str, stream_key: str) -> str:
-    return f"{platform_slug(platform)}__{check_stream_key(stream_key)}_ingestion.py"
-
-
 def render_factory_file(platform: str, conn_id: str = DEFAULT_CONN_ID) -> str:
     """The per-platform factory file: constants and one call to the loader. No credentials."""
     platform_slug(platform)
     return _render(FACTORY_TEMPLATE, platform=platform, conn_id=conn_id)
+
+
+__all__ = ["factory_file_name", "py_literal", "render_factory_file", "render_static_file", "static_file_name"]
 
 
 def render_static_file(spec: DagSpec) -> str:

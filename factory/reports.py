@@ -105,6 +105,11 @@ def _spooled(platform: str, directory: Path | None) -> tuple[Path, list[dict[str
     return path, rows
 
 
+def spooled_reports(platform: str, directory: Path | None = None) -> tuple[Path, list[dict[str, Any]]]:
+    """The spool file's path and the reports waiting in it for the database (oldest first)."""
+    return _spooled(platform, directory)
+
+
 def _outcome_key(outcome: StreamOutcome) -> str:
     return f"{outcome.outcome}|{outcome.config_hash}|{outcome.error or ''}"
 

@@ -37,17 +37,30 @@ class FactorySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     #: The config database; when unset, the factory file uses its Airflow connection.
-    db_url: str | None = None
+    db_url: str | None = Field(
+        default=None,
+        description="The config database, e.g. postgresql://user@host/db; unset: the factory file's Airflow connection.",
+    )
     #: Seconds to wait for a connection (well inside Airflow's 30 s dagbag_import_timeout).
-    db_connect_timeout: int = Field(default=3, gt=0)
+    db_connect_timeout: int = Field(default=3, gt=0, description="Seconds to wait for a database connection.")
     #: Server-side limit per statement, in milliseconds.
-    db_statement_timeout_ms: int = Field(default=5000, gt=0)
+    db_statement_timeout_ms: int = Field(
+        default=5000, gt=0, description="Server-side limit per statement, in milliseconds."
+    )
     #: Where last-known-good snapshots, spooled reports and recorded outcomes live.
-    snapshot_dir: Path = Field(default_factory=_default_snapshot_dir)
+    snapshot_dir: Path = Field(
+        default_factory=_default_snapshot_dir,
+        description="Where snapshots, spooled parse reports and recorded outcomes live "
+        "(default $AIRFLOW_HOME/yellow_snapshots, else ~/airflow/yellow_snapshots).",
+    )
     #: Where the ingestion job runs: a Kubernetes pod, or a local process (tests, demo).
-    job_launcher: JobLauncher = JobLauncher.KUBERNETES
+    job_launcher: JobLauncher = Field(
+        default=JobLauncher.KUBERNETES, description="Where snapshot_merge_job runs: kubernetes (a pod) or local."
+    )
     #: The local job's command line (the spec's arguments follow); empty: the simulated job.
-    local_job_command: str = ""
+    local_job_command: str = Field(
+        default="", description="The local job's command line; empty: python -m simulators.job."
+    )
     _problems: tuple[str, ...] = PrivateAttr(default=())
 
     @field_validator("job_launcher", mode="before")

@@ -1,0 +1,90 @@
+"""Parse metrics reach a real statsd listener (a UDP socket on 127.0.0.1) through Airflow's own
+metrics facility, during a real factory parse on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from factory.bootstrap import bootstrap
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PARSE = """
+from factory.loader import load_platform
+result = load_platform("yellowlive", url={url!r})
+print(len(result.dags), result.source)
+"""
+
+
+def _received(sock: socket.socket) -> list[str]:
+    lines: list[str] = []
+    sock.settimeout(5)
+    try:
+        while True:
+            lines += sock.recv(65536).decode().splitlines()
+            sock.settimeout(0.5)
+    except TimeoutError:
+        return lines
+
+
+def _parse(url: str, env: dict[str, str]) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE.format(url=url)],
+        check=False,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def test_a_parse_sends_its_metrics_to_statsd(db_url, example_ecosystem, tmp_path):
+    bootstrap(example_ecosystem, db_url, None)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(tmp_path / "airflow"),
+            "YELLOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+            "AIRFLOW__METRICS__STATSD_ON": "True",
+            "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
+            "AIRFLOW__METRICS__STATSD_PORT": str(sock.getsockname()[1]),
+            "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
+        }
+        assert _parse(db_url, env) == "5 database"
+        metrics = {line.split(":")[0]: line.split(":", 1)[1] for line in _received(sock)}
+        for phase in ("load_ms", "validate_ms", "build_ms", "total_ms"):
+            assert metrics[f"airflow.yellow.yellowlive.parse.{phase}"].endswith("|ms")
+        assert metrics["airflow.yellow.yellowlive.streams.built"] == "5|g"
+        assert metrics["airflow.yellow.yellowlive.streams.failed"] == "0|g"
+        assert metrics["airflow.yellow.yellowlive.streams.stale"] == "0|g"
+        assert metrics["airflow.yellow.yellowlive.parses"] == "1|c"
+        assert "airflow.yellow.yellowlive.snapshot_used" not in metrics
+
+        # The database gone: the parse builds from the snapshot, and says so in its metrics.
+        assert _parse("postgresql://yellow:pw@127.0.0.1:9/nowhere", {**env, "YELLOW_DB_CONNECT_TIMEOUT": "1"}) == (
+            "5 snapshot"
+        )
+        metrics = {line.split(":")[0]: line.split(":", 1)[1] for line in _received(sock)}
+        assert metrics["airflow.yellow.yellowlive.snapshot_used"] == "1|c"
+        assert metrics["airflow.yellow.yellowlive.streams.built"] == "5|g"
+
+
+def test_no_metrics_backend_costs_a_cached_lookup(db_url, example_ecosystem, snapshot_dir, monkeypatch):
+    from factory import metrics
+    from factory.loader import load_platform
+
+    bootstrap(example_ecosystem, db_url, None)
+    monkeypatch.delenv("AIRFLOW__METRICS__STATSD_ON", raising=False)
+    metrics.reset_metrics()
+    result = load_platform("yellowlive", url=db_url)
+    assert metrics.emit_parse_metrics(result) is False
+    assert metrics._stats.cache_info().currsize == 1  # decided once per process
+    assert set(metrics.metric_values(result)) >= {"yellow.yellowlive.parse.total_ms", "yellow.yellowlive.streams.built"}
