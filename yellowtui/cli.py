@@ -16,6 +16,7 @@ import click
 
 from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
 from factory.enums import RowStatus
+from yellowtui.cli_text import cell, dump, echo, secho
 
 if TYPE_CHECKING:
     from yellowtui.services.config_service import ConfigService
@@ -26,13 +27,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    dump(data)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
     from factory.redact import redact_text
 
-    click.secho(f"error: {redact_text(message)}", fg="red", err=True)
+    secho(f"error: {redact_text(message)}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -155,9 +156,9 @@ def schema(output: Path | None) -> None:
     text = json.dumps(json_schema(), indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
 
 
 @main.command(context_settings=CONTEXT)
@@ -202,7 +203,7 @@ def bootstrap(
         _fail(str(exc), 1)
     if check:
         counts = {p.name: len(platform_streams(p)[0]) for p in eco.platforms}
-        _dump({"ok": True, "streams": counts}) if as_json else click.echo(
+        _dump({"ok": True, "streams": counts}) if as_json else echo(
             "ok: " + ", ".join(f"{k} ({v} streams)" for k, v in counts.items())
         )
         return
@@ -218,7 +219,7 @@ def bootstrap(
         return
     for r in results:
         rows = r.summary
-        click.echo(
+        echo(
             f"{r.platform}: table {'created' if r.table_created else 'adopted'}; rows "
             f"{len(rows['inserted'])} inserted, {len(rows['updated'])} updated, "
             f"{len(rows['unchanged'])} unchanged, {len(rows['retired'])} retired; "
@@ -243,24 +244,25 @@ def config_list(db_url: str | None, platform: str | None, status: str | None, as
     if as_json:
         _dump([v.to_dict() for v in views])
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from yellowtui.cli_text import console
 
     table = Table("platform", "stream", "status", "type", "schedule", "datasets", "valid", "last build", "updated")
     for v in views:
         table.add_row(
-            v.platform,
-            v.stream_key,
-            v.status,
-            v.ingestion_type or "?",
-            v.schedule or "-",
-            str(v.dataset_count or "?"),
-            "yes" if v.valid else "[red]NO[/]",
-            v.last_outcome or "-",
-            f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-",
+            cell(v.platform),
+            cell(v.stream_key),
+            cell(v.status),
+            cell(v.ingestion_type or "?"),
+            cell(v.schedule or "-"),
+            cell(v.dataset_count or "?"),
+            cell("yes") if v.valid else cell("NO", "red"),
+            cell(v.last_outcome or "-"),
+            cell(f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-"),
         )
-    Console().print(table)
-    click.echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
+    console(soft_wrap=False).print(table)
+    echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
 
 
 @config.command("show", context_settings=CONTEXT)
@@ -289,16 +291,16 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
     if as_json:
         _dump(data)
         return
-    click.echo(f"{slug} / {stream_key}  status={view.status}  valid={'yes' if view.valid else 'NO'}")
+    echo(f"{slug} / {stream_key}  status={view.status}  valid={'yes' if view.valid else 'NO'}")
     for p in view.problems:
-        click.secho(f"  {p['path']}: {p['message']}", fg="red")
-    click.echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
+        secho(f"  {p['path']}: {p['message']}", fg="red")
+    echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
     if spec:
         from factory import shape
 
-        click.echo(f"DAG {spec['dag_id']}: {shape.summary()}")
-        click.echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
-    click.echo(f"{len(history)} change(s) in history")
+        echo(f"DAG {spec['dag_id']}: {shape.summary()}")
+        echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
+    echo(f"{len(history)} change(s) in history")
 
 
 @config.command("export", context_settings=CONTEXT)
@@ -315,9 +317,9 @@ def config_export(db_url: str | None, platform: str, output: Path | None) -> Non
     text = json.dumps({"platform": slug, "rows": rows}, indent=2, ensure_ascii=False)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"exported {len(rows)} row(s) to {output}", err=True)
+        echo(f"exported {len(rows)} row(s) to {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
 
 
 @config.command("import", context_settings=CONTEXT)
@@ -353,14 +355,12 @@ def config_import(
         _dump(outcome)
     elif outcome["ok"]:
         written = outcome["written"]
-        click.echo(
-            "valid; nothing written (dry run)" if dry_run else ", ".join(f"{len(v)} {k}" for k, v in written.items())
-        )
+        echo("valid; nothing written (dry run)" if dry_run else ", ".join(f"{len(v)} {k}" for k, v in written.items()))
     else:
         for key, problems in outcome["problems"].items():
             for p in problems:
-                click.secho(f"{key}: {p}", fg="red", err=True)
-        click.echo("nothing was written", err=True)
+                secho(f"{key}: {p}", fg="red", err=True)
+        echo("nothing was written", err=True)
     sys.exit(0 if outcome["ok"] else 1)
 
 
@@ -395,8 +395,8 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
     else:
         for v in bad:
             for p in v.problems:
-                click.echo(f"FAIL {v.platform}/{v.stream_key} {p['path']}: {p['message']}")
-        click.echo(f"{len(views)} row(s) checked, {len(bad)} invalid")
+                echo(f"FAIL {v.platform}/{v.stream_key} {p['path']}: {p['message']}")
+        echo(f"{len(views)} row(s) checked, {len(bad)} invalid")
     sys.exit(1 if bad else 0)
 
 
@@ -412,8 +412,8 @@ def errors(db_url: str | None, platform: str | None, as_json: bool) -> None:
         _dump([e.to_dict() for e in found])
         return
     for e in found:
-        click.echo(f"{e.platform}/{e.stream_key} [{e.source}] {e.path}: {e.message}")
-    click.echo(f"{len(found)} error(s) in {len({(e.platform, e.stream_key) for e in found})} stream(s)")
+        echo(f"{e.platform}/{e.stream_key} [{e.source}] {e.path}: {e.message}")
+    echo(f"{len(found)} error(s) in {len({(e.platform, e.stream_key) for e in found})} stream(s)")
 
 
 @main.command(context_settings=CONTEXT)
@@ -429,10 +429,10 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     if as_json:
         _dump(reports)
         return
-    from rich.console import Console
     from rich.table import Table
 
     from factory.enums import Source
+    from yellowtui.cli_text import console
 
     table = Table(
         "parsed at",
@@ -450,18 +450,18 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     for r in reports:
         table.add_row(
             f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
-            r["host"],
-            r["mode"],
-            r["source"] if r["source"] != Source.SNAPSHOT else "[yellow]snapshot[/]",
-            str(r["rows_read"]),
-            str(r["dags_built"]),
-            str(r["errors"]),
+            cell(r["host"]),
+            cell(r["mode"]),
+            cell(r["source"]) if r["source"] != Source.SNAPSHOT else cell("snapshot", "yellow"),
+            cell(r["rows_read"]),
+            cell(r["dags_built"]),
+            cell(r["errors"]),
             f"{r['load_ms']:.1f}",
             f"{r['validate_ms']:.1f}",
             f"{r['build_ms']:.1f}",
             f"{r['total_ms']:.1f}",
         )
-    Console().print(table)
+    console(soft_wrap=False).print(table)
 
 
 # Airflow (runs, airflow trigger|pause|unpause|clear|...) and changing streams (simulate, apply,

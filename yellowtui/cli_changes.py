@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from factory.db import DB_URL_ENV
+from yellowtui.cli_text import dump, echo, secho
+from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,12 +42,12 @@ _KIND_SIGN = {"added": ("+", "green"), "removed": ("-", "red"), "changed": ("~",
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.secho(f"error: {message}", fg="red", err=True)
+    secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
 
 
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    dump(data)
 
 
 def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -65,9 +67,9 @@ def _require_db(db_url: str | None) -> str:
 
 
 def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
+    from yellowtui.cli_text import console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return console(stderr=stderr)
 
 
 def _actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -158,9 +160,9 @@ def _line(*parts: tuple[str, str] | str) -> Text:
     line = Text()
     for part in parts:
         if isinstance(part, tuple):
-            line.append(part[0], style=part[1])
+            line.append(visible(part[0]), style=part[1])
         else:
-            line.append(part)
+            line.append(visible(part))
     return line
 
 
@@ -426,9 +428,9 @@ def changeset_schema(output: Path | None) -> None:
     text = json.dumps(changeset_json_schema(), indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
 
 
 @click.group("changeset", context_settings=CONTEXT)
