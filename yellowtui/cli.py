@@ -464,6 +464,34 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     console(soft_wrap=False).print(table)
 
 
+@main.command(context_settings=CONTEXT)
+@click.option("--platform", "-p", required=True, help="The platform whose tables to lock down.")
+@click.option("--factory-role", default=None, help="Role of the factory file in Airflow (default: PLATFORM_factory).")
+@click.option("--operator-role", default=None, help="Role of people and tools changing rows (default: PLATFORM_operator).")
+@click.option("--owner-role", default=None, help="Role owning tables and history (default: PLATFORM_owner).")
+def grants(platform: str, factory_role: str | None, operator_role: str | None, owner_role: str | None) -> None:
+    """Print the SQL giving three roles least privilege on a platform's tables.
+
+    \b
+    factory:  read rows and policy, write parse reports and build outcomes
+    operator: change rows; read history, reports and policy
+    owner:    everything; the only role that can alter, truncate or delete history
+    History is append-only for everyone but the owner, records TRUNCATE, and names the
+    session's login user unless a trusted writer sets yellow.actor (see docs/security.md).
+    """
+    from factory.errors import InvalidNameError
+    from factory.grants import Roles, grants_sql
+
+    try:
+        defaults = Roles.defaults(platform)
+        roles = Roles(
+            factory_role or defaults.factory, operator_role or defaults.operator, owner_role or defaults.owner
+        )
+        echo(grants_sql(platform, roles), nl=False)
+    except InvalidNameError as exc:
+        _fail(str(exc), 2)
+
+
 # Airflow (runs, airflow trigger|pause|unpause|clear|...) and changing streams (simulate, apply,
 # config set|pause|resume|retire|delete) live in their own modules.
 from yellowtui.cli_airflow import register as _register_airflow_commands  # noqa: E402
