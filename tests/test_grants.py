@@ -67,7 +67,7 @@ def _engine(url: str, role: str) -> Any:
 
 
 def _denied(engine: Any, sql: str) -> None:
-    with pytest.raises(ProgrammingError, match="permission denied|must be owner"), engine.begin() as conn:
+    with pytest.raises(ProgrammingError, match=r"permission denied|must be owner"), engine.begin() as conn:
         conn.execute(text(sql))
 
 

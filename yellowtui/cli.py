@@ -467,7 +467,9 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
 @main.command(context_settings=CONTEXT)
 @click.option("--platform", "-p", required=True, help="The platform whose tables to lock down.")
 @click.option("--factory-role", default=None, help="Role of the factory file in Airflow (default: PLATFORM_factory).")
-@click.option("--operator-role", default=None, help="Role of people and tools changing rows (default: PLATFORM_operator).")
+@click.option(
+    "--operator-role", default=None, help="Role of people and tools changing rows (default: PLATFORM_operator)."
+)
 @click.option("--owner-role", default=None, help="Role owning tables and history (default: PLATFORM_owner).")
 def grants(platform: str, factory_role: str | None, operator_role: str | None, owner_role: str | None) -> None:
     """Print the SQL giving three roles least privilege on a platform's tables.
