@@ -165,3 +165,22 @@ class ChangesetConflict(ConcurrentChangeError):
 
 class UnknownPlatformError(FactoryError):
     """The database has no config table for this platform (run ``yellowtui bootstrap`` first)."""
+
+
+class OutcomeUnknown(FactoryError):
+    """The connection was lost while the transaction was committing: it may or may not have been
+    written. Never "nothing was written": the caller must look before trying again."""
+
+    def __init__(self, what: str, check: str, reason: str = ""):
+        self.what = what
+        self.check = check
+        super().__init__(
+            f"unknown outcome: the connection was lost while committing {what}"
+            + (f" ({reason})" if reason else "")
+            + f"; it may or may not have been written: check with {check} before trying again"
+        )
+
+
+class RetryableConflict(ConcurrentChangeError):
+    """Another writer changed the same rows or tables at the same moment; nothing was written and
+    running the same command again is safe."""

@@ -96,10 +96,14 @@ class _FriendlyErrors(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-        from factory.errors import FactoryError
+        from factory.errors import FactoryError, OutcomeUnknown, RetryableConflict
 
         try:
             return super().invoke(ctx)
+        except OutcomeUnknown as exc:
+            _fail(str(exc), 4)
+        except RetryableConflict as exc:
+            _fail(str(exc), 3)
         except FactoryError as exc:
             _fail(str(exc), 1)
         except (SQLAlchemyError, ArgumentError) as exc:  # driver texts may quote the URL: redacted in _fail
@@ -193,9 +197,10 @@ def bootstrap(
     the files only after it commits. Unchanged rows are not rewritten; streams that left the
     file are marked retired, never deleted.
     """
+    from factory.bootstrap import FilesNotWritten
     from factory.bootstrap import bootstrap as run_bootstrap
     from factory.ecosystem import load_ecosystem, platform_streams
-    from factory.errors import EcosystemError
+    from factory.errors import EcosystemError, OutcomeUnknown, RetryableConflict
 
     try:
         eco = load_ecosystem(ecosystem)
@@ -210,6 +215,8 @@ def bootstrap(
     url = _require_db(db_url)
     try:
         results = run_bootstrap(eco, url, dags_folder, static=static, conn_id=conn_id, actor=actor)
+    except (OutcomeUnknown, FilesNotWritten, RetryableConflict) as exc:  # never "nothing was written"
+        _fail(str(exc), 4 if isinstance(exc, OutcomeUnknown) else 3 if isinstance(exc, RetryableConflict) else 1)
     except Exception as exc:
         from factory.db import redact
 
@@ -328,40 +335,88 @@ def config_export(db_url: str | None, platform: str, output: Path | None) -> Non
 @click.option("--platform", "-p", required=True, help="The platform to import into.")
 @click.option("--actor", default=None, help="Name recorded in the change history.")
 @click.option("--dry-run", is_flag=True, help="Validate only.")
+@click.option("--force", is_flag=True, help="Write even where a row changed since the file was exported.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def config_import(
-    file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool
+    file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, force: bool, as_json: bool
 ) -> None:
     """Import rows from FILE (as written by `config export`): all valid and written, or none.
 
-    Rows not in the file are left alone. Exits 1 when any row is invalid.
+    Each exported row is based on its updated_at: if someone changed it since the export, nothing
+    is written and the command exits 3 (unless --force), as `yellowtui apply` does. Rows not in
+    the file are left alone. Exits 1 when any row is invalid or outside the platform's policy.
     """
-    from factory.errors import InvalidNameError
+    from factory.apply import apply_changeset
+    from factory.changeset import load_changeset
+    from factory.errors import ChangesetConflict, ChangesetFileError, ChangesetRejected, InvalidNameError
     from factory.names import platform_slug
+    from factory.plan import RowOp
 
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        _fail(f"{file} is not valid JSON: {exc}", 1)
-    rows = data.get("rows") if isinstance(data, dict) else data
-    if not isinstance(rows, list):
-        _fail(f"{file} must hold a list of rows or an object with 'rows'", 1)
     try:
         slug = platform_slug(platform)
     except InvalidNameError as exc:
         _fail(str(exc))
-    outcome = _service(db_url).import_rows(slug, rows, actor=actor, dry_run=dry_run)
+    url = _require_db(db_url)
+
+    def invalid(problems: dict[str, list[str]]) -> NoReturn:
+        if as_json:
+            _dump({"ok": False, "problems": problems, "written": {}})
+        else:
+            for key, found in problems.items():
+                for p in found:
+                    secho(f"{key}: {p}", fg="red", err=True)
+            echo("nothing was written", err=True)
+        sys.exit(1)
+
+    try:
+        changeset = load_changeset(file, slug)
+    except ChangesetFileError as exc:
+        invalid({str(file): [str(p) for p in exc.problems]})
+    service = _service(url)
+    if not dry_run and slug not in service.platforms():
+        service.ensure_platform(slug)  # import may start a platform, as it always could
+    try:
+        result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
+    except ChangesetRejected as exc:
+        invalid({key: [str(p) for p in found] for key, found in exc.problems.items()})
+    except ChangesetConflict as exc:
+        if as_json:
+            _dump(
+                {
+                    "ok": False,
+                    "error": "conflict",
+                    "message": str(exc),
+                    "conflicts": [c.to_dict() for c in exc.conflicts],
+                }
+            )
+        else:
+            for c in exc.conflicts:
+                secho(f"{c.stream_key}: {c.reason}", fg="red", err=True)
+            echo(f"conflict: {exc}; export again, or pass --force", err=True)
+        sys.exit(3)
+    if dry_run:
+        outcome: dict[str, Any] = {
+            "ok": True,
+            "problems": {},
+            "written": {},
+            "dry_run": True,
+            "rows": len(changeset.changes),
+        }
+    else:
+        written: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+        for change in changeset.changes:
+            op = result.written.get(change.stream_key)
+            kind = "inserted" if op is RowOp.INSERT else "unchanged" if op is None else "updated"
+            written[kind].append(change.stream_key)
+        outcome = {"ok": True, "problems": {}, "written": written, "forced": result.forced}
     if as_json:
         _dump(outcome)
-    elif outcome["ok"]:
-        written = outcome["written"]
-        echo("valid; nothing written (dry run)" if dry_run else ", ".join(f"{len(v)} {k}" for k, v in written.items()))
     else:
-        for key, problems in outcome["problems"].items():
-            for p in problems:
-                secho(f"{key}: {p}", fg="red", err=True)
-        echo("nothing was written", err=True)
-    sys.exit(0 if outcome["ok"] else 1)
+        echo(
+            "valid; nothing written (dry run)"
+            if dry_run
+            else ", ".join(f"{len(v)} {k}" for k, v in outcome["written"].items())
+        )
 
 
 @config.command("validate", context_settings=CONTEXT)

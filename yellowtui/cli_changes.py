@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from factory.errors import ChangesetConflict
     from factory.plan import Plan, PlanEntry
 
-EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT, EXIT_UNKNOWN = 0, 1, 2, 3, 4
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Show a progress bar when at least this many streams are simulated (and stderr is a terminal).
 PROGRESS_FROM = 500
@@ -105,6 +105,8 @@ def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
         ChangesetRejected,
         DatabaseUnavailable,
         DatabaseURLError,
+        OutcomeUnknown,
+        RetryableConflict,
         UnknownPlatformError,
     )
 
@@ -118,6 +120,10 @@ def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
         _fail_with(exc, "rejected", EXIT_FAILS, as_json, {"problems": exc.problems})
     except UnknownPlatformError as exc:
         _fail_with(exc, "unknown-platform", EXIT_FAILS, as_json)
+    except OutcomeUnknown as exc:
+        _fail_with(exc, "unknown-outcome", EXIT_UNKNOWN, as_json)
+    except RetryableConflict as exc:
+        _fail_with(exc, "retry", EXIT_CONFLICT, as_json)
 
 
 def _fail_with(exc: Exception, kind: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
