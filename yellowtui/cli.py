@@ -26,6 +26,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def _write_output(path: Path, text: str) -> None:
+    """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
+    from factory.files import write_atomic
+
+    if not path.parent.is_dir():
+        _fail(f"cannot write {path}: the folder {path.parent} does not exist", 2)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
+
+
 def _dump(data: Any) -> None:
     dump(data)
 
@@ -50,19 +62,14 @@ def _db_option(f: F) -> F:
 def _require_db(db_url: str | None) -> str:
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV} (try `yellowtui demo` for an embedded one)")
-    from sqlalchemy.engine import make_url
-
-    from factory.db import normalize_url, redact
+    from factory.db import check_url
+    from factory.errors import DatabaseURLError
 
     url = str(db_url)
     try:
-        make_url(normalize_url(url))
-    except Exception as exc:  # its text may quote the URL: _fail redacts it
-        _fail(
-            f"cannot use the database URL {redact(url)}: {type(exc).__name__}; "
-            "percent-encode '@', ':' and '/' in the password",
-            2,
-        )
+        check_url(url)
+    except DatabaseURLError as exc:
+        _fail(str(exc), 2)
     return url
 
 
@@ -159,7 +166,7 @@ def schema(output: Path | None) -> None:
 
     text = json.dumps(json_schema(), indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        _write_output(output, text + "\n")
         echo(f"wrote {output}", err=True)
     else:
         echo(text)
@@ -323,7 +330,7 @@ def config_export(db_url: str | None, platform: str, output: Path | None) -> Non
     rows = service.export(slug)
     text = json.dumps({"platform": slug, "rows": rows}, indent=2, ensure_ascii=False)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        _write_output(output, text + "\n")
         echo(f"exported {len(rows)} row(s) to {output}", err=True)
     else:
         echo(text)

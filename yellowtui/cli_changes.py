@@ -46,6 +46,18 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _write_output(path: Path, text: str) -> None:
+    """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
+    from factory.files import write_atomic
+
+    if not path.parent.is_dir():
+        _fail(f"cannot write {path}: the folder {path.parent} does not exist", 2)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
+
+
 def _dump(data: Any) -> None:
     dump(data)
 
@@ -61,8 +73,16 @@ def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _require_db(db_url: str | None) -> str:
+    from factory.db import check_url
+    from factory.errors import DatabaseURLError
+    from factory.redact import redact_text
+
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV}", EXIT_USAGE)
+    try:
+        check_url(db_url)
+    except DatabaseURLError as exc:
+        _fail(redact_text(str(exc)), EXIT_USAGE)
     return db_url
 
 
@@ -433,7 +453,7 @@ def changeset_schema(output: Path | None) -> None:
 
     text = json.dumps(changeset_json_schema(), indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
+        _write_output(output, text + "\n")
         echo(f"wrote {output}", err=True)
     else:
         echo(text)
