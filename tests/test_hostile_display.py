@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -254,3 +255,28 @@ def test_visible_escapes_every_control(value: str) -> None:
     assert visible("é日本 plain") == "é日本 plain"
     # JSON escapes round-trip to the same data
     assert json.loads(json_visible(json.dumps(value, ensure_ascii=False))) == value
+
+
+#: Every password the suite uses, and secret shapes that must never be screenshotted.
+TEST_PASSWORDS = ("Hx7-Pw%40rd%3A99", "Hx7-Pw@rd:99", "s3cret-never-shown", "grants-test-pw-7Qx", "hunter2")
+SECRET_PATTERNS = re.compile(
+    r"ghp_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}"
+    r"|AIza[0-9A-Za-z_-]{35}|sk-[A-Za-z0-9]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.|postgres(?:ql)?(?:\+\w+)?://[^:/@\s]+:(?!\*\*\*)[^@\s]+@"
+)
+
+
+def test_no_screenshot_or_snapshot_holds_a_credential() -> None:
+    """Every SVG in screenshots/ and tests/__snapshots__/ (the suite's snapshot tests write them):
+    no test password, no secret-shaped text, no raw control character."""
+    root = Path(__file__).resolve().parent.parent
+    files = sorted([*root.glob("screenshots/*.svg"), *root.glob("tests/__snapshots__/**/*.svg")])
+    assert len(files) >= 16
+    for path in files:
+        svg = path.read_text(encoding="utf-8")
+        shown = html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+        for password in TEST_PASSWORDS:
+            assert password not in svg and password not in shown, path.name
+        found = SECRET_PATTERNS.search(shown)
+        assert found is None, f"{path.name}: {found.group()[:12]}…"
+        assert FORBIDDEN.search(shown.replace("\n", "")) is None, path.name
