@@ -38,9 +38,13 @@ def pg():
 
 
 @pytest.fixture
-def db_url(pg) -> str:
-    """URL of a new, empty database for this test."""
-    return pg.create_database(f"t{os.getpid()}_{next(_counter)}")
+def db_url(pg):
+    """URL of a new, empty database for this test. Its pooled connections are closed afterwards,
+    so a long run never reaches the server's connection limit."""
+    yield pg.create_database(f"t{os.getpid()}_{next(_counter)}")
+    from factory.db import dispose_engines
+
+    dispose_engines()
 
 
 @pytest.fixture(autouse=True)
