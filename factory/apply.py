@@ -85,6 +85,7 @@ def write_changeset(
     if conflicts and not force:
         raise ChangesetConflict(slug, conflicts)
     rejected = {e.stream_key: e.problems for e in plan.entries if e.action is Action.FAILS}
+    rejected.update(_outside_rules(conn, slug, plan, rejected))
     if rejected:
         raise ChangesetRejected(slug, rejected)
     result = ApplyResult(slug, actor, dry_run=False, plan=plan, forced=[c.stream_key for c in conflicts])
@@ -114,9 +115,10 @@ def apply_changeset(
     reports is exactly what an apply would do now. A unique violation (another writer created
     one of the streams without taking our locks, e.g. by hand in psql) is a conflict too.
     """
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     from factory.db import get_engine, redact
+    from factory.errors import RetryableConflict
 
     with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
         transaction = conn.begin()
@@ -125,6 +127,14 @@ def apply_changeset(
         except IntegrityError as exc:
             transaction.rollback()
             raise ChangesetConflict(changeset.platform, _unique_conflicts(changeset, exc)) from None
+        except OperationalError as exc:
+            transaction.rollback()
+            if retryable(exc):
+                raise RetryableConflict(
+                    f"platform {changeset.platform}: another writer changed the same rows at the same moment "
+                    "(deadlock or serialization failure); nothing was written; run the same command again"
+                ) from None
+            raise
         except BaseException:
             transaction.rollback()
             raise
@@ -132,8 +142,63 @@ def apply_changeset(
             transaction.rollback()
             result.dry_run = True
         else:
-            transaction.commit()
+            commit(
+                transaction, f"{len(result.written)} change(s) to platform {changeset.platform}", _check_hint(changeset)
+            )
         return result
+
+
+def commit(transaction: Any, what: str, check: str) -> None:
+    """Commit; a connection lost *during* COMMIT is :class:`OutcomeUnknown`, never "nothing was
+    written": the server may have committed before the answer was lost."""
+    from sqlalchemy import exc as sa_exc
+
+    from factory.errors import OutcomeUnknown
+
+    try:
+        transaction.commit()
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError) as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise OutcomeUnknown(what, check, first[0] if first else type(exc).__name__) from None
+
+
+def _check_hint(changeset: Changeset) -> str:
+    keys = sorted(changeset.by_key())
+    shown = keys[0] if keys else "KEY"
+    return f"`yellowtui config show {shown} --platform {changeset.platform}` (its history) or `yellowtui config list --platform {changeset.platform}`"
+
+
+def _outside_rules(conn: Connection, slug: str, plan: Plan, rejected: dict[str, Any]) -> dict[str, Any]:
+    """Rows this changeset writes that break the platform's policy or whose dag_id reaches into
+    another platform: refused as the loader would refuse them (rows it does not touch are not judged)."""
+    from factory.errors import StreamConfigError
+    from factory.models import parse_config
+    from factory.views import platform_rules
+
+    written = [
+        e
+        for e in plan.entries
+        if e.row_op in (RowOp.INSERT, RowOp.UPDATE) and e.new_config_json and e.stream_key not in rejected
+    ]
+    if not written:
+        return {}
+    rules = platform_rules(conn, slug)
+    found: dict[str, Any] = {}
+    for entry in written:
+        try:
+            config = parse_config(entry.new_config_json or "", entry.stream_key)
+        except StreamConfigError:
+            continue
+        problems = rules.problems(config, entry.stream_key)
+        if problems:
+            found[entry.stream_key] = problems
+    return found
+
+
+def retryable(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: the transaction was rolled back and may simply be run again."""
+    code = getattr(getattr(exc, "orig", None), "pgcode", None)
+    return code in ("40001", "40P01")
 
 
 def _reason(row: store.ConfigRow | None, expected_to_exist: bool) -> str:

@@ -7,12 +7,16 @@ written only after it commits, each atomically, so a failed bootstrap leaves no 
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from factory.db import DEFAULT_CONN_ID, get_engine
 from factory.ecosystem import Ecosystem, platform_policy, platform_streams
+from factory.errors import FactoryError, RetryableConflict
 from factory.files import write_atomic
 from factory.models import StreamConfig
 from factory.names import platform_slug
@@ -67,35 +71,117 @@ def bootstrap(
 
     ``eco`` must come from :func:`factory.ecosystem.parse_ecosystem` (already validated).
     """
-    from factory import store
 
     configs_by_slug = {platform_slug(p.name): platform_streams(p)[0] for p in eco.platforms}
     files = planned_files(eco, configs_by_slug, static=static, conn_id=conn_id) if dags_folder is not None else {}
-    if dags_folder is not None:
-        dags_folder.mkdir(parents=True, exist_ok=True)
-        probe = dags_folder / ".yellow-write-probe"
-        probe.write_text("")  # fail now, before the transaction, if the folder is not writable
-        probe.unlink()
+    staging = _stage(dags_folder, files) if dags_folder is not None else None
     results: list[PlatformBootstrap] = []
-    with get_engine(db_url).begin() as conn:
-        for platform in eco.platforms:
-            slug = platform_slug(platform.name)
-            configs = configs_by_slug[slug]
-            outcome = PlatformBootstrap(platform=slug)
-            outcome.table_created = store.ensure_tables(conn, slug)
-            write_policy(conn, platform_policy(platform))
-            summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
-            outcome.summary = summary.to_dict()
-            results.append(outcome)
-    if dags_folder is not None:
-        for outcome in results:
-            for name, text in files[outcome.platform].items():
-                write_atomic(dags_folder / name, text)
-                outcome.files.append(name)
-            if static:
-                for key in outcome.summary.get("retired", []):
-                    stale = dags_folder / static_file_name(outcome.platform, key)
-                    if stale.exists():
-                        stale.unlink()
-                        outcome.removed_files.append(stale.name)
+    try:
+        results = _write_rows(eco, db_url, configs_by_slug, actor)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if dags_folder is not None and staging is not None:
+        try:
+            _publish(dags_folder, staging, results, files, static=static)
+        except OSError as exc:
+            raise FilesNotWritten(
+                f"the rows were committed, but the DAG files could not be put in place in {dags_folder}: "
+                f"{exc.strerror or exc}; fix the folder and run the same bootstrap again (rows already "
+                "written stay unchanged)"
+            ) from None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return results
+
+
+class FilesNotWritten(FactoryError):
+    """The transaction committed; the files could not be put in place (never "nothing was written")."""
+
+
+#: Serializes bootstraps of one database: two at once would race creating the same tables.
+_BOOTSTRAP_LOCK = "yellow.bootstrap"
+
+
+def _write_rows(
+    eco: Ecosystem, db_url: str, configs_by_slug: dict[str, list[StreamConfig]], actor: str | None
+) -> list[PlatformBootstrap]:
+    """Every platform's tables, policy and rows in one transaction. Concurrent writers: other
+    bootstraps wait (one advisory lock), `apply` and `config set` wait per stream key (the same
+    per-key locks they take); a deadlock, a serialization failure or a unique violation that still
+    slips through is :class:`RetryableConflict`; a connection lost while committing is
+    :class:`OutcomeUnknown`."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
+    from factory import store
+    from factory.apply import commit, reachable, retryable
+    from factory.db import redact
+
+    results: list[PlatformBootstrap] = []
+    check = "`yellowtui config list` (and each stream's history: `yellowtui config show KEY -p PLATFORM`)"
+    with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
+        transaction = conn.begin()
+        try:
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": _BOOTSTRAP_LOCK})
+            for platform in eco.platforms:
+                slug = platform_slug(platform.name)
+                configs = configs_by_slug[slug]
+                outcome = PlatformBootstrap(platform=slug)
+                outcome.table_created = store.ensure_tables(conn, slug)
+                write_policy(conn, platform_policy(platform))
+                store.lock_keys(conn, slug, [c.stream_key for c in configs])
+                summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
+                outcome.summary = summary.to_dict()
+                results.append(outcome)
+        except (sa_exc.IntegrityError, sa_exc.OperationalError, sa_exc.InternalError) as exc:
+            transaction.rollback()
+            if isinstance(exc, sa_exc.IntegrityError) or retryable(exc) or "concurrently" in str(exc):
+                raise RetryableConflict(
+                    "another writer changed the same rows or tables at the same moment; nothing was written; "
+                    "run the same bootstrap again"
+                ) from None
+            raise
+        except BaseException:
+            transaction.rollback()
+            raise
+        platforms = ", ".join(r.platform for r in results)
+        commit(transaction, f"the bootstrap of {platforms}", check)
+    return results
+
+
+def _stage(dags_folder: Path, files: dict[str, dict[str, str]]) -> Path:
+    """Write every file into a hidden folder inside ``dags_folder`` before the transaction: a full
+    disk or a read-only folder fails here, with nothing written anywhere. Publishing is then one
+    rename per file, on the same file system."""
+    dags_folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".yellow-staging-", dir=dags_folder))
+    try:
+        for platform_files in files.values():
+            for name, text in platform_files.items():
+                write_atomic(staging / name, text)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _publish(
+    dags_folder: Path,
+    staging: Path,
+    results: list[PlatformBootstrap],
+    files: dict[str, dict[str, str]],
+    *,
+    static: bool,
+) -> None:
+    for outcome in results:
+        for name in files[outcome.platform]:
+            os.replace(staging / name, dags_folder / name)
+            outcome.files.append(name)
+        if static:
+            for key in outcome.summary.get("retired", []):
+                stale = dags_folder / static_file_name(outcome.platform, key)
+                if stale.exists():
+                    stale.unlink()
+                    outcome.removed_files.append(stale.name)

@@ -226,19 +226,37 @@ def parse_changeset(data: Any, source: str = "changeset", platform: str | None =
     return changeset
 
 
+#: A changeset or export file larger than this is refused before it is read (10,000 rows of
+#: 2,048 characters, escaped, fit well inside).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
 def load_changeset(path: str | Path, platform: str | None = None) -> Changeset:
     """Read a changeset or `config export` file; see :func:`parse_changeset`."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ChangesetFileError(source, [ConfigProblem("$", f"cannot read the file: {exc}")]) from None
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ChangesetFileError(
+                source, [ConfigProblem("$", f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} are read")]
+            )
+        raw = Path(path).read_bytes()
+        if b"\x00" in raw:
+            raise ChangesetFileError(source, [ConfigProblem("$", "a binary file, not JSON text")])
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        raise ChangesetFileError(source, [ConfigProblem("$", f"cannot read the file: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        raise ChangesetFileError(source, [ConfigProblem("$", f"not UTF-8 text (byte {exc.start})")]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ChangesetFileError(
             source, [ConfigProblem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
         ) from None
+    except (RecursionError, ValueError) as exc:  # nesting too deep; a number too long to convert
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise ChangesetFileError(source, [ConfigProblem("$", f"not usable JSON: {reason}")]) from None
     return parse_changeset(data, source, platform)
 
 

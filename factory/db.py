@@ -42,6 +42,30 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def check_url(url: str) -> str:
+    """``url`` normalized, or :class:`DatabaseURLError` in one redacted line: it must parse, be
+    PostgreSQL through psycopg2, and name a port between 1 and 65535 if it names one."""
+    from sqlalchemy.engine import make_url
+
+    from factory.errors import DatabaseURLError
+
+    normal = normalize_url(url)
+    shown = redact(url)
+    try:
+        parsed = make_url(normal)
+        port = parsed.port
+    except Exception as exc:  # its text may quote the URL: never shown
+        raise DatabaseURLError(
+            f"cannot use the database URL {shown}: {type(exc).__name__}; "
+            "percent-encode '@', ':' and '/' in the password, and give the port as a number"
+        ) from None
+    if parsed.drivername != "postgresql+psycopg2":
+        raise DatabaseURLError(f"cannot use the database URL {shown}: only postgresql:// URLs are supported")
+    if port is not None and not 0 < port < 65536:
+        raise DatabaseURLError(f"cannot use the database URL {shown}: port {port} is not between 1 and 65535")
+    return normal
+
+
 def redact(url: str) -> str:
     """The URL with its password, token and secret query values replaced by ``***``: the only
     form we ever show or log (see :mod:`factory.redact` for the rules)."""

@@ -181,12 +181,71 @@ def load_ecosystem(path: str | Path) -> Ecosystem:
 
     source = str(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        size = Path(path).stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise EcosystemError(source, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} are read"])
+        raw = Path(path).read_bytes()
+        if b"\x00" in raw:
+            raise EcosystemError(source, ["a binary file, not YAML text"])
+        text = raw.decode("utf-8")
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+                raise EcosystemError(
+                    source, [f"the YAML expands to more than {MAX_YAML_NODES:,} values (an alias bomb?); refused"]
+                )
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except OSError as exc:
-        raise EcosystemError(source, [f"cannot read the file: {exc.strerror}"]) from None
+        raise EcosystemError(source, [f"cannot read the file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise EcosystemError(source, [f"not UTF-8 text (byte {exc.start})"]) from None
     except yaml.YAMLError as exc:
         raise EcosystemError(source, [f"not valid YAML: {exc}"]) from None
+    except RecursionError:
+        raise EcosystemError(source, ["the YAML is nested too deeply"]) from None
     return parse_ecosystem(data, source)
+
+
+#: An ecosystem file larger than this is refused before it is read.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+#: At most this many values once aliases are expanded (a billion-laughs file has 10^9).
+MAX_YAML_NODES = 1_000_000
+
+
+def _expanded_size(root: object) -> int:
+    """How many values the YAML graph holds with every alias expanded, computed once per node
+    (aliases share node objects), stopping as soon as it passes the limit."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: object) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in visiting:  # a recursive alias: refuse by size
+            return MAX_YAML_NODES + 1
+        visiting.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+                if total > MAX_YAML_NODES:
+                    break
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                total += size(k) + size(v)
+                if total > MAX_YAML_NODES:
+                    break
+        visiting.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(root)
 
 
 def parse_ecosystem(data: object, source: str = "ecosystem") -> Ecosystem:

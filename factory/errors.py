@@ -174,3 +174,22 @@ class MigrationError(FactoryError):
 
 class DropError(FactoryError):
     """``platform drop`` refused: the platform's tables were left as they were."""
+
+
+class OutcomeUnknown(FactoryError):
+    """The connection was lost while the transaction was committing: it may or may not have been
+    written. Never "nothing was written": the caller must look before trying again."""
+
+    def __init__(self, what: str, check: str, reason: str = ""):
+        self.what = what
+        self.check = check
+        why = f" ({reason})" if reason else ""
+        super().__init__(
+            f"unknown outcome: the connection was lost while committing {what}{why}; "
+            f"it may or may not have been written: check with {check} before trying again"
+        )
+
+
+class RetryableConflict(ConcurrentChangeError):
+    """Another writer changed the same rows or tables at the same moment; nothing was written and
+    running the same command again is safe."""

@@ -90,23 +90,54 @@ def ensure_tables(conn: Connection, platform: str) -> bool:
     return not existed
 
 
+#: The history trigger. ``SECURITY DEFINER``: it writes history with its owner's rights, so a role
+#: that may change rows needs no right on the history table (which stays append-only for it). The
+#: actor is the session's login user; ``yellow.actor`` (set by our writers per transaction) is
+#: honoured only for trusted writers: superusers, members of the table's owner, and members of
+#: the role ``{platform}_trusted_writer`` when it exists. Anyone else claiming to be someone is
+#: recorded as who they logged in as.
 _HISTORY_FUNCTION = """
-CREATE OR REPLACE FUNCTION {dsg}_record_history() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {dsg}_actor() RETURNS text LANGUAGE sql STABLE
+SET search_path FROM CURRENT AS $$
+    SELECT CASE
+        WHEN (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = session_user)
+          OR pg_catalog.pg_has_role(session_user,
+                (SELECT relowner FROM pg_catalog.pg_class WHERE oid = '{dsg}'::regclass), 'MEMBER')
+          OR (pg_catalog.to_regrole('{trusted}') IS NOT NULL
+              AND pg_catalog.pg_has_role(session_user, '{trusted}', 'MEMBER'))
+        THEN coalesce(nullif(current_setting('yellow.actor', true), ''), session_user)
+        ELSE session_user::text
+    END
+$$;
+CREATE OR REPLACE FUNCTION {dsg}_record_history() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path FROM CURRENT AS $$
 DECLARE
-    actor text := coalesce(nullif(current_setting('yellow.actor', true), ''), session_user);
+    actor text := {dsg}_actor();
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
         VALUES (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, timezone('UTC', now()));
         RETURN NEW;
     ELSIF TG_OP = 'UPDATE' THEN
-        IF NEW.config_json IS DISTINCT FROM OLD.config_json OR NEW.status IS DISTINCT FROM OLD.status THEN
-            INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
-            VALUES (NEW.stream_key,
-                    CASE WHEN NEW.config_json IS DISTINCT FROM OLD.config_json THEN 'update' ELSE 'status' END,
-                    OLD.config_json, NEW.config_json, OLD.status, NEW.status, actor, timezone('UTC', now()));
+        IF NEW.config_json IS DISTINCT FROM OLD.config_json OR NEW.status IS DISTINCT FROM OLD.status
+           OR NEW.stream_key IS DISTINCT FROM OLD.stream_key THEN
+            IF NEW.stream_key IS DISTINCT FROM OLD.stream_key THEN
+                INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+                VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, timezone('UTC', now())),
+                       (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, timezone('UTC', now()));
+            ELSE
+                INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+                VALUES (NEW.stream_key,
+                        CASE WHEN NEW.config_json IS DISTINCT FROM OLD.config_json THEN 'update' ELSE 'status' END,
+                        OLD.config_json, NEW.config_json, OLD.status, NEW.status, actor, timezone('UTC', now()));
+            END IF;
         END IF;
         RETURN NEW;
+    ELSIF TG_OP = 'TRUNCATE' THEN
+        -- statement level, before the rows go: one 'truncate' entry per row, holding what it held
+        INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+        SELECT stream_key, 'truncate', config_json, NULL, status, NULL, actor, timezone('UTC', now()) FROM {dsg};
+        RETURN NULL;
     END IF;
     INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
     VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, timezone('UTC', now()));
@@ -125,18 +156,24 @@ def _ensure_history_trigger(conn: Connection, dsg: str, history: str) -> None:
     """
     from sqlalchemy import text
 
-    conn.execute(text(_HISTORY_FUNCTION.format(dsg=dsg, history=history)))
-    exists = conn.execute(
-        text("SELECT 1 FROM pg_trigger WHERE tgname = :name AND tgrelid = CAST(:table AS regclass)"),
-        {"name": f"{dsg}_history", "table": dsg},
-    ).first()
-    if not exists:
-        conn.execute(
-            text(
-                f"CREATE TRIGGER {dsg}_history AFTER INSERT OR UPDATE OR DELETE ON {dsg} "
-                f"FOR EACH ROW EXECUTE FUNCTION {dsg}_record_history()"
-            )
-        )
+    trusted = trusted_writer_role(dsg.removesuffix(DSG_SUFFIX))
+    conn.execute(text(_HISTORY_FUNCTION.format(dsg=dsg, history=history, trusted=trusted)))
+    triggers = {
+        f"{dsg}_history": f"AFTER INSERT OR UPDATE OR DELETE ON {dsg} FOR EACH ROW",
+        f"{dsg}_history_truncate": f"BEFORE TRUNCATE ON {dsg} FOR EACH STATEMENT",
+    }
+    for name, when in triggers.items():
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_trigger WHERE tgname = :name AND tgrelid = CAST(:table AS regclass)"),
+            {"name": name, "table": dsg},
+        ).first()
+        if not exists:
+            conn.execute(text(f"CREATE TRIGGER {name} {when} EXECUTE FUNCTION {dsg}_record_history()"))
+
+
+def trusted_writer_role(platform: str) -> str:
+    """The role whose members may name the actor of a change (``yellow.actor``)."""
+    return f"{platform.lower()}_trusted_writer"
 
 
 def _set_actor(conn: Connection, actor: str) -> None:

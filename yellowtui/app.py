@@ -37,6 +37,7 @@ from yellowtui.messages import (
     StreamSelected,
 )
 from yellowtui.pending import NOTHING_STAGED, Change, PendingChanges, rebased, status_change
+from yellowtui.presenters.safe_text import visible
 from yellowtui.rows import prepare_rows
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.help import HelpScreen
@@ -476,7 +477,8 @@ class YellowApp(App[None]):
     def report_worker_error(self, worker: Worker[Any]) -> None:
         error = worker.error
         self.notify(
-            f"{type(error).__name__}: {error}",
+            visible(f"{type(error).__name__}: {error}"),
+            markup=False,
             title=f"{worker.name or worker.group} failed",
             severity="error",
             timeout=8,

@@ -16,6 +16,7 @@ import click
 
 from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
 from factory.enums import RowStatus
+from yellowtui.cli_text import cell, dump, echo, secho
 
 if TYPE_CHECKING:
     from yellowtui.services.config_service import ConfigService
@@ -25,14 +26,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def _write_output(path: Path, text: str) -> None:
+    """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
+    from factory.files import write_atomic
+
+    if not path.parent.is_dir():
+        _fail(f"cannot write {path}: the folder {path.parent} does not exist", 2)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
+
+
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    dump(data)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
     from factory.redact import redact_text
 
-    click.secho(f"error: {redact_text(message)}", fg="red", err=True)
+    secho(f"error: {redact_text(message)}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -49,19 +62,14 @@ def _db_option(f: F) -> F:
 def _require_db(db_url: str | None) -> str:
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV} (try `yellowtui demo` for an embedded one)")
-    from sqlalchemy.engine import make_url
-
-    from factory.db import normalize_url, redact
+    from factory.db import check_url
+    from factory.errors import DatabaseURLError
 
     url = str(db_url)
     try:
-        make_url(normalize_url(url))
-    except Exception as exc:  # its text may quote the URL: _fail redacts it
-        _fail(
-            f"cannot use the database URL {redact(url)}: {type(exc).__name__}; "
-            "percent-encode '@', ':' and '/' in the password",
-            2,
-        )
+        check_url(url)
+    except DatabaseURLError as exc:
+        _fail(str(exc), 2)
     return url
 
 
@@ -95,10 +103,14 @@ class _FriendlyErrors(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-        from factory.errors import FactoryError
+        from factory.errors import FactoryError, OutcomeUnknown, RetryableConflict
 
         try:
             return super().invoke(ctx)
+        except OutcomeUnknown as exc:
+            _fail(str(exc), 4)
+        except RetryableConflict as exc:
+            _fail(str(exc), 3)
         except FactoryError as exc:
             _fail(str(exc), 1)
         except (SQLAlchemyError, ArgumentError) as exc:  # driver texts may quote the URL: redacted in _fail
@@ -200,10 +212,10 @@ def schema(output: Path | None) -> None:
 
     text = json.dumps(json_schema(), indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        _write_output(output, text + "\n")
+        echo(f"wrote {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
 
 
 @main.command(context_settings=CONTEXT)
@@ -238,9 +250,10 @@ def bootstrap(
     the files only after it commits. Unchanged rows are not rewritten; streams that left the
     file are marked retired, never deleted.
     """
+    from factory.bootstrap import FilesNotWritten
     from factory.bootstrap import bootstrap as run_bootstrap
     from factory.ecosystem import load_ecosystem, platform_streams
-    from factory.errors import EcosystemError
+    from factory.errors import EcosystemError, OutcomeUnknown, RetryableConflict
 
     try:
         eco = load_ecosystem(ecosystem)
@@ -248,13 +261,15 @@ def bootstrap(
         _fail(str(exc), 1)
     if check:
         counts = {p.name: len(platform_streams(p)[0]) for p in eco.platforms}
-        _dump({"ok": True, "streams": counts}) if as_json else click.echo(
+        _dump({"ok": True, "streams": counts}) if as_json else echo(
             "ok: " + ", ".join(f"{k} ({v} streams)" for k, v in counts.items())
         )
         return
     url = _require_db(db_url)
     try:
         results = run_bootstrap(eco, url, dags_folder, static=static, conn_id=conn_id, actor=actor)
+    except (OutcomeUnknown, FilesNotWritten, RetryableConflict) as exc:  # never "nothing was written"
+        _fail(str(exc), 4 if isinstance(exc, OutcomeUnknown) else 3 if isinstance(exc, RetryableConflict) else 1)
     except Exception as exc:
         from factory.db import redact
 
@@ -264,7 +279,7 @@ def bootstrap(
         return
     for r in results:
         rows = r.summary
-        click.echo(
+        echo(
             f"{r.platform}: table {'created' if r.table_created else 'adopted'}; rows "
             f"{len(rows['inserted'])} inserted, {len(rows['updated'])} updated, "
             f"{len(rows['unchanged'])} unchanged, {len(rows['retired'])} retired; "
@@ -289,24 +304,25 @@ def config_list(db_url: str | None, platform: str | None, status: str | None, as
     if as_json:
         _dump([v.to_dict() for v in views])
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from yellowtui.cli_text import console
 
     table = Table("platform", "stream", "status", "type", "schedule", "datasets", "valid", "last build", "updated")
     for v in views:
         table.add_row(
-            v.platform,
-            v.stream_key,
-            v.status,
-            v.ingestion_type or "?",
-            v.schedule or "-",
-            str(v.dataset_count or "?"),
-            "yes" if v.valid else "[red]NO[/]",
-            v.last_outcome or "-",
-            f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-",
+            cell(v.platform),
+            cell(v.stream_key),
+            cell(v.status),
+            cell(v.ingestion_type or "?"),
+            cell(v.schedule or "-"),
+            cell(v.dataset_count or "?"),
+            cell("yes") if v.valid else cell("NO", "red"),
+            cell(v.last_outcome or "-"),
+            cell(f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-"),
         )
-    Console().print(table)
-    click.echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
+    console(soft_wrap=False).print(table)
+    echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
 
 
 @config.command("show", context_settings=CONTEXT)
@@ -335,16 +351,16 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
     if as_json:
         _dump(data)
         return
-    click.echo(f"{slug} / {stream_key}  status={view.status}  valid={'yes' if view.valid else 'NO'}")
+    echo(f"{slug} / {stream_key}  status={view.status}  valid={'yes' if view.valid else 'NO'}")
     for p in view.problems:
-        click.secho(f"  {p['path']}: {p['message']}", fg="red")
-    click.echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
+        secho(f"  {p['path']}: {p['message']}", fg="red")
+    echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
     if spec:
         from factory import shape
 
-        click.echo(f"DAG {spec['dag_id']}: {shape.summary()}")
-        click.echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
-    click.echo(f"{len(history)} change(s) in history")
+        echo(f"DAG {spec['dag_id']}: {shape.summary()}")
+        echo(f"  image {spec['image']} in namespace {spec['namespace']}, schedule {spec['schedule']}")
+    echo(f"{len(history)} change(s) in history")
 
 
 @config.command("export", context_settings=CONTEXT)
@@ -360,10 +376,10 @@ def config_export(db_url: str | None, platform: str, output: Path | None) -> Non
     rows = service.export(slug)
     text = json.dumps({"platform": slug, "rows": rows}, indent=2, ensure_ascii=False)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"exported {len(rows)} row(s) to {output}", err=True)
+        _write_output(output, text + "\n")
+        echo(f"exported {len(rows)} row(s) to {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
 
 
 @config.command("import", context_settings=CONTEXT)
@@ -372,42 +388,88 @@ def config_export(db_url: str | None, platform: str, output: Path | None) -> Non
 @click.option("--platform", "-p", required=True, help="The platform to import into.")
 @click.option("--actor", default=None, help="Name recorded in the change history.")
 @click.option("--dry-run", is_flag=True, help="Validate only.")
+@click.option("--force", is_flag=True, help="Write even where a row changed since the file was exported.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def config_import(
-    file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool
+    file: Path, db_url: str | None, platform: str, actor: str | None, dry_run: bool, force: bool, as_json: bool
 ) -> None:
     """Import rows from FILE (as written by `config export`): all valid and written, or none.
 
-    Rows not in the file are left alone. Exits 1 when any row is invalid.
+    Each exported row is based on its updated_at: if someone changed it since the export, nothing
+    is written and the command exits 3 (unless --force), as `yellowtui apply` does. Rows not in
+    the file are left alone. Exits 1 when any row is invalid or outside the platform's policy.
     """
-    from factory.errors import InvalidNameError
+    from factory.apply import apply_changeset
+    from factory.changeset import load_changeset
+    from factory.errors import ChangesetConflict, ChangesetFileError, ChangesetRejected, InvalidNameError
     from factory.names import platform_slug
+    from factory.plan import RowOp
 
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        _fail(f"{file} is not valid JSON: {exc}", 1)
-    rows = data.get("rows") if isinstance(data, dict) else data
-    if not isinstance(rows, list):
-        _fail(f"{file} must hold a list of rows or an object with 'rows'", 1)
     try:
         slug = platform_slug(platform)
     except InvalidNameError as exc:
         _fail(str(exc))
-    outcome = _service(db_url).import_rows(slug, rows, actor=actor, dry_run=dry_run)
+    url = _require_db(db_url)
+
+    def invalid(problems: dict[str, list[str]]) -> NoReturn:
+        if as_json:
+            _dump({"ok": False, "problems": problems, "written": {}})
+        else:
+            for key, found in problems.items():
+                for p in found:
+                    secho(f"{key}: {p}", fg="red", err=True)
+            echo("nothing was written", err=True)
+        sys.exit(1)
+
+    try:
+        changeset = load_changeset(file, slug)
+    except ChangesetFileError as exc:
+        invalid({str(file): [str(p) for p in exc.problems]})
+    service = _service(url)
+    if not dry_run and slug not in service.platforms():
+        service.ensure_platform(slug)  # import may start a platform, as it always could
+    try:
+        result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
+    except ChangesetRejected as exc:
+        invalid({key: [str(p) for p in found] for key, found in exc.problems.items()})
+    except ChangesetConflict as exc:
+        if as_json:
+            _dump(
+                {
+                    "ok": False,
+                    "error": "conflict",
+                    "message": str(exc),
+                    "conflicts": [c.to_dict() for c in exc.conflicts],
+                }
+            )
+        else:
+            for c in exc.conflicts:
+                secho(f"{c.stream_key}: {c.reason}", fg="red", err=True)
+            echo(f"conflict: {exc}; export again, or pass --force", err=True)
+        sys.exit(3)
+    if dry_run:
+        outcome: dict[str, Any] = {
+            "ok": True,
+            "problems": {},
+            "written": {},
+            "dry_run": True,
+            "rows": len(changeset.changes),
+        }
+    else:
+        written: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+        for change in changeset.changes:
+            op = result.written.get(change.stream_key)
+            kind = "inserted" if op is RowOp.INSERT else "unchanged" if op is None else "updated"
+            written[kind].append(change.stream_key)
+        outcome = {"ok": True, "problems": {}, "written": written, "forced": result.forced}
     if as_json:
         _dump(outcome)
-    elif outcome["ok"]:
-        written = outcome["written"]
-        click.echo(
-            "valid; nothing written (dry run)" if dry_run else ", ".join(f"{len(v)} {k}" for k, v in written.items())
-        )
     else:
-        for key, problems in outcome["problems"].items():
-            for p in problems:
-                click.secho(f"{key}: {p}", fg="red", err=True)
-        click.echo("nothing was written", err=True)
-    sys.exit(0 if outcome["ok"] else 1)
+        echo(
+            "valid; nothing written (dry run)"
+            if dry_run
+            else ", ".join(f"{len(v)} {k}" for k, v in outcome["written"].items())
+        )
 
 
 @config.command("validate", context_settings=CONTEXT)
@@ -441,8 +503,8 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
     else:
         for v in bad:
             for p in v.problems:
-                click.echo(f"FAIL {v.platform}/{v.stream_key} {p['path']}: {p['message']}")
-        click.echo(f"{len(views)} row(s) checked, {len(bad)} invalid")
+                echo(f"FAIL {v.platform}/{v.stream_key} {p['path']}: {p['message']}")
+        echo(f"{len(views)} row(s) checked, {len(bad)} invalid")
     sys.exit(1 if bad else 0)
 
 
@@ -458,8 +520,8 @@ def errors(db_url: str | None, platform: str | None, as_json: bool) -> None:
         _dump([e.to_dict() for e in found])
         return
     for e in found:
-        click.echo(f"{e.platform}/{e.stream_key} [{e.source}] {e.path}: {e.message}")
-    click.echo(f"{len(found)} error(s) in {len({(e.platform, e.stream_key) for e in found})} stream(s)")
+        echo(f"{e.platform}/{e.stream_key} [{e.source}] {e.path}: {e.message}")
+    echo(f"{len(found)} error(s) in {len({(e.platform, e.stream_key) for e in found})} stream(s)")
 
 
 @main.command(context_settings=CONTEXT)
@@ -475,10 +537,10 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     if as_json:
         _dump(reports)
         return
-    from rich.console import Console
     from rich.table import Table
 
     from factory.enums import Source
+    from yellowtui.cli_text import console
 
     table = Table(
         "parsed at",
@@ -496,18 +558,48 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     for r in reports:
         table.add_row(
             f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
-            r["host"],
-            r["mode"],
-            r["source"] if r["source"] != Source.SNAPSHOT else "[yellow]snapshot[/]",
-            str(r["rows_read"]),
-            str(r["dags_built"]),
-            str(r["errors"]),
+            cell(r["host"]),
+            cell(r["mode"]),
+            cell(r["source"]) if r["source"] != Source.SNAPSHOT else cell("snapshot", "yellow"),
+            cell(r["rows_read"]),
+            cell(r["dags_built"]),
+            cell(r["errors"]),
             f"{r['load_ms']:.1f}",
             f"{r['validate_ms']:.1f}",
             f"{r['build_ms']:.1f}",
             f"{r['total_ms']:.1f}",
         )
-    Console().print(table)
+    console(soft_wrap=False).print(table)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--platform", "-p", required=True, help="The platform whose tables to lock down.")
+@click.option("--factory-role", default=None, help="Role of the factory file in Airflow (default: PLATFORM_factory).")
+@click.option(
+    "--operator-role", default=None, help="Role of people and tools changing rows (default: PLATFORM_operator)."
+)
+@click.option("--owner-role", default=None, help="Role owning tables and history (default: PLATFORM_owner).")
+def grants(platform: str, factory_role: str | None, operator_role: str | None, owner_role: str | None) -> None:
+    """Print the SQL giving three roles least privilege on a platform's tables.
+
+    \b
+    factory:  read rows and policy, write parse reports and build outcomes
+    operator: change rows; read history, reports and policy
+    owner:    everything; the only role that can alter, truncate or delete history
+    History is append-only for everyone but the owner, records TRUNCATE, and names the
+    session's login user unless a trusted writer sets yellow.actor (see docs/security.md).
+    """
+    from factory.errors import InvalidNameError
+    from factory.grants import Roles, grants_sql
+
+    try:
+        defaults = Roles.defaults(platform)
+        roles = Roles(
+            factory_role or defaults.factory, operator_role or defaults.operator, owner_role or defaults.owner
+        )
+        echo(grants_sql(platform, roles), nl=False)
+    except InvalidNameError as exc:
+        _fail(str(exc), 2)
 
 
 # Airflow (runs, airflow trigger|pause|unpause|clear|...) and changing streams (simulate, apply,

@@ -21,6 +21,7 @@ import click
 
 from factory.db import DB_URL_ENV
 from factory.errors import AirflowError, FactoryError
+from yellowtui.cli_text import dump, echo, secho
 from yellowtui.services.airflow_service import (
     API_URL_ENV,
     PASSWORD_ENV,
@@ -38,7 +39,7 @@ READ_ONLY_ENV = "YELLOW_READ_ONLY"
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.secho(f"error: {message}", fg="red", err=True)
+    secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
 
 
@@ -51,7 +52,7 @@ def _exit_code(exc: AirflowError) -> int:
 
 
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    dump(data)
 
 
 def _airflow_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -152,13 +153,14 @@ def runs(
 
 def _print_run_state(state: Any) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
 
-    console = Console()
+    from yellowtui.cli_text import cell as Text
+    from yellowtui.cli_text import console as make_console
+
+    console = make_console(soft_wrap=False)
     table = Table(
-        title=f"{state.platform} in Airflow at {state.airflow_url}", title_justify="left", box=box.SIMPLE_HEAD
+        title=Text(f"{state.platform} in Airflow at {state.airflow_url}"), title_justify="left", box=box.SIMPLE_HEAD
     )
     table.add_column("stream", min_width=16, overflow="fold")
     for column in ("state", "parsed", "parse s", "next run", "recent runs"):
@@ -168,9 +170,9 @@ def _print_run_state(state: Any) -> None:
         table.add_row(
             Text(dag.stream_key or dag.dag_id),
             flag,
-            _short(dag.last_parsed),
-            f"{dag.last_parse_duration_s:.2f}" if dag.last_parse_duration_s is not None else "—",
-            _short(dag.next_run),
+            Text(_short(dag.last_parsed)),
+            Text(f"{dag.last_parse_duration_s:.2f}" if dag.last_parse_duration_s is not None else "—"),
+            Text(_short(dag.next_run)),
             _runs_cell(dag.recent_runs),
         )
     console.print(table)
@@ -260,7 +262,7 @@ def trigger(
     if as_json:
         _dump(run.to_dict())
     else:
-        click.echo(f"triggered {run.run_id} of {dag_id} ({run.state})")
+        echo(f"triggered {run.run_id} of {dag_id} ({run.state})")
 
 
 def _pause_command(paused: bool) -> click.Command:
@@ -274,7 +276,7 @@ def _pause_command(paused: bool) -> click.Command:
         _refuse_if_read_only(read_only, f"{verb} {dag_id}")
         _confirm(f"{verb.capitalize()} {dag_id}?", yes)
         dag = _with_service(airflow_url, read_only, page_size, lambda s: s.set_paused(dag_id, paused))
-        click.echo(f"{dag_id} is now {'paused' if dag.is_paused else 'unpaused'}")
+        echo(f"{dag_id} is now {'paused' if dag.is_paused else 'unpaused'}")
 
     command.help = f"{verb.capitalize()} DAG_ID (the scheduler {'stops' if paused else 'starts'} creating its runs)."
     return command
@@ -308,7 +310,7 @@ def clear(
         cleared = service.clear_failed(dag_id, run_id)
     except AirflowError as exc:
         _fail(str(exc), _exit_code(exc))
-    click.echo(f"cleared {', '.join(cleared) or 'nothing'} in {run_id} of {dag_id}")
+    echo(f"cleared {', '.join(cleared) or 'nothing'} in {run_id} of {dag_id}")
 
 
 @airflow_group.command("runs", context_settings=CONTEXT)
@@ -325,9 +327,9 @@ def dag_runs(
         _dump([r.to_dict() for r in found])
         return
     for r in found:
-        click.echo(f"{_local(r.run_after)}  {r.state:<8}  {r.run_type:<18}  {r.run_id}")
+        echo(f"{_local(r.run_after)}  {r.state:<8}  {r.run_type:<18}  {r.run_id}")
     if not found:
-        click.echo(f"{dag_id} has no runs")
+        echo(f"{dag_id} has no runs")
 
 
 @airflow_group.command("tasks", context_settings=CONTEXT)
@@ -345,7 +347,7 @@ def task_instances(
         return
     for t in found:
         duration = f"{t.duration_s:.1f}s" if t.duration_s is not None else "—"
-        click.echo(f"{t.task_id:<24}  {t.state or 'none':<16}  try {t.try_number}  {duration}")
+        echo(f"{t.task_id:<24}  {t.state or 'none':<16}  try {t.try_number}  {duration}")
 
 
 @airflow_group.command("log", context_settings=CONTEXT)
@@ -365,7 +367,7 @@ def task_log(
 ) -> None:
     """The log of TASK_ID in RUN_ID of DAG_ID."""
     text = _with_service(airflow_url, read_only, page_size, lambda s: s.task_log(dag_id, run_id, task_id, try_number))
-    click.echo(text)
+    echo(text)
 
 
 # ---- yellowtui demo --airflow ------------------------------------------------------------------

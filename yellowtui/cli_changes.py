@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from factory.db import DB_URL_ENV
+from yellowtui.cli_text import dump, echo, secho
+from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from factory.plan import Plan, PlanEntry
     from yellowtui.presenters.plan_view import Line
 
-EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT, EXIT_UNKNOWN = 0, 1, 2, 3, 4
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Show a progress bar when at least this many streams are simulated (and stderr is a terminal).
 PROGRESS_FROM = 500
@@ -38,12 +40,24 @@ _DONE = {"insert": "inserted", "update": "updated", "status": "status changed", 
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.secho(f"error: {message}", fg="red", err=True)
+    secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
 
 
+def _write_output(path: Path, text: str) -> None:
+    """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
+    from factory.files import write_atomic
+
+    if not path.parent.is_dir():
+        _fail(f"cannot write {path}: the folder {path.parent} does not exist", 2)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
+
+
 def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    dump(data)
 
 
 def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,15 +71,23 @@ def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _require_db(db_url: str | None) -> str:
+    from factory.db import check_url
+    from factory.errors import DatabaseURLError
+    from factory.redact import redact_text
+
     if not db_url:
         _fail(f"no config database: pass --db URL or set {DB_URL_ENV}", EXIT_USAGE)
+    try:
+        check_url(db_url)
+    except DatabaseURLError as exc:
+        _fail(redact_text(str(exc)), EXIT_USAGE)
     return db_url
 
 
 def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
+    from yellowtui.cli_text import console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return console(stderr=stderr)
 
 
 def _actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -101,6 +123,8 @@ def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
         ChangesetRejected,
         DatabaseUnavailable,
         DatabaseURLError,
+        OutcomeUnknown,
+        RetryableConflict,
         UnknownPlatformError,
     )
 
@@ -114,6 +138,10 @@ def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
         _fail_with(exc, "rejected", EXIT_FAILS, as_json, {"problems": exc.problems})
     except UnknownPlatformError as exc:
         _fail_with(exc, "unknown-platform", EXIT_FAILS, as_json)
+    except OutcomeUnknown as exc:
+        _fail_with(exc, "unknown-outcome", EXIT_UNKNOWN, as_json)
+    except RetryableConflict as exc:
+        _fail_with(exc, "retry", EXIT_CONFLICT, as_json)
 
 
 def _fail_with(exc: Exception, kind: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
@@ -168,9 +196,9 @@ def _line(*parts: tuple[str, str] | str) -> Text:
     line = Text()
     for part in parts:
         if isinstance(part, tuple):
-            line.append(part[0], style=part[1])
+            line.append(visible(part[0]), style=part[1])
         else:
-            line.append(part)
+            line.append(visible(part))
     return line
 
 
@@ -389,10 +417,10 @@ def changeset_schema(output: Path | None) -> None:
 
     text = json.dumps(changeset_json_schema(), indent=2)
     if output:
-        output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        _write_output(output, text + "\n")
+        echo(f"wrote {output}", err=True)
     else:
-        click.echo(text)
+        echo(text)
 
 
 @click.group("changeset", context_settings=CONTEXT)

@@ -8,8 +8,10 @@ from functools import partial
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from yellowtui.access import YellowAccess
+from yellowtui.presenters.safe_text import visible
 from yellowtui.rows import COLUMNS, StatusFilter
 
 MAX_STREAM_HITS = 40
@@ -110,7 +112,9 @@ class YellowCommands(YellowAccess, Provider):
                     matcher.highlight(label),
                     partial(app.open_stream, view.platform, view.stream_key),
                     text=label,
-                    help=f"{view.status}, {state}, {view.ingestion_type or '?'}, {view.schedule or '-'}",
+                    help=escape(
+                        visible(f"{view.status}, {state}, {view.ingestion_type or '?'}, {view.schedule or '-'}")
+                    ),
                 )
                 found += 1
                 if found >= MAX_STREAM_HITS:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from factory.enums import Outcome, RowStatus
 from yellowtui.presenters.runs import AirflowCell
+from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
     from factory.views import StreamView
@@ -99,19 +100,24 @@ def _fmt_time(value: datetime | None, fmt: str) -> str:
 def prepare_row(view: StreamView) -> TableRow:
     """A :class:`factory.views.StreamView` as a :class:`TableRow`. Pure: safe in a worker thread."""
     problems = len(view.problems)
-    cells = (
-        view.stream_key,
-        view.platform,
-        view.status,
-        "✓" if view.valid else f"✗ {problems}",
-        "",  # Airflow: looked up when drawn
-        view.ingestion_type or "?",
-        view.schedule if view.schedule else ("manual" if view.valid else "?"),
-        str(view.dataset_count) if view.dataset_count is not None else "?",
-        view.last_outcome or "—",
-        f"{view.last_build_ms:.2f}" if view.last_build_ms is not None and view.last_outcome != Outcome.ERROR else "—",
-        _fmt_time(view.last_recorded_at, "%m-%d %H:%M"),
-        _fmt_time(view.updated_at, "%m-%d %H:%M"),
+    cells = tuple(
+        visible(cell)
+        for cell in (
+            view.stream_key,
+            view.platform,
+            view.status,
+            "✓" if view.valid else f"✗ {problems}",
+            "",  # Airflow: looked up when drawn
+            view.ingestion_type or "?",
+            view.schedule if view.schedule else ("manual" if view.valid else "?"),
+            str(view.dataset_count) if view.dataset_count is not None else "?",
+            view.last_outcome or "—",
+            f"{view.last_build_ms:.2f}"
+            if view.last_build_ms is not None and view.last_outcome != Outcome.ERROR
+            else "—",
+            _fmt_time(view.last_recorded_at, "%m-%d %H:%M"),
+            _fmt_time(view.updated_at, "%m-%d %H:%M"),
+        )
     )
     lowered = tuple(c.lower() for c in cells)
     lowered = (*lowered[:3], "valid ✓" if view.valid else f"invalid ✗ {problems}", *lowered[4:])

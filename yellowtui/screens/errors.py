@@ -17,6 +17,7 @@ from textual.widgets import Static, Tree
 
 from yellowtui.messages import StreamSelected
 from yellowtui.presenters.airflow_problems import AirflowProblem, airflow_problems
+from yellowtui.presenters.safe_text import visible
 from yellowtui.presenters.stream_errors import StreamError, errors_of, group_errors
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.state import RowSet
@@ -129,7 +130,7 @@ class ErrorsScreen(DashboardScreen):
             newest = items[0].recorded_at
             label = Content.assemble(
                 (f"{len(items):>3} × ", "bold"),
-                (cause, "$text-error bold"),
+                (visible(cause), "$text-error bold"),
                 (f"   newest {newest:%Y-%m-%d %H:%M:%S}" if newest else "", "$text-muted"),
             )
             group = tree.root.add(tree.content_label(label), data=None, expand=True)

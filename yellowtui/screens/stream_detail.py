@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +18,7 @@ from factory.errors import DatabaseUnavailable
 from yellowtui.messages import StreamLoaded
 from yellowtui.presenters.dag_preview import preview_dag
 from yellowtui.presenters.json_paths import changed_fields
+from yellowtui.presenters.safe_text import visible
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.state import DatabaseHealth
 from yellowtui.widgets.config_view import ConfigView
@@ -158,9 +160,8 @@ class StreamDetailScreen(DashboardScreen):
                 if h["action"] == "update"
                 else ""
             )
-            table.add_row(
-                f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—"
-            )
+            cells = (f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—")
+            table.add_row(*(Text(visible(c)) for c in cells))  # literal: a str cell would be read as markup
 
     def _title(self, view: StreamView) -> Content:
         if view.valid:
@@ -178,7 +179,7 @@ class StreamDetailScreen(DashboardScreen):
         return Content.assemble(
             (f" {self.platform} / {self.stream_key} ", "bold reverse $primary"),
             "  ",
-            (view.status, "$text-warning" if view.status != RowStatus.ACTIVE else "bold"),
+            (visible(view.status), "$text-warning" if view.status != RowStatus.ACTIVE else "bold"),
             "  ",
             valid,
             "  last build ",
@@ -198,9 +199,9 @@ class StreamDetailScreen(DashboardScreen):
                 Content.assemble(
                     ("  line ", "$text-muted"),
                     (f"{m.line + 1:<4}", "$text-muted"),
-                    (where, "$text-error bold"),
+                    (visible(where), "$text-error bold"),
                     ": ",
-                    m.message,
+                    visible(m.message),
                 )
             )
         return Content("\n").join(lines)

@@ -20,6 +20,7 @@ from textual.worker import Worker, get_current_worker
 from factory.enums import Outcome, Source
 from factory.errors import DatabaseUnavailable
 from yellowtui.messages import ParseLoopStarted, ParseLoopStopped, ParseRecorded, ParsesLoaded
+from yellowtui.presenters.safe_text import visible
 from yellowtui.presenters.timing import ago, slowest_streams, summarize
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.timing_chart import TimingChart
@@ -158,7 +159,7 @@ class TimingScreen(DashboardScreen):
             label = SOURCE_LABEL.get(source) or str(source)
             table.add_row(
                 f"{r['parsed_at']:%H:%M:%S}",
-                Text(label, style=SOURCE_STYLE.get(source, "")),
+                Text(visible(label), style=SOURCE_STYLE.get(source, "")),
                 Text(str(r["rows_read"]), justify="right"),
                 Text(str(r["dags_built"]), justify="right"),
                 Text(str(r["errors"]), style="red" if r["errors"] else "", justify="right"),
@@ -173,7 +174,7 @@ class TimingScreen(DashboardScreen):
         table.clear()
         for v in slowest_streams(self.yellow.rows.views, self.platform, limit=25):
             table.add_row(
-                v.stream_key,
+                Text(visible(v.stream_key)),
                 Text(f"{v.last_build_ms:.2f}", justify="right"),
                 Text(v.last_outcome or "—", style=OUTCOME_STYLE.get(v.last_outcome or "", "")),
             )

@@ -146,6 +146,11 @@ class ConfigService:
         with self._connect() as conn:
             return [r.to_dict() for r in store.read_rows(conn, platform)]
 
+    def ensure_platform(self, platform: str) -> bool:
+        """Create the platform's tables if missing; True when they were created."""
+        with _reachable(self.display_url), self.engine.begin() as conn:
+            return store.ensure_tables(conn, platform)
+
     def import_rows(
         self, platform: str, rows: list[dict[str, Any]], *, actor: str | None = None, dry_run: bool = False
     ) -> dict[str, Any]:

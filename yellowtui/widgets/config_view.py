@@ -10,6 +10,7 @@ from textual.highlight import highlight
 from textual.widgets import Static
 
 from yellowtui.presenters.json_paths import ConfigText, config_lines, locate
+from yellowtui.presenters.safe_text import visible
 
 MARK = "▶"
 
@@ -62,7 +63,7 @@ is marked on the object that lacks it.
     def render_config(self) -> Content:
         assert self.text is not None
         lines = self.text.lines
-        code = "\n".join(line.text for line in lines)
+        code = "\n".join(visible(line.text, keep_tabs=True) for line in lines)
         highlighted = highlight(code, language="json") if self.text.is_json else Content(code)
         code_lines = highlighted.split("\n", allow_blank=True)
         by_line: dict[int, list[MarkedProblem]] = {}
@@ -86,6 +87,6 @@ is marked on the object that lacks it.
                     where = m.path if m.exact else f"{m.path} (absent)"
                     if not self.text.is_json:
                         where = m.path
-                    row = Content.assemble(row, Content.styled(f"  ◀ {where}: {m.message}", "$text-error"))
+                    row = Content.assemble(row, Content.styled(visible(f"  ◀ {where}: {m.message}"), "$text-error"))
             out.append(row)
         return Content("\n").join(out)

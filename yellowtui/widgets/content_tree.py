@@ -2,7 +2,8 @@
 (``$text-error``...), so trees follow the theme like every other widget.
 
 Textual types tree labels as ``str | Text``; :meth:`ContentTree.content_label` turns Content
-into that Text (in the tree's current theme) so callers pass what the signature says.
+into that Text (in the tree's current theme) so callers pass what the signature says. Labels are
+literal: a ``str`` is never read as markup, and every control character is shown as an escape.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from textual.content import Content
 from textual.markup import parse_style
 from textual.widgets import Tree
 
+from yellowtui.presenters.safe_text import visible
+
 
 class ContentTree(Tree[Any]):
     def process_label(self, label: TextType | Content) -> Text:
         if isinstance(label, Content):
             return self.content_label(label)
+        if isinstance(label, str):  # never markup: a str label is literal text
+            return Text(visible(label))
         return super().process_label(label)
 
     def content_label(self, label: Content) -> Text:
@@ -33,7 +38,7 @@ class ContentTree(Tree[Any]):
             # Keep colour and emphasis, drop the background so the cursor line still shows.
             parts.append(
                 (
-                    text,
+                    visible(text),  # data text: control characters shown as escapes
                     RichStyle(
                         color=rich.color,
                         bold=rich.bold,

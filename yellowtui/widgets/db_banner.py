@@ -7,6 +7,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from yellowtui.access import YellowAccess
+from yellowtui.presenters.safe_text import visible
 
 
 class DatabaseBanner(YellowAccess, Static):
@@ -40,7 +41,7 @@ class DatabaseBanner(YellowAccess, Static):
             ("Database unreachable", "bold"),
             f" since {since:%H:%M:%S}" if since else "",
             ": ",
-            (health.reason or "no answer", "italic"),
+            (visible(health.reason or "no answer"), "italic"),
             "\n",
             f"Showing the last data read at {loaded_at:%H:%M:%S}" if loaded_at else "No data read yet",
             f"; retrying every {app.poll_interval:g} s.",

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from yellowtui.access import YellowAccess
+from yellowtui.presenters.safe_text import visible
 
 
 class StatusBar(YellowAccess, Static):
@@ -48,7 +49,7 @@ class StatusBar(YellowAccess, Static):
             fresh = "no data yet"
         parts = [
             state,
-            Content(app.display_label),
+            Content(visible(app.display_label)),
             Content(f"{len(app.platforms)} platform(s)"),
             Content(fresh),
             Content(app.platform or "all platforms"),

@@ -1,0 +1,54 @@
+"""What the command line prints, made safe: one place for every CLI module.
+
+Text from data (rows, history, reports, files, Airflow) goes through
+:func:`yellowtui.presenters.safe_text.visible` before it reaches the terminal, so no control
+character or escape sequence is ever written, and Rich never reads it as markup: consoles are
+made with ``markup=False`` and table cells are literal :class:`rich.text.Text`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from yellowtui.presenters.safe_text import json_visible, visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+
+def echo(message: Any = "", *, err: bool = False, nl: bool = True, file: IO[Any] | None = None) -> None:
+    """``click.echo`` with control characters shown as escapes (newlines and tabs kept)."""
+    click.echo(visible(message, keep_newlines=True, keep_tabs=True), err=err, nl=nl, file=file)
+
+
+def secho(message: Any = "", *, err: bool = False, nl: bool = True, **styles: Any) -> None:
+    """``click.secho`` with control characters shown as escapes; click adds the styles."""
+    click.secho(visible(message, keep_newlines=True, keep_tabs=True), err=err, nl=nl, **styles)
+
+
+def dumps(data: Any) -> str:
+    """JSON for people and scripts: the same data, with every character that could act on a
+    terminal written as a ``\\uXXXX`` escape."""
+    return json_visible(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def dump(data: Any) -> None:
+    click.echo(dumps(data))
+
+
+def cell(value: Any, style: str = "") -> Text:
+    """A literal Rich table cell or line: never markup, control characters escaped."""
+    from rich.text import Text
+
+    return Text(visible(value), style=style)
+
+
+def console(*, stderr: bool = False, soft_wrap: bool = True) -> Console:
+    """A Rich console that never reads markup, emoji codes or highlights from the text it prints."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap, markup=False, emoji=False)
