@@ -16,7 +16,10 @@ import click
 
 from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
 from factory.enums import RowStatus
-from yellowtui.cli_text import cell, dump, echo, secho
+from yellowtui.cli_text import cell, echo, secho
+from yellowtui.cli_text import db_option as _db_option
+from yellowtui.cli_text import dump as _dump
+from yellowtui.cli_text import fail as _fail
 
 if TYPE_CHECKING:
     from yellowtui.services.config_service import ConfigService
@@ -36,27 +39,6 @@ def _write_output(path: Path, text: str) -> None:
         write_atomic(path, text)
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
-
-
-def _dump(data: Any) -> None:
-    dump(data)
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    from factory.redact import redact_text
-
-    secho(f"error: {redact_text(message)}", fg="red", err=True)
-    sys.exit(code)
-
-
-def _db_option(f: F) -> F:
-    return click.option(
-        "--db",
-        "db_url",
-        envvar=DB_URL_ENV,
-        metavar="URL",
-        help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
-    )(f)
 
 
 def _require_db(db_url: str | None) -> str:

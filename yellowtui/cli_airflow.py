@@ -15,13 +15,15 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from factory.db import DB_URL_ENV
 from factory.errors import AirflowError, FactoryError
-from yellowtui.cli_text import dump, echo, secho
+from yellowtui.cli_text import dump as _dump
+from yellowtui.cli_text import echo
+from yellowtui.cli_text import fail as _fail
 from yellowtui.services.airflow_service import (
     API_URL_ENV,
     PASSWORD_ENV,
@@ -38,21 +40,12 @@ EXIT_USAGE = 2
 READ_ONLY_ENV = "YELLOW_READ_ONLY"
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    secho(f"error: {message}", fg="red", err=True)
-    sys.exit(code)
-
-
 def _exit_code(exc: AirflowError) -> int:
     from factory.errors import AirflowAuthError, AirflowUnavailable, ReadOnlyError
 
     if isinstance(exc, AirflowUnavailable | AirflowAuthError | ReadOnlyError):
         return EXIT_USAGE
     return EXIT_FAILED
-
-
-def _dump(data: Any) -> None:
-    dump(data)
 
 
 def _airflow_options(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,7 +18,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from factory.db import DB_URL_ENV
-from yellowtui.cli_text import dump, echo, secho
+from yellowtui.cli_text import db_option as _db_option
+from yellowtui.cli_text import dump as _dump
+from yellowtui.cli_text import echo
+from yellowtui.cli_text import fail as _fail
+from yellowtui.cli_text import json_option as _json_option
 from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
@@ -39,11 +43,6 @@ PROGRESS_FROM = 500
 _DONE = {"insert": "inserted", "update": "updated", "status": "status changed", "delete": "deleted"}
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    secho(f"error: {message}", fg="red", err=True)
-    sys.exit(code)
-
-
 def _write_output(path: Path, text: str) -> None:
     """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
     from factory.files import write_atomic
@@ -54,20 +53,6 @@ def _write_output(path: Path, text: str) -> None:
         write_atomic(path, text)
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
-
-
-def _dump(data: Any) -> None:
-    dump(data)
-
-
-def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db",
-        "db_url",
-        envvar=DB_URL_ENV,
-        metavar="URL",
-        help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
-    )(f)
 
 
 def _require_db(db_url: str | None) -> str:
@@ -94,10 +79,6 @@ def _actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")(
         f
     )
-
-
-def _json_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
 
 
 def _dry_run_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -22,40 +22,15 @@ from typing import Any, NoReturn
 import click
 
 from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
+from yellowtui.cli_text import db_option as _db_option
+from yellowtui.cli_text import dump as _dump
+from yellowtui.cli_text import fail as _fail
+from yellowtui.cli_text import json_option as _json_option
+from yellowtui.presenters.safe_text import visible as _visible
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 EXIT_OK, EXIT_DIFFERENT, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
 HEALTH_UNKNOWN = 3
-
-
-def _visible(text: object) -> str:
-    """Text from data printed literally, control characters made visible."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(text))
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    from factory.redact import redact_text
-
-    click.secho(f"error: {_visible(redact_text(message))}", fg="red", err=True)
-    sys.exit(code)
-
-
-def _dump(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-
-
-def _db_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db",
-        "db_url",
-        envvar=DB_URL_ENV,
-        metavar="URL",
-        help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
-    )(f)
-
-
-def _json_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
 
 
 def _platform_option(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,7 +9,9 @@ made with ``markup=False`` and table cells are literal :class:`rich.text.Text`.
 from __future__ import annotations
 
 import json
-from typing import IO, TYPE_CHECKING, Any
+import sys
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -18,6 +20,8 @@ from yellowtui.presenters.safe_text import json_visible, visible
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def echo(message: Any = "", *, err: bool = False, nl: bool = True, file: IO[Any] | None = None) -> None:
@@ -52,3 +56,28 @@ def console(*, stderr: bool = False, soft_wrap: bool = True) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=soft_wrap, markup=False, emoji=False)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One red line on stderr, credentials hidden and control characters escaped; then exit."""
+    from factory.redact import redact_text
+
+    secho(f"error: {redact_text(message)}", fg="red", err=True)
+    sys.exit(code)
+
+
+def db_option(f: F) -> F:
+    """``--db URL`` (default ``$YELLOW_DB_URL``), the same on every command that reads rows."""
+    from factory.db import DB_URL_ENV
+
+    return click.option(
+        "--db",
+        "db_url",
+        envvar=DB_URL_ENV,
+        metavar="URL",
+        help=f"Config database, e.g. postgresql://user@host/db (default: ${DB_URL_ENV}).",
+    )(f)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from yellowtui.presenters.safe_text import visible as safe_visible
+
 #: Glyph and style role of each Airflow state (task and run states share names). The role is
 #: mapped to a theme colour by the widget drawing it.
 STATE_GLYPHS: dict[str, tuple[str, str]] = {
@@ -34,7 +36,6 @@ NO_STATE = ("·", "muted")
 #: States after which nothing more will happen (a log no longer grows, a run is over).
 FINISHED_STATES = frozenset({"success", "failed", "upstream_failed", "skipped", "removed"})
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: The ISO timestamp Airflow's structured log lines start with (2026-11-27 17:12:59.876622+00:00).
 _LOG_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)? ")
 
@@ -120,8 +121,7 @@ def visible(text: str) -> str:
     """Text from Airflow as it may be shown: every control character except newline and tab is
     written out (``\\x1b``), so a log line with an escape sequence shows the sequence instead of
     colouring or moving the terminal. Carriage returns of CRLF line ends are dropped."""
-    text = text.replace("\r\n", "\n")
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text).replace("\t", "    ")
+    return safe_visible(text.replace("\r\n", "\n"), keep_newlines=True, keep_tabs=True).replace("\t", "    ")
 
 
 def visible_lines(text: str) -> list[str]:
