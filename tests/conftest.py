@@ -38,9 +38,13 @@ def pg():
 
 
 @pytest.fixture
-def db_url(pg) -> str:
-    """URL of a new, empty database for this test."""
-    return pg.create_database(f"t{os.getpid()}_{next(_counter)}")
+def db_url(pg):
+    """URL of a new, empty database for this test. The factory's pooled connections are closed
+    after the test: one server serves the whole session, and its connection slots are few."""
+    yield pg.create_database(f"t{os.getpid()}_{next(_counter)}")
+    from factory.db import dispose_engines
+
+    dispose_engines()
 
 
 @pytest.fixture(autouse=True)
