@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine
 
 from factory import store
 from factory.bootstrap import bootstrap
+from factory.db import get_engine
 from factory.health import Level, airflow_findings, check_platform
 from factory.loader import load_platform
 from factory.settings import reset_settings
@@ -61,7 +61,7 @@ def test_a_parse_older_than_the_threshold_is_critical(platform_db):
 
 def test_stream_errors_and_stale_builds_are_warnings(platform_db):
     load_platform(PLATFORM, url=platform_db)
-    with create_engine(platform_db).begin() as conn:
+    with get_engine(platform_db).begin() as conn:
         store.write_row(conn, PLATFORM, "Garbage", "{not json", actor="test")
         row = store.read_row(conn, PLATFORM, "Store1")
         store.write_row(conn, PLATFORM, "Store1", row.config_json.replace('"@hourly"', '"@sometimes"'), actor="test")

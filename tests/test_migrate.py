@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from factory import store
 from factory.bootstrap import bootstrap
 from factory.cutover import cutover, default_backup_dir, rollback
+from factory.db import get_engine
 from factory.ecosystem import platform_policy, platform_streams
 from factory.migrate import Verdict, compare, extract
 from factory.policy import write_policy
@@ -37,7 +38,7 @@ def legacy(pg, db_url, example_ecosystem, tmp_path, snapshot_dir, monkeypatch):
     database), and an empty config database: where a platform starts its migration."""
     dags = tmp_path / "dags"
     bootstrap(example_ecosystem, pg.create_database(f"legacy_{tmp_path.name[-20:]}"), dags, static=True)
-    with create_engine(db_url).begin() as conn:
+    with get_engine(db_url).begin() as conn:
         for p in example_ecosystem.platforms:
             store.ensure_tables(conn, p.name)
             write_policy(conn, platform_policy(p))
@@ -68,7 +69,7 @@ def _one_file_per_dag_id(dags: Path, expected: set[str]) -> dict[str, str]:
 
 
 def _statuses(db_url: str) -> dict[str, str]:
-    with create_engine(db_url).connect() as conn:
+    with get_engine(db_url).connect() as conn:
         return {r.stream_key: r.status for r in store.read_rows(conn, PLATFORM)}
 
 
@@ -135,7 +136,7 @@ def test_round_trip_extract_compare_cutover_rollback(legacy, db_url, tmp_path):
     assert code == 0 and json.loads(out)["steps"] == []  # idempotent
     assert {p.name: p.read_bytes() for p in dags.glob("*.py")} == originals
 
-    with create_engine(db_url).connect() as conn:  # every row change is in the history, with its actor
+    with get_engine(db_url).connect() as conn:  # every row change is in the history, with its actor
         history = store.read_history(conn, PLATFORM, "Store1")
     assert [(h["action"], h["new_status"]) for h in reversed(history)] == [
         ("insert", "paused"),
@@ -232,7 +233,7 @@ def test_compare_names_each_difference_and_cutover_refuses_it(legacy, db_url, tm
     code, out = _cli("migrate", "compare", str(dags), "-p", PLATFORM, "--db", db_url)
     assert code == 1
     assert "≠ Store1  different" in out and "timetable" in out and "4 identical" in out
-    with create_engine(db_url).connect() as conn:
+    with get_engine(db_url).connect() as conn:
         rows = store.read_rows(conn, PLATFORM)
     verdicts = {v.stream_key: v for v in compare(dags, PLATFORM, rows).verdicts}
     assert verdicts["Store1"].verdict == Verdict.DIFFERENT
@@ -277,7 +278,7 @@ def test_the_factory_skips_a_stream_whose_static_file_is_beside_it(legacy, db_ur
     files = _one_file_per_dag_id(dags, expected)
     assert files["yellowlive__Store1_ingestion"] == "yellowlive__Store1_ingestion.py"
     builds = platform_tables(PLATFORM).builds
-    with create_engine(db_url).connect() as conn:
+    with get_engine(db_url).connect() as conn:
         outcome = conn.execute(select(builds).where(builds.c.stream_key == "Store1")).one()
     assert outcome.outcome == "skipped"
     assert "yellowlive__Store1_ingestion.py" in outcome.error and "migration not finished" in outcome.error

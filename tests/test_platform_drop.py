@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from factory import store
 from factory.bootstrap import bootstrap
+from factory.db import get_engine
 from factory.loader import load_platform
 from yellowtui.cli import main
 
@@ -16,7 +17,7 @@ PLATFORM = "yellowlive"
 
 
 def _tables(db_url: str) -> set[str]:
-    with create_engine(db_url).connect() as conn:
+    with get_engine(db_url).connect() as conn:
         return {t for t in inspect(conn).get_table_names() if t.startswith(PLATFORM)}
 
 
@@ -25,7 +26,7 @@ def test_drop_exports_then_removes_every_table_and_the_rows_can_be_restored(
 ):
     bootstrap(example_ecosystem, db_url, None)
     load_platform(PLATFORM, url=db_url)
-    with create_engine(db_url).begin() as conn:
+    with get_engine(db_url).begin() as conn:
         store.write_row(
             conn, PLATFORM, "Store1", store.read_row(conn, PLATFORM, "Store1").config_json, "paused", actor="bob"
         )
@@ -41,7 +42,7 @@ def test_drop_exports_then_removes_every_table_and_the_rows_can_be_restored(
     assert result.exit_code == 0, result.output
     assert f"exported 5 row(s) and 6 history entr(y/ies) to {export}" in result.output
     assert _tables(db_url) == set()
-    with create_engine(db_url).connect() as conn:
+    with get_engine(db_url).connect() as conn:
         assert PLATFORM not in store.list_platforms(conn) and "yellowforensic" in store.list_platforms(conn)
     data = json.loads(export.read_text())
     assert data["kind"] == "yellow-platform-export" and len(data["rows"]) == 5
@@ -50,7 +51,7 @@ def test_drop_exports_then_removes_every_table_and_the_rows_can_be_restored(
 
     restored = CliRunner().invoke(main, ["config", "import", str(export), "--platform", PLATFORM, "--db", db_url])
     assert restored.exit_code == 0, restored.output
-    with create_engine(db_url).connect() as conn:
+    with get_engine(db_url).connect() as conn:
         rows = {r.stream_key: r.status for r in store.read_rows(conn, PLATFORM)}
     assert len(rows) == 5 and rows["Store1"] == "paused"
 
