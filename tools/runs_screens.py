@@ -143,7 +143,13 @@ def main(argv: list[str] | None = None) -> int:
             work / "airflow",
             server.create_database("yellowtui_runs_airflow"),
             work / "dags",
-            env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script)},
+            env={
+                "YELLOW_DB_URL": config_url,
+                "YELLOW_JOB_SCRIPT": str(script),
+                # The job's command line shows in the task log: keep the picture free of this
+                # machine's interpreter path (the local Airflow puts its venv first on PATH).
+                "YELLOW_LOCAL_JOB_COMMAND": "python -m simulators.job",
+            },
             log=log,
         )
         log("starting a local Airflow …")
