@@ -23,7 +23,7 @@ PLACEHOLDER = "…"
 MIN_SIGNATURE = 8
 SOURCES = ("factory/*.py", "yellowtui/cli*.py", "yellowtui/services/*.py")
 #: Calls whose string arguments are messages: the name, and which positional argument.
-MESSAGE_CALLS = {"_fail": 0, "ConfigProblem": 1, "Unmapped": 1, "add": 2, "secho": 0}
+MESSAGE_CALLS = {"_fail": 0, "fail": 0, "ConfigProblem": 1, "Unmapped": 1, "add": 2, "secho": 0}
 #: Assignments whose value is a message: ``error = f"..."``, ``report.refused[key] = "..."``.
 MESSAGE_NAMES = ("error", "refused", "reason", "detail")
 #: Raised for programmers, or caught and reworded before anyone sees them.

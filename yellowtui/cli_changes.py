@@ -23,6 +23,7 @@ from yellowtui.cli_text import dump as _dump
 from yellowtui.cli_text import echo
 from yellowtui.cli_text import fail as _fail
 from yellowtui.cli_text import json_option as _json_option
+from yellowtui.cli_text import write_output as _write_output
 from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
@@ -41,18 +42,6 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRESS_FROM = 500
 
 _DONE = {"insert": "inserted", "update": "updated", "status": "status changed", "delete": "deleted"}
-
-
-def _write_output(path: Path, text: str) -> None:
-    """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
-    from factory.files import write_atomic
-
-    if not path.parent.is_dir():
-        _fail(f"cannot write {path}: the folder {path.parent} does not exist", 2)
-    try:
-        write_atomic(path, text)
-    except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}", 2)
 
 
 def _require_db(db_url: str | None) -> str:

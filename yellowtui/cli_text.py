@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -81,3 +82,15 @@ def db_option(f: F) -> F:
 
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write an -o file whole (a temporary file, then a rename) or say in one line why not."""
+    from factory.files import write_atomic
+
+    if not path.parent.is_dir():
+        fail(f"cannot write {path}: the folder {path.parent} does not exist", 2)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}", 2)
