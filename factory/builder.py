@@ -62,7 +62,10 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
         resources = af["k8s"].V1ResourceRequirements(
             requests=spec.resources.get("requests"), limits=spec.resources.get("limits")
         )
-    with af["DAG"](
+    # No ``with DAG(...)``: Airflow's DAG context is one process-wide stack, not per thread, so
+    # two threads building at once (dashboard workers, racing applies) would hang each other's
+    # tasks on the wrong DAG. Every task names its DAG instead.
+    dag = af["DAG"](
         dag_id=spec.dag_id,
         schedule=spec.schedule,
         start_date=datetime.fromisoformat(START_DATE_ISO),
@@ -71,42 +74,38 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
         description=spec.description,
         tags=spec.tags,
         default_args={"owner": "yellow", "retries": 0},
-    ) as dag:
-        if (
-            launcher or job_launcher()
-        ) is JobLauncher.LOCAL:  # YELLOW_JOB_LAUNCHER=local: the job as a process (tests, demo)
-            local_job_task(spec)
-        else:
-            af["KubernetesPodOperator"](
-                task_id=JOB_TASK_ID,
-                name=spec.pod_name,
-                namespace=spec.namespace,
-                image=spec.image,
-                cmds=spec.cmds,
-                arguments=spec.arguments,
-                env_vars=spec.env_vars,
-                secrets=[af["Secret"]("env", s.env_var, s.secret_name, s.secret_key) for s in spec.secrets],
-                labels=spec.labels,
-                container_resources=resources,
-                do_xcom_push=True,
-                get_logs=True,
-                on_finish_action="delete_pod",
-            )
-        af["BranchPythonOperator"](
-            task_id=CHECK_TASK_ID,
-            python_callable=af["choose_next_task"],
-            op_kwargs={
-                "job_task_id": JOB_TASK_ID,
-                "keep_working": BRANCHES[ResultCode.KEEP_WORKING],
-                "done": BRANCHES[ResultCode.DONE],
-            },
+    )
+    if (launcher or job_launcher()) is JobLauncher.LOCAL:  # YELLOW_JOB_LAUNCHER=local: the job as a process
+        local_job_task(spec, dag)
+    else:
+        af["KubernetesPodOperator"](
+            task_id=JOB_TASK_ID,
+            dag=dag,
+            name=spec.pod_name,
+            namespace=spec.namespace,
+            image=spec.image,
+            cmds=spec.cmds,
+            arguments=spec.arguments,
+            env_vars=spec.env_vars,
+            secrets=[af["Secret"]("env", s.env_var, s.secret_name, s.secret_key) for s in spec.secrets],
+            labels=spec.labels,
+            container_resources=resources,
+            do_xcom_push=True,
+            get_logs=True,
+            on_finish_action="delete_pod",
         )
-        af["TriggerDagRunOperator"](
-            task_id=RESCHEDULE_TASK_ID,
-            trigger_dag_id=spec.dag_id,
-            wait_for_completion=False,
-        )
-        af["EmptyOperator"](task_id=WAIT_TASK_ID)
-        for upstream, downstream in edges():
-            dag.get_task(upstream) >> dag.get_task(downstream)
+    af["BranchPythonOperator"](
+        task_id=CHECK_TASK_ID,
+        dag=dag,
+        python_callable=af["choose_next_task"],
+        op_kwargs={
+            "job_task_id": JOB_TASK_ID,
+            "keep_working": BRANCHES[ResultCode.KEEP_WORKING],
+            "done": BRANCHES[ResultCode.DONE],
+        },
+    )
+    af["TriggerDagRunOperator"](task_id=RESCHEDULE_TASK_ID, dag=dag, trigger_dag_id=spec.dag_id, wait_for_completion=False)
+    af["EmptyOperator"](task_id=WAIT_TASK_ID, dag=dag)
+    for upstream, downstream in edges():
+        dag.get_task(upstream) >> dag.get_task(downstream)
     return dag

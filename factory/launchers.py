@@ -61,13 +61,14 @@ def local_job_env(spec: DagSpec) -> dict[str, str]:
     return env
 
 
-def local_job_task(spec: DagSpec) -> Any:
+def local_job_task(spec: DagSpec, dag: Any) -> Any:
     """The local stand-in for the job's pod: same ``task_id``, same environment and arguments,
     the result code returned to XCom as the pod's sidecar would push it."""
     from airflow.providers.standard.operators.python import PythonOperator
 
     return PythonOperator(
         task_id=JOB_TASK_ID,
+        dag=dag,
         python_callable=run_local_job,
         op_kwargs={"arguments": list(spec.arguments), "env_vars": local_job_env(spec), "name": spec.pod_name},
         do_xcom_push=True,

@@ -211,7 +211,7 @@ def test_two_writers_of_the_same_row_exactly_one_wins(seeded):
         P, [_edit(rows["Store1"], schedule="@monthly"), _edit(rows["Store2_orders"], schedule="@yearly")]
     )
     results, errors, overlapped = _race(seeded, [first, second])
-    assert overlapped, "the two writers never overlapped"
+    assert overlapped, ("the two writers never overlapped", results, errors)
     assert len(results) == 1 and len(errors) == 1, (results, errors)
     (conflict,) = errors
     assert isinstance(conflict, ChangesetConflict) and [c.stream_key for c in conflict.conflicts] == ["Store1"]
@@ -244,7 +244,7 @@ def test_two_writers_creating_the_same_new_stream_exactly_one_wins(seeded, sampl
         for key, schedule in (("Payments", "@daily"), ("Store2_orders", "@weekly"))
     ]
     results, errors, overlapped = _race(seeded, changesets)
-    assert overlapped
+    assert overlapped, ("the two writers never overlapped", results, errors)
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], ChangesetConflict) and errors[0].conflicts[0].stream_key == "Twin"
     assert "created by someone else" in errors[0].conflicts[0].reason
