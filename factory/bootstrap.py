@@ -21,8 +21,9 @@ from factory.files import write_atomic
 from factory.models import StreamConfig
 from factory.names import platform_slug
 from factory.policy import write_policy
-from factory.render import factory_file_name, render_factory_file, render_static_file, static_file_name
+from factory.render import render_factory_file, render_static_file, static_file_name
 from factory.spec import dag_spec
+from factory.split import DEFAULT_STREAMS_PER_FILE, Layout, files_for, split_file_name, surplus_files
 
 
 @dataclass
@@ -32,6 +33,10 @@ class PlatformBootstrap:
     summary: dict[str, list[str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     removed_files: list[str] = field(default_factory=list)
+    #: How the platform is split over factory files after this bootstrap (factory.split).
+    layout: Layout = field(default_factory=Layout)
+    #: Split files beyond the new count kept until the hand-over is done (run bootstrap again then).
+    kept_files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,21 +45,46 @@ class PlatformBootstrap:
             "rows": self.summary,
             "files": self.files,
             "removed_files": self.removed_files,
+            "kept_files": self.kept_files,
+            "layout": self.layout.to_dict(),
         }
 
 
+@dataclass(frozen=True)
+class Split:
+    """How many factory files each platform gets: ``files`` for all, else one per
+    ``streams_per_file`` active streams (a platform at or under it keeps its single file)."""
+
+    files: int | None = None
+    streams_per_file: int = DEFAULT_STREAMS_PER_FILE
+    #: Start a new change of the file count even while the last one is still handed over.
+    force: bool = False
+
+    def count(self, streams: int) -> int:
+        return self.files if self.files is not None else files_for(streams, self.streams_per_file)
+
+
 def planned_files(
-    eco: Ecosystem, configs_by_slug: dict[str, list[StreamConfig]], *, static: bool, conn_id: str
+    eco: Ecosystem,
+    configs_by_slug: dict[str, list[StreamConfig]],
+    *,
+    static: bool,
+    conn_id: str,
+    split: Split | None = None,
 ) -> dict[str, dict[str, str]]:
     """File name -> source, per platform slug. Rendering happens before any write."""
     files: dict[str, dict[str, str]] = {}
+    split = split or Split()
     for platform in eco.platforms:
         slug = platform_slug(platform.name)
         configs = configs_by_slug[slug]
         if static:
             files[slug] = {static_file_name(slug, c.stream_key): render_static_file(dag_spec(c, slug)) for c in configs}
         else:
-            files[slug] = {factory_file_name(slug): render_factory_file(platform.name, conn_id)}
+            files[slug] = {
+                split_file_name(slug, i): render_factory_file(platform.name, conn_id, i)
+                for i in range(split.count(len(configs)))
+            }
     return files
 
 
@@ -66,18 +96,25 @@ def bootstrap(
     static: bool = False,
     conn_id: str = DEFAULT_CONN_ID,
     actor: str | None = None,
+    split: Split | None = None,
 ) -> list[PlatformBootstrap]:
     """Create tables, upsert rows and render DAG files for every platform of ``eco``.
 
     ``eco`` must come from :func:`factory.ecosystem.parse_ecosystem` (already validated).
+    ``split`` decides how many factory files each platform gets (:mod:`factory.split`); the
+    count is stored with the rows, and files beyond it stay until their streams were handed over.
     """
-
+    split = split or Split()
     configs_by_slug = {platform_slug(p.name): platform_streams(p)[0] for p in eco.platforms}
-    files = planned_files(eco, configs_by_slug, static=static, conn_id=conn_id) if dags_folder is not None else {}
+    files = (
+        planned_files(eco, configs_by_slug, static=static, conn_id=conn_id, split=split)
+        if dags_folder is not None
+        else {}
+    )
     staging = _stage(dags_folder, files) if dags_folder is not None else None
     results: list[PlatformBootstrap] = []
     try:
-        results = _write_rows(eco, db_url, configs_by_slug, actor)
+        results = _write_rows(eco, db_url, configs_by_slug, actor, None if static else split)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -105,7 +142,11 @@ _BOOTSTRAP_LOCK = "yellow.bootstrap"
 
 
 def _write_rows(
-    eco: Ecosystem, db_url: str, configs_by_slug: dict[str, list[StreamConfig]], actor: str | None
+    eco: Ecosystem,
+    db_url: str,
+    configs_by_slug: dict[str, list[StreamConfig]],
+    actor: str | None,
+    split: Split | None,
 ) -> list[PlatformBootstrap]:
     """Every platform's tables, policy and rows in one transaction. Concurrent writers: other
     bootstraps wait (one advisory lock), `apply` and `config set` wait per stream key (the same
@@ -118,6 +159,7 @@ def _write_rows(
     from factory import store
     from factory.apply import commit, reachable, retryable
     from factory.db import redact
+    from factory.split import write_layout
 
     results: list[PlatformBootstrap] = []
     check = "`yellowtui config list` (and each stream's history: `yellowtui config show KEY -p PLATFORM`)"
@@ -134,6 +176,10 @@ def _write_rows(
                 store.lock_keys(conn, slug, [c.stream_key for c in configs])
                 summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
                 outcome.summary = summary.to_dict()
+                if split is not None:
+                    outcome.layout = write_layout(
+                        conn, slug, split.count(len(configs)), actor=actor or store.default_actor(), force=split.force
+                    )
                 results.append(outcome)
         except (sa_exc.IntegrityError, sa_exc.OperationalError, sa_exc.InternalError) as exc:
             transaction.rollback()
@@ -185,3 +231,14 @@ def _publish(
                 if stale.exists():
                     stale.unlink()
                     outcome.removed_files.append(stale.name)
+        else:
+            _tidy_split_files(dags_folder, outcome)
+
+
+def _tidy_split_files(dags_folder: Path, outcome: PlatformBootstrap) -> None:
+    """Remove split files beyond the platform's file count once every stream they built has been
+    handed over; until then keep them (removing one early would make its DAGs stale)."""
+    removable, outcome.kept_files = surplus_files(dags_folder, outcome.platform, outcome.layout)
+    for name in removable:
+        (dags_folder / name).unlink(missing_ok=True)
+        outcome.removed_files.append(name)

@@ -78,6 +78,7 @@ def export_platform(conn: Connection, platform: str) -> dict[str, Any]:
 def platform_table_names(platform: str) -> list[str]:
     """Every table of the platform: the config table and all its side tables."""
     from factory.policy import policy_table
+    from factory.split import layout_table
     from factory.tables import platform_tables
 
     tables = platform_tables(platform)
@@ -87,6 +88,7 @@ def platform_table_names(platform: str) -> list[str]:
         tables.parses.name,
         tables.builds.name,
         policy_table(platform).name,
+        layout_table(platform).name,
     ]
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from factory.errors import InvalidNameError
 from factory.names import platform_slug
 from factory.policy import POLICY_SUFFIX
+from factory.split import LAYOUT_SUFFIX
 from factory.store import trusted_writer_role
 from factory.tables import platform_tables
 
@@ -65,15 +66,19 @@ def grants_sql(platform: str, roles: Roles | None = None) -> str:
     t = platform_tables(slug)
     dsg, history, parses, builds = t.dsg.name, t.history.name, t.parses.name, t.builds.name
     policy = f"{slug}{POLICY_SUFFIX}"
+    layout = f"{slug}{LAYOUT_SUFFIX}"
     trusted = trusted_writer_role(slug)
     tables = (dsg, history, parses, builds)
     sequences = (f"{history}_id_seq", f"{parses}_id_seq")
     functions = (f"{dsg}_record_history()", f"{dsg}_actor()")
-    policy_sql = (
-        f"ALTER TABLE {policy} OWNER TO {owner}",
-        f"REVOKE ALL ON TABLE {policy} FROM PUBLIC, {factory}, {operator}",
-        f"GRANT SELECT ON TABLE {policy} TO {factory}, {operator}",
-    )
+    read_only_side_sql = {
+        side: (
+            f"ALTER TABLE {side} OWNER TO {owner}",
+            f"REVOKE ALL ON TABLE {side} FROM PUBLIC, {factory}, {operator}",
+            f"GRANT SELECT ON TABLE {side} TO {factory}, {operator}",
+        )
+        for side in (policy, layout)
+    }
     lines = [
         f"-- Least privilege for platform {slug}: factory {factory}, operator {operator}, owner {owner}.",
         "-- Run as a superuser after `yellowtui bootstrap` created the tables. The three roles must exist.",
@@ -96,11 +101,17 @@ def grants_sql(platform: str, roles: Roles | None = None) -> str:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE {dsg} TO {operator};",
         f"GRANT SELECT ON TABLE {history}, {parses}, {builds} TO {operator};",
         "",
-        "-- The policy side table (bootstrap writes it; only the owner changes it).",
+        "-- The policy and layout side tables (bootstrap writes them; only the owner changes them).",
         "DO $$ BEGIN",
-        f"    IF to_regclass('{policy}') IS NOT NULL THEN",
-        *(f"        EXECUTE '{statement}';" for statement in policy_sql),
-        "    END IF;",
+        *(
+            line
+            for side, statements in read_only_side_sql.items()
+            for line in (
+                f"    IF to_regclass('{side}') IS NOT NULL THEN",
+                *(f"        EXECUTE '{statement}';" for statement in statements),
+                "    END IF;",
+            )
+        ),
         "END $$;",
         "",
         "-- Trusted writers may name the actor (SET LOCAL yellow.actor); everyone else is recorded as",

@@ -55,9 +55,11 @@ def load_platform(
     record: bool = True,
     taken: Collection[str] = (),
     static_files: Mapping[str, str] | None = None,
+    file_index: int = 0,
 ) -> LoadResult:
     """Read, validate and build a platform's DAGs: all of them, or only the one ``dag_id`` names
     (a worker starting a task; :func:`register_platform_dags` passes Airflow's parsing context).
+    A platform split over several files builds file ``file_index``'s share (:mod:`factory.split`).
 
     ``taken`` holds names already defined where the DAGs go (the factory file's globals): a row
     whose dag_id is among them is an ERROR outcome, never a replacement. ``static_files`` maps
@@ -69,16 +71,21 @@ def load_platform(
     and, with ``record``, writes its parse report.
     """
     started = time.perf_counter()
-    target = ParseTarget.of(platform, dag_id)
+    target = ParseTarget.of(platform, dag_id, file_index)
     result = LoadResult(
-        platform=target.platform, mode=target.mode, source=Source.DATABASE, started_at=datetime.now(UTC)
+        platform=target.platform,
+        mode=target.mode,
+        source=Source.DATABASE,
+        started_at=datetime.now(UTC),
+        file_index=file_index,
     )
     if target.foreign:
         result.total_ms = _ms(started)
         return result  # a dag_id of another platform's file: build nothing here
-    last_good = LastGood(target.platform, snapshot_dir)
+    last_good = LastGood(target.platform, snapshot_dir, file_index)
     read = read_source(target, last_good, conn_id=conn_id, url=url)
     result.source, result.source_detail = read.source, read.detail
+    result.layout = read.layout if isinstance(read, RowsRead) else read.snapshot.layout
     result.load_ms = _ms(started)
 
     phase = time.perf_counter()
@@ -88,7 +95,11 @@ def load_platform(
 
     phase = time.perf_counter()
     result.dags, builds = build_configs(
-        checked.configs, target.platform, fileloc, taken=taken, static_files=static_files or {}
+        checked.configs,
+        target.platform,
+        fileloc,
+        taken=taken,
+        static_files=static_files or {},
     )
     result.build_ms = _ms(phase)
     result.outcomes = merge_outcomes(checked, builds)
@@ -190,6 +201,8 @@ def _save_snapshot(fingerprint: str | None, checked: Validated, result: LoadResu
         # A skipped stream's config is good: the skip is decided again at every parse.
         errors={o.stream_key: o.error or "" for o in result.outcomes if o.outcome in (Outcome.ERROR, Outcome.STALE)},
         hashes={o.stream_key: o.config_hash or "" for o in result.outcomes},
+        file_index=result.file_index,
+        layout=result.layout,
     )
     try:
         write_snapshot(snapshot, snapshot_dir)
@@ -205,6 +218,7 @@ def register_platform_dags(
     url: str | None = None,
     snapshot_dir: Path | None = None,
     record: bool = True,
+    file_index: int = 0,
 ) -> LoadResult:
     """Called by the generated factory file: put each built DAG into the module's globals.
 
@@ -225,6 +239,7 @@ def register_platform_dags(
         record=record,
         taken=frozenset(module_globals),
         static_files=static_keys_beside(fileloc, platform),
+        file_index=file_index,
     )
     for dag_id in sorted(result.dags):
         module_globals[dag_id] = result.dags[dag_id]  # never one already there: see ``taken``

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from factory.enums import LoadMode, Outcome, Source
+from factory.split import Layout
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -49,6 +50,14 @@ class LoadResult:
     total_ms: float = 0.0
     dags: dict[str, DAG] = field(default_factory=dict)
     outcomes: list[StreamOutcome] = field(default_factory=list)
+    #: Which of the platform's split files was parsed, under which layout (see factory.split).
+    file_index: int = 0
+    layout: Layout = field(default_factory=Layout)
+
+    @property
+    def split(self) -> bool:
+        """Part of a platform split over several files (or being split, or joined back)."""
+        return bool(self.file_index or self.layout.digest())
 
     @property
     def errors(self) -> list[StreamOutcome]:
@@ -80,5 +89,7 @@ class LoadResult:
             "validate_ms": round(self.validate_ms, 3),
             "build_ms": round(self.build_ms, 3),
             "total_ms": round(self.total_ms, 3),
+            "file_index": self.file_index,
+            "files": self.layout.files,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }

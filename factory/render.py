@@ -84,10 +84,15 @@ def _render(template: str, **values: Any) -> str:
     return source
 
 
-def render_factory_file(platform: str, conn_id: str = DEFAULT_CONN_ID) -> str:
-    """The per-platform factory file: constants and one call to the loader. No credentials."""
+def render_factory_file(platform: str, conn_id: str = DEFAULT_CONN_ID, file_index: int = 0) -> str:
+    """The per-platform factory file: constants and one call to the loader. No credentials.
+
+    File ``file_index`` of a split platform builds its share (:mod:`factory.split`); file 0 is
+    byte for byte the unsplit file, so splitting never rewrites the file a platform already has."""
     platform_slug(platform)
-    return _render(FACTORY_TEMPLATE, platform=platform, conn_id=conn_id)
+    if not 0 <= file_index < 1024:
+        raise RenderError(f"file index {file_index} is out of range")
+    return _render(FACTORY_TEMPLATE, platform=platform, conn_id=conn_id, file_index=file_index)
 
 
 __all__ = ["factory_file_name", "py_literal", "render_factory_file", "render_static_file", "static_file_name"]

@@ -24,6 +24,7 @@ from factory.files import write_atomic
 from factory.models import canonical_json
 from factory.outcome import LoadResult, StreamOutcome
 from factory.snapshot import snapshot_dir
+from factory.split import part_suffix
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Table
@@ -35,8 +36,8 @@ SPOOL_LIMIT = 500
 RECORDED_FORMAT = 1
 
 
-def _spool_path(platform: str, directory: Path | None) -> Path:
-    return snapshot_dir(directory) / f"{platform}.reports.jsonl"
+def _spool_path(platform: str, directory: Path | None, file_index: int = 0) -> Path:
+    return snapshot_dir(directory) / f"{platform}{part_suffix(file_index)}.reports.jsonl"
 
 
 def storable(text: str | None, limit: int | None = None) -> str | None:
@@ -61,7 +62,7 @@ def storable(text: str | None, limit: int | None = None) -> str | None:
 
 def report_row(result: LoadResult) -> dict[str, Any]:
     started = result.started_at or datetime.now(UTC)
-    return {
+    row = {
         "parsed_at": started.astimezone(UTC).replace(tzinfo=None),
         "host": socket.gethostname()[:255],
         "pid": os.getpid(),
@@ -77,10 +78,13 @@ def report_row(result: LoadResult) -> dict[str, Any]:
         "build_ms": result.build_ms,
         "total_ms": result.total_ms,
     }
+    if result.split:  # only then: tables of an unsplit platform may predate these columns
+        row.update(file_index=result.file_index, generation=result.layout.generation)
+    return row
 
 
 def _spool(platform: str, row: dict[str, Any], directory: Path | None) -> None:
-    path = _spool_path(platform, directory)
+    path = _spool_path(platform, directory, row.get("file_index", 0))
     try:
         lines = path.read_text(encoding="utf-8").splitlines()[-(SPOOL_LIMIT - 1) :] if path.exists() else []
         lines.append(json.dumps({**row, "parsed_at": row["parsed_at"].isoformat()}))
@@ -89,8 +93,8 @@ def _spool(platform: str, row: dict[str, Any], directory: Path | None) -> None:
         log.warning("platform %s: could not spool parse report: %s", platform, exc)
 
 
-def _spooled(platform: str, directory: Path | None) -> tuple[Path, list[dict[str, Any]]]:
-    path = _spool_path(platform, directory)
+def _spooled(platform: str, directory: Path | None, file_index: int = 0) -> tuple[Path, list[dict[str, Any]]]:
+    path = _spool_path(platform, directory, file_index)
     rows = []
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -105,35 +109,39 @@ def _spooled(platform: str, directory: Path | None) -> tuple[Path, list[dict[str
     return path, rows
 
 
-def spooled_reports(platform: str, directory: Path | None = None) -> tuple[Path, list[dict[str, Any]]]:
+def spooled_reports(
+    platform: str, directory: Path | None = None, file_index: int = 0
+) -> tuple[Path, list[dict[str, Any]]]:
     """The spool file's path and the reports waiting in it for the database (oldest first)."""
-    return _spooled(platform, directory)
+    return _spooled(platform, directory, file_index)
 
 
 def _outcome_key(outcome: StreamOutcome) -> str:
     return f"{outcome.outcome}|{outcome.config_hash}|{outcome.error or ''}"
 
 
-def recorded_path(platform: str, directory: Path | None = None) -> Path:
-    """``{platform}.recorded.json`` beside the snapshot: what the ``_build`` table last got."""
-    return snapshot_dir(directory) / f"{platform}.recorded.json"
+def recorded_path(platform: str, directory: Path | None = None, file_index: int = 0) -> Path:
+    """``{platform}.recorded.json`` beside the snapshot: what the ``_build`` table last got from
+    this file (split file ``i``: ``{platform}.part{i}.recorded.json``)."""
+    return snapshot_dir(directory) / f"{platform}{part_suffix(file_index)}.recorded.json"
 
 
-def read_recorded(platform: str, directory: Path | None = None) -> dict[str, str]:
+def read_recorded(platform: str, directory: Path | None = None, file_index: int = 0) -> dict[str, str]:
     """Outcome key per stream as last written to the ``_build`` table; empty when unknown."""
     try:
-        data = json.loads(recorded_path(platform, directory).read_text(encoding="utf-8"))
+        data = json.loads(recorded_path(platform, directory, file_index).read_text(encoding="utf-8"))
         outcomes = data.get("outcomes") if data.get("format") == RECORDED_FORMAT else None
         return {str(k): str(v) for k, v in outcomes.items()} if isinstance(outcomes, dict) else {}
     except (OSError, ValueError, AttributeError):
         return {}
 
 
-def write_recorded(platform: str, outcomes: dict[str, str], directory: Path | None = None) -> None:
+def write_recorded(platform: str, outcomes: dict[str, str], directory: Path | None = None, file_index: int = 0) -> None:
     """Best effort: without the file, the next report rewrites every stream's row, nothing worse."""
     try:
         write_atomic(
-            recorded_path(platform, directory), canonical_json({"format": RECORDED_FORMAT, "outcomes": outcomes})
+            recorded_path(platform, directory, file_index),
+            canonical_json({"format": RECORDED_FORMAT, "outcomes": outcomes}),
         )
     except (OSError, ValueError) as exc:
         log.warning("platform %s: could not note the recorded outcomes: %s", platform, exc)
@@ -164,13 +172,18 @@ def record_parse(db_url: str, result: LoadResult, directory: Path | None = None)
     if result.used_snapshot:
         _spool(result.platform, row, directory)
         return False
-    changes = BuildChanges.since(read_recorded(result.platform, directory), result.outcomes)
-    spool_path, spooled = _spooled(result.platform, directory)
+    index = result.file_index
+    changes = BuildChanges.since(read_recorded(result.platform, directory, index), result.outcomes)
+    spool_path, spooled = _spooled(result.platform, directory, index)
     try:
         from factory.db import run_bounded
 
         # Bounded: a hung database must not hang the parse here either.
-        run_bounded(db_url, lambda conn: _write_report(conn, result.platform, row, spooled, changes), begin=True)
+        run_bounded(
+            db_url,
+            lambda conn: _write_report(conn, result.platform, row, spooled, changes, split=result.split),
+            begin=True,
+        )
     except Exception as exc:
         log.warning(
             "platform %s: parse report not written (%s); spooled locally", result.platform, storable(str(exc), 500)
@@ -181,14 +194,23 @@ def record_parse(db_url: str, result: LoadResult, directory: Path | None = None)
         with contextlib.suppress(OSError):
             spool_path.unlink(missing_ok=True)
     if changes:
-        write_recorded(result.platform, {o.stream_key: _outcome_key(o) for o in result.outcomes}, directory)
+        write_recorded(result.platform, {o.stream_key: _outcome_key(o) for o in result.outcomes}, directory, index)
     return True
 
 
 def _write_report(
-    conn: Connection, platform: str, row: dict[str, Any], spooled: list[dict[str, Any]], changes: BuildChanges
+    conn: Connection,
+    platform: str,
+    row: dict[str, Any],
+    spooled: list[dict[str, Any]],
+    changes: BuildChanges,
+    *,
+    split: bool = False,
 ) -> None:
-    """One transaction: spooled reports, this report, the changed build rows, a prune now and then."""
+    """One transaction: spooled reports, this report, the changed build rows, a prune now and then.
+
+    A split file removes only build rows it wrote itself: a stream that moved to another file
+    keeps the row its new file wrote."""
     from sqlalchemy import delete
 
     from factory.tables import platform_tables
@@ -197,15 +219,21 @@ def _write_report(
     for old in spooled:
         conn.execute(tables.parses.insert().values(**old))
     parse_id = conn.execute(tables.parses.insert().values(**row).returning(tables.parses.c.id)).scalar_one()
+    file_index = row.get("file_index", 0)
     if changes.changed:
-        _upsert_builds(conn, tables.builds, changes.changed, parse_id, row["parsed_at"])
+        _upsert_builds(conn, tables.builds, changes.changed, parse_id, row["parsed_at"], file_index if split else None)
     if changes.gone:
-        conn.execute(delete(tables.builds).where(tables.builds.c.stream_key.in_(changes.gone)))
+        gone = delete(tables.builds).where(tables.builds.c.stream_key.in_(changes.gone))
+        if split:
+            gone = gone.where(tables.builds.c.file_index == file_index)
+        conn.execute(gone)
     if parse_id % 50 == 0:  # prune now and then, not on every parse
         _prune(conn, tables.parses)
 
 
-def _upsert_builds(conn: Connection, builds: Table, changed: list[StreamOutcome], parse_id: int, now: Any) -> None:
+def _upsert_builds(
+    conn: Connection, builds: Table, changed: list[StreamOutcome], parse_id: int, now: Any, file_index: int | None
+) -> None:
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
     stmt = pg_insert(builds)
@@ -219,12 +247,14 @@ def _upsert_builds(conn: Connection, builds: Table, changed: list[StreamOutcome]
             "config_hash": storable(o.config_hash, 64),
             "parse_id": parse_id,
             "recorded_at": now,
+            **({"file_index": file_index} if file_index is not None else {}),
         }
         for o in changed
         if (key := storable(o.stream_key, 255))
     }
     values = list(by_key.values())
-    updated = ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
+    updated: tuple[str, ...] = ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
+    updated += ("file_index",) if file_index is not None else ()
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["stream_key"], set_={c: stmt.excluded[c] for c in updated}), values
     )

@@ -19,6 +19,7 @@ from typing import Any
 from factory.files import write_atomic
 from factory.models import JobResources, StreamConfig, canonical_json
 from factory.names import platform_slug
+from factory.split import Layout, part_suffix
 
 FORMAT_VERSION = 1
 
@@ -32,8 +33,9 @@ def snapshot_dir(directory: Path | None = None) -> Path:
     return settings().snapshot_dir
 
 
-def snapshot_path(platform: str, directory: Path | None = None) -> Path:
-    return snapshot_dir(directory) / f"{platform_slug(platform)}.json"
+def snapshot_path(platform: str, directory: Path | None = None, file_index: int = 0) -> Path:
+    """``{platform}.json``; split file ``i`` (i > 0) keeps its own share in ``{platform}.part{i}.json``."""
+    return snapshot_dir(directory) / f"{platform_slug(platform)}{part_suffix(file_index)}.json"
 
 
 @dataclass
@@ -47,6 +49,9 @@ class Snapshot:
     #: Rows that are not OK: an error, or STALE when ``configs`` still holds their last good config.
     errors: dict[str, str] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    #: Which of the platform's split files this is the share of, and the layout it was read under.
+    file_index: int = 0
+    layout: Layout = field(default_factory=Layout)
 
     def config(self, stream_key: str) -> StreamConfig | None:
         data = self.configs.get(stream_key)
@@ -67,14 +72,15 @@ class LastGood:
 
     platform: str
     directory: Path | None = None
+    file_index: int = 0
 
     @property
     def path(self) -> Path:
-        return snapshot_path(self.platform, self.directory)
+        return snapshot_path(self.platform, self.directory, self.file_index)
 
     @cached_property
     def snapshot(self) -> Snapshot | None:
-        return read_snapshot(self.platform, self.directory)
+        return read_snapshot(self.platform, self.directory, self.file_index)
 
 
 def trusted_config(data: dict[str, Any]) -> StreamConfig:
@@ -86,9 +92,9 @@ def trusted_config(data: dict[str, Any]) -> StreamConfig:
     return StreamConfig.model_construct(**{**defaults, **values})
 
 
-def read_snapshot(platform: str, directory: Path | None = None) -> Snapshot | None:
+def read_snapshot(platform: str, directory: Path | None = None, file_index: int = 0) -> Snapshot | None:
     """The snapshot, or None when there is none or it cannot be read (never raises)."""
-    path = snapshot_path(platform, directory)
+    path = snapshot_path(platform, directory, file_index)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT_VERSION:
@@ -100,6 +106,8 @@ def read_snapshot(platform: str, directory: Path | None = None) -> Snapshot | No
             configs=data.get("configs", {}),
             errors=data.get("errors", {}),
             hashes=data.get("hashes", {}),
+            file_index=file_index,
+            layout=Layout.from_dict(data["layout"]) if "layout" in data else Layout(),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -107,7 +115,7 @@ def read_snapshot(platform: str, directory: Path | None = None) -> Snapshot | No
 
 def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
     """Write atomically (temp file + rename) so a reader never sees half a snapshot."""
-    path = snapshot_path(snapshot.platform, directory)
+    path = snapshot_path(snapshot.platform, directory, snapshot.file_index)
     snapshot.written_at = datetime.now(UTC).isoformat(timespec="seconds")
     payload = {
         "format": FORMAT_VERSION,
@@ -118,5 +126,7 @@ def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
         "errors": snapshot.errors,
         "hashes": snapshot.hashes,
     }
+    if snapshot.layout != Layout():
+        payload["layout"] = snapshot.layout.to_dict()
     write_atomic(path, canonical_json(payload))
     return path

@@ -18,6 +18,7 @@ from factory.errors import ConfigSourceError
 from factory.names import platform_slug, stream_key_from_dag_id
 from factory.policy import PlatformPolicy, read_policy
 from factory.snapshot import LastGood, Snapshot
+from factory.split import Layout, read_layout
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -33,21 +34,24 @@ class ParseTarget:
     """What one load builds: every active stream of a platform, or the one a dag_id names.
 
     ``foreign`` is a dag_id that is not this platform's (a worker starting a task of another
-    factory file): such a load builds nothing.
+    factory file): such a load builds nothing. ``file_index`` is which of the platform's split
+    files is parsing (:mod:`factory.split`); a full parse builds that file's share, a worker builds
+    the DAG it was asked for whichever file it loaded.
     """
 
     platform: str
     stream_key: str | None = None
     foreign: bool = False
+    file_index: int = 0
 
     @classmethod
-    def of(cls, platform: str, dag_id: str | None = None) -> ParseTarget:
+    def of(cls, platform: str, dag_id: str | None = None, file_index: int = 0) -> ParseTarget:
         """``dag_id`` None (or empty) means a full parse."""
         slug = platform_slug(platform)
         if not dag_id:
-            return cls(slug)
+            return cls(slug, file_index=file_index)
         key = stream_key_from_dag_id(slug, dag_id)
-        return cls(slug, key, foreign=key is None)
+        return cls(slug, key, foreign=key is None, file_index=file_index)
 
     @property
     def mode(self) -> LoadMode:
@@ -70,6 +74,8 @@ class RowsRead:
     platforms: tuple[str, ...] = ()
     #: Rows whose status is none of RowStatus: (stream_key, status, config_json), reported, never built.
     unknown_status: list[tuple[str, str, str]] = field(default_factory=list)
+    #: How the platform is split over files; the rows above are already this file's share.
+    layout: Layout = field(default_factory=Layout)
     source: ClassVar[Source] = Source.DATABASE
     detail: ClassVar[str | None] = None
 
@@ -129,13 +135,24 @@ def _read(conn: Connection, target: ParseTarget, known: Snapshot | None, db_url:
     digest = store.fingerprint(conn, target.platform)
     if policy is not None:
         digest = f"{digest}|policy:{policy.digest}"
+    layout = read_layout(conn, target.platform)
+    if layout.digest():
+        digest = f"{digest}|{layout.digest()}|file:{target.file_index}"
     if known is not None and digest == known.fingerprint:
         return Unchanged(db_url, known)
     found = store.read_rows(conn, target.platform, exclude_statuses=INACTIVE_STATUSES)
+    if layout.digest():
+        found = [r for r in found if layout.builds(target.file_index, r.stream_key)]
     rows = [(r.stream_key, r.config_json) for r in found if r.status == RowStatus.ACTIVE]
     unknown = [(r.stream_key, r.status, r.config_json) for r in found if r.status != RowStatus.ACTIVE]
     return RowsRead(
-        db_url, rows, fingerprint=digest, policy=policy, platforms=_platforms(conn, rows), unknown_status=unknown
+        db_url,
+        rows,
+        fingerprint=digest,
+        policy=policy,
+        platforms=_platforms(conn, rows),
+        unknown_status=unknown,
+        layout=layout,
     )
 
 

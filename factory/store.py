@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy import Connection, func, inspect, select, text
 
 from factory.enums import RowStatus
 from factory.errors import ConcurrentChangeError, IncompatibleTableError
 from factory.names import DSG_SUFFIX, PLATFORM_NAME_RE
-from factory.tables import SEED_COLUMNS, platform_tables
+from factory.tables import SEED_COLUMNS, PlatformTables, platform_tables
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,24 @@ def ensure_tables(conn: Connection, platform: str) -> bool:
                 "it is not a Yellow config table, so it was left untouched"
             )
     tables.metadata.create_all(conn, checkfirst=True)
+    _add_new_columns(conn, tables)
     _ensure_history_trigger(conn, tables.dsg.name, tables.history.name)
     return not existed
+
+
+#: Side-table columns added after the first release: (table attribute, column name, SQL type).
+_ADDED_COLUMNS = (
+    ("parses", "file_index", "smallint NOT NULL DEFAULT 0"),
+    ("parses", "generation", "integer NOT NULL DEFAULT 0"),
+    ("builds", "file_index", "smallint NOT NULL DEFAULT 0"),
+)
+
+
+def _add_new_columns(conn: Connection, tables: PlatformTables) -> None:
+    """Bring side tables created by an earlier version up to date (``bootstrap`` after an upgrade)."""
+    for attr, column, sql_type in _ADDED_COLUMNS:
+        table = getattr(tables, attr).name
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {sql_type}"))
 
 
 #: The history trigger. ``SECURITY DEFINER``: it writes history with its owner's rights, so a role

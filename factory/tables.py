@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -80,6 +81,9 @@ def platform_tables(platform: str) -> PlatformTables:
         Column("dags_built", Integer, nullable=False),
         Column("errors", Integer, nullable=False),
         Column("reused", Integer, nullable=False, server_default=text("0")),
+        # Which of the platform's split files parsed, under which layout generation (factory.split).
+        Column("file_index", SmallInteger, nullable=False, server_default=text("0")),
+        Column("generation", Integer, nullable=False, server_default=text("0")),
         Column("load_ms", Float, nullable=False),
         Column("validate_ms", Float, nullable=False),
         Column("build_ms", Float, nullable=False),
@@ -95,6 +99,7 @@ def platform_tables(platform: str) -> PlatformTables:
         Column("config_hash", String(64)),
         Column("parse_id", BigInteger),
         Column("recorded_at", DateTime, nullable=False),
+        Column("file_index", SmallInteger, nullable=False, server_default=text("0")),
     )
     return PlatformTables(
         platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds

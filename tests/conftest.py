@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -71,6 +72,19 @@ def snapshot_dir(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("YELLOW_SNAPSHOT_DIR", str(path))
     reset_settings()
     return path
+
+
+@pytest.fixture
+def unreachable_url(monkeypatch):
+    """A loopback port nobody listens on: connecting is refused at once."""
+    from factory.settings import reset_settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("YELLOW_DB_CONNECT_TIMEOUT", "1")
+    reset_settings()
+    return f"postgresql+psycopg2://nobody:pw@127.0.0.1:{port}/nowhere"
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ and the recorded-outcomes file that lives beside the snapshot, not in it."""
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from sqlalchemy import select
@@ -30,19 +29,6 @@ STREAMS = 5
 def seeded(db_url):
     seed_database(db_url, generate_ecosystem(1, STREAMS, seed=4))
     return db_url
-
-
-@pytest.fixture
-def unreachable_url(monkeypatch):
-    """A loopback port nobody listens on: connecting is refused at once."""
-    from factory.settings import reset_settings
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setenv("YELLOW_DB_CONNECT_TIMEOUT", "1")
-    reset_settings()
-    return f"postgresql+psycopg2://nobody:pw@127.0.0.1:{port}/nowhere"
 
 
 def test_parse_target():

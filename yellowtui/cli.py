@@ -16,6 +16,7 @@ import click
 
 from factory.db import DB_URL_ENV, DEFAULT_CONN_ID
 from factory.enums import RowStatus
+from factory.split import DEFAULT_STREAMS_PER_FILE, MAX_FILES
 from yellowtui.cli_text import cell, echo, secho
 from yellowtui.cli_text import db_option as _db_option
 from yellowtui.cli_text import dump as _dump
@@ -203,6 +204,24 @@ def schema(output: Path | None) -> None:
     help="Airflow connection id the factory file reads the config database from.",
 )
 @click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")
+@click.option(
+    "--files",
+    type=click.IntRange(1, MAX_FILES),
+    default=None,
+    help="Split each platform over exactly this many factory files (default: from --streams-per-file).",
+)
+@click.option(
+    "--streams-per-file",
+    type=click.IntRange(1),
+    default=DEFAULT_STREAMS_PER_FILE,
+    show_default=True,
+    help="Without --files: one factory file per this many streams; a platform at or under it keeps one file.",
+)
+@click.option(
+    "--force-split",
+    is_flag=True,
+    help="Change the file count even while the previous change is still being handed over.",
+)
 @click.option("--check", is_flag=True, help="Validate the ecosystem file only; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def bootstrap(
@@ -212,6 +231,9 @@ def bootstrap(
     static: bool,
     conn_id: str,
     actor: str | None,
+    files: int | None,
+    streams_per_file: int,
+    force_split: bool,
     check: bool,
     as_json: bool,
 ) -> None:
@@ -220,8 +242,13 @@ def bootstrap(
     Everything is validated first; then all platforms are written in one transaction, and
     the files only after it commits. Unchanged rows are not rewritten; streams that left the
     file are marked retired, never deleted.
+
+    A platform with more streams than --streams-per-file is split over several factory files
+    that Airflow parses in parallel (docs/operations.md, "Very large platforms"). Changing the
+    count hands streams over without a gap; files no longer needed are removed by the next
+    bootstrap once the DAG processor has parsed the new layout.
     """
-    from factory.bootstrap import FilesNotWritten
+    from factory.bootstrap import FilesNotWritten, Split
     from factory.bootstrap import bootstrap as run_bootstrap
     from factory.ecosystem import load_ecosystem, platform_streams
     from factory.errors import EcosystemError, OutcomeUnknown, RetryableConflict
@@ -238,7 +265,15 @@ def bootstrap(
         return
     url = _require_db(db_url)
     try:
-        results = run_bootstrap(eco, url, dags_folder, static=static, conn_id=conn_id, actor=actor)
+        results = run_bootstrap(
+            eco,
+            url,
+            dags_folder,
+            static=static,
+            conn_id=conn_id,
+            actor=actor,
+            split=Split(files, streams_per_file, force_split),
+        )
     except (OutcomeUnknown, FilesNotWritten, RetryableConflict) as exc:  # never "nothing was written"
         _fail(str(exc), 4 if isinstance(exc, OutcomeUnknown) else 3 if isinstance(exc, RetryableConflict) else 1)
     except Exception as exc:
@@ -256,6 +291,15 @@ def bootstrap(
             f"{len(rows['unchanged'])} unchanged, {len(rows['retired'])} retired; "
             f"{len(r.files)} file(s) written" + (f" to {dags_folder}" if dags_folder else "")
         )
+        if r.layout.files > 1 or r.layout.moving:
+            echo(f"{r.platform}: split over {r.layout.files} factory file(s) (layout generation {r.layout.generation})")
+        if r.removed_files:
+            echo(f"{r.platform}: removed {', '.join(r.removed_files)}")
+        if r.kept_files:
+            echo(
+                f"{r.platform}: kept {', '.join(r.kept_files)} until the DAG processor has parsed the new layout; "
+                "run the same bootstrap again later to remove them"
+            )
 
 
 @main.group(context_settings=CONTEXT)
