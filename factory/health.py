@@ -133,9 +133,10 @@ def check_platform(
     if found is None:
         health.add(Level.CRITICAL, "unknown-platform", f"platform {slug!r} has no config table in {redact(db_url)}")
         return health
-    report, builds, active, from_snapshot = found
+    report, builds, active, from_snapshot, files = found
     health.facts["active_rows"] = active
     _judge_report(health, report, max_age_s, now)
+    _judge_files(health, files, max_age_s, now)
     if from_snapshot is not None and not any(r.check == "built-from-snapshot" for r in health.reasons):
         when = from_snapshot["parsed_at"].replace(tzinfo=UTC)
         health.add(
@@ -151,19 +152,56 @@ def check_platform(
 def _judge_spool(health: Health, directory: Path | None) -> None:
     """Reports spooled on this host wait for the database: the factory here is on its snapshot."""
     from factory.reports import spooled_reports
+    from factory.snapshot import snapshot_dir
 
-    path, spooled = spooled_reports(health.platform, directory)
-    if spooled:
-        latest = spooled[-1]
-        health.add(
-            Level.WARNING,
-            "built-from-snapshot",
-            f"{len(spooled)} parse report(s) wait in {path}: parses on this host could not reach the config "
-            f"database and built from the snapshot ({latest.get('source_detail') or 'no detail'})",
-        )
+    parts = [0] + [
+        int(p.name.split(".part", 1)[1].split(".", 1)[0]) for p in _spools(snapshot_dir(directory), health.platform)
+    ]
+    for index in parts:
+        path, spooled = spooled_reports(health.platform, directory, index)
+        if spooled:
+            latest = spooled[-1]
+            health.add(
+                Level.WARNING,
+                "built-from-snapshot",
+                f"{len(spooled)} parse report(s) wait in {path}: parses on this host could not reach the config "
+                f"database and built from the snapshot ({latest.get('source_detail') or 'no detail'})",
+            )
 
 
-_Read = tuple[dict[str, Any] | None, list[Any], int, dict[str, Any] | None]
+def _spools(folder: Path, platform: str) -> list[Path]:
+    """Spool files of split files 1.. (``{platform}.part{i}.reports.jsonl``)."""
+    return sorted(
+        p
+        for p in folder.glob(f"{platform}.part*.reports.jsonl")
+        if p.name.split(".part", 1)[1].split(".", 1)[0].isdigit()
+    )
+
+
+def _judge_files(health: Health, files: dict[int, datetime | None], max_age_s: float, now: datetime) -> None:
+    """A split platform: every one of its files must have parsed lately, not only some."""
+    if len(files) < 2:
+        return
+    health.facts["files"] = len(files)
+    for index, parsed_at in sorted(files.items()):
+        if parsed_at is None:
+            health.add(
+                Level.CRITICAL,
+                "never-parsed",
+                f"factory file {index} of platform {health.platform} has no parse report: is it in the dags folder?",
+            )
+            continue
+        age = (now - parsed_at.replace(tzinfo=UTC)).total_seconds()
+        if age > max_age_s:
+            health.add(
+                Level.CRITICAL,
+                "parse-too-old",
+                f"factory file {index} last parsed {age:.0f} s ago, older than the {max_age_s:g} s threshold: "
+                "its share of the DAGs is not being updated (a timeout? see Airflow's import errors)",
+            )
+
+
+_Read = tuple[dict[str, Any] | None, list[Any], int, dict[str, Any] | None, dict[int, datetime | None]]
 
 
 def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
@@ -171,28 +209,38 @@ def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
 
     from factory import store
     from factory.enums import RowStatus
+    from factory.split import read_layout
     from factory.tables import platform_tables
+    from factory.views import parse_columns
 
     if platform not in store.list_platforms(conn):
         return None
     tables = platform_tables(platform)
     parses = tables.parses
-    latest = conn.execute(select(parses).order_by(parses.c.parsed_at.desc(), parses.c.id.desc()).limit(1)).first()
+    columns = parse_columns(conn, platform)
+    latest = conn.execute(select(*columns).order_by(parses.c.parsed_at.desc(), parses.c.id.desc()).limit(1)).first()
     builds = list(conn.execute(select(tables.builds.c.stream_key, tables.builds.c.outcome)))
     active = conn.execute(
         select(func.count()).select_from(tables.dsg).where(tables.dsg.c.status == RowStatus.ACTIVE)
     ).scalar_one()
     from_snapshot = conn.execute(
-        select(parses)
+        select(*columns)
         .where(parses.c.source == Source.SNAPSHOT, parses.c.parsed_at >= since.astimezone(UTC).replace(tzinfo=None))
         .order_by(parses.c.parsed_at.desc())
         .limit(1)
     ).first()
+    layout = read_layout(conn, platform, confirmations=False)
+    files: dict[int, datetime | None] = {}
+    if layout.files > 1:
+        files = dict.fromkeys(range(layout.files))
+        last = select(parses.c.file_index, func.max(parses.c.parsed_at)).group_by(parses.c.file_index)
+        files.update({int(i): at for i, at in conn.execute(last) if int(i) < layout.files})
     return (
         (dict(latest._mapping) if latest is not None else None),
         builds,
         int(active),
         dict(from_snapshot._mapping) if from_snapshot is not None else None,
+        files,
     )
 
 

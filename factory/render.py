@@ -90,8 +90,6 @@ def render_factory_file(platform: str, conn_id: str = DEFAULT_CONN_ID, file_inde
     File ``file_index`` of a split platform builds its share (:mod:`factory.split`); file 0 is
     byte for byte the unsplit file, so splitting never rewrites the file a platform already has."""
     platform_slug(platform)
-    if not 0 <= file_index < 1024:
-        raise RenderError(f"file index {file_index} is out of range")
     return _render(FACTORY_TEMPLATE, platform=platform, conn_id=conn_id, file_index=file_index)
 
 

@@ -137,10 +137,23 @@ def stream_views(
 
 
 def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first."""
+    """Newest first; each with ``file_index`` and ``generation`` (0 for a table from before split
+    files, until ``bootstrap`` adds those columns)."""
     t = platform_tables(platform).parses
-    rows = conn.execute(select(t).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit))
-    return [dict(r._mapping) for r in rows]
+    rows = conn.execute(
+        select(*parse_columns(conn, platform)).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit)
+    )
+    return [{"file_index": 0, "generation": 0, **r._mapping} for r in rows]
+
+
+def parse_columns(conn: Connection, platform: str) -> list[Any]:
+    """The ``_parse`` table's columns that exist in this database (one made before split files
+    lacks ``file_index`` and ``generation`` until ``bootstrap`` adds them)."""
+    from sqlalchemy import inspect
+
+    t = platform_tables(platform).parses
+    present = {c["name"] for c in inspect(conn).get_columns(t.name)}
+    return [c for c in t.c if c.name in present]
 
 
 def clashes_of(everyone: list[StreamView], shown: list[StreamView]) -> list[tuple[StreamView, list[dict[str, str]]]]:

@@ -12,6 +12,7 @@ one file, its home.
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -269,3 +270,59 @@ def test_parse_reports_name_their_file(env, eco, tmp_path):
         rows = conn.execute(select(parses.c.file_index, parses.c.generation, parses.c.dags_built)).all()
     assert sorted((r.file_index, r.generation) for r in rows) == [(0, 1), (1, 1)]
     assert sum(r.dags_built for r in rows) >= STREAMS
+
+
+def test_health_names_a_split_file_that_stopped_parsing(env, eco, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from factory.health import Level, check_platform
+
+    folder = tmp_path / "dags"
+    bootstrap(eco, env, folder, split=Split(files=3))
+    for path in _split_files(folder).values():
+        _parse(path)
+    assert not [r for r in check_platform(env, P).reasons if r.level is Level.CRITICAL]
+    # File 1 parses again, the others do not: an hour later only files 0 and 2 are too old.
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with create_engine(env).begin() as conn:
+        parses = platform_tables(P).parses
+        conn.execute(parses.update().where(parses.c.file_index == 1).values(parsed_at=later.replace(tzinfo=None)))
+    health = check_platform(env, P, max_age_s=900, now=later + timedelta(seconds=10))
+    too_old = [r.message for r in health.reasons if r.check == "parse-too-old"]
+    assert len(too_old) == 2 and all("factory file 0" in m or "factory file 2" in m for m in too_old)
+    assert health.facts["files"] == 3
+
+
+def test_parses_command_shows_each_file(env, eco, tmp_path):
+    from click.testing import CliRunner
+
+    from yellowtui.cli import main
+
+    folder = tmp_path / "dags"
+    bootstrap(eco, env, folder, split=Split(files=2))
+    for _ in range(2):  # the first round still hands streams over from file 0 to file 1
+        for path in _split_files(folder).values():
+            _parse(path)
+    out = CliRunner().invoke(main, ["parses", "--db", env, "-p", P])
+    assert out.exit_code == 0, out.output
+    assert f"{P}, latest parse of each file: 2 files: {STREAMS} DAGs, slowest file" in out.output
+    as_json = CliRunner().invoke(main, ["parses", "--db", env, "-p", P, "--json"])
+    assert sorted(r["file_index"] for r in json.loads(as_json.output)) == [0, 0, 1, 1]
+
+
+def test_reports_of_a_table_from_before_split_files_still_read(env, eco, tmp_path):
+    from yellowtui.services.config_service import ConfigService
+
+    folder = tmp_path / "dags"
+    bootstrap(eco, env, folder)
+    _parse(folder / split_file_name(P, 0))
+    parses = platform_tables(P).parses.name
+    with create_engine(env).begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {parses} DROP COLUMN file_index, DROP COLUMN generation")
+    (report,) = ConfigService(env).parses(P, limit=1)
+    assert report["file_index"] == 0 and report["dags_built"] == STREAMS
+    _parse(folder / split_file_name(P, 0))  # the unsplit factory still writes its report
+    assert len(ConfigService(env).parses(P)) == 2
+    bootstrap(eco, env, folder, split=Split(files=2))  # bootstrap brings the table up to date
+    with create_engine(env).connect() as conn:
+        assert {"file_index", "generation"} <= {c["name"] for c in conn.dialect.get_columns(conn, parses)}

@@ -556,8 +556,11 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
 
     from factory.enums import Source
     from yellowtui.cli_text import console
+    from yellowtui.presenters.timing import split_summary
 
+    split = any(r["file_index"] for r in reports)
     table = Table(
+        *(("file",) if split else ()),
         "parsed at",
         "host",
         "mode",
@@ -572,6 +575,7 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     )
     for r in reports:
         table.add_row(
+            *((cell(r["file_index"]),) if split else ()),
             f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
             cell(r["host"]),
             cell(r["mode"]),
@@ -585,6 +589,8 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
             f"{r['total_ms']:.1f}",
         )
     console(soft_wrap=False).print(table)
+    if (files := split_summary(reports)) is not None:
+        echo(f"{slug}, latest parse of each file: {files}")
 
 
 @main.command(context_settings=CONTEXT)

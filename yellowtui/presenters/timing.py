@@ -41,6 +41,40 @@ def summarize(reports: Iterable[dict[str, Any]]) -> TimingSummary:
     )
 
 
+@dataclass(frozen=True)
+class FileTiming:
+    """The latest report of one of a platform's split factory files."""
+
+    file_index: int
+    parsed_at: datetime
+    total_ms: float
+    dags_built: int
+    source: str
+
+
+def latest_per_file(reports: Iterable[dict[str, Any]]) -> list[FileTiming]:
+    """The newest report of each file (``reports`` newest first), by file index. One entry for
+    a platform that is not split."""
+    seen: dict[int, FileTiming] = {}
+    for r in reports:
+        index = int(r.get("file_index") or 0)
+        if index not in seen:
+            seen[index] = FileTiming(
+                index, r["parsed_at"], float(r["total_ms"]), int(r["dags_built"]), str(r["source"])
+            )
+    return [seen[i] for i in sorted(seen)]
+
+
+def split_summary(reports: Iterable[dict[str, Any]]) -> str | None:
+    """``3 files: 1,204 DAGs, slowest file 2 at 8,412 ms`` for a split platform, else None."""
+    files = latest_per_file(reports)
+    if len(files) < 2:
+        return None
+    slowest = max(files, key=lambda f: f.total_ms)
+    dags = sum(f.dags_built for f in files)
+    return f"{len(files)} files: {dags:,} DAGs, slowest file {slowest.file_index} at {slowest.total_ms:,.0f} ms"
+
+
 def slowest_streams(views: Iterable[StreamView], platform: str | None, limit: int = 10) -> list[StreamView]:
     """Streams whose last recorded build took longest, slowest first."""
     timed = [v for v in views if v.last_build_ms is not None and (platform is None or v.platform == platform)]

@@ -21,7 +21,7 @@ from factory.enums import Outcome, Source
 from factory.errors import DatabaseUnavailable
 from yellowtui.messages import ParseLoopStarted, ParseLoopStopped, ParseRecorded, ParsesLoaded
 from yellowtui.presenters.safe_text import visible
-from yellowtui.presenters.timing import ago, slowest_streams, summarize
+from yellowtui.presenters.timing import ago, slowest_streams, split_summary, summarize
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.timing_chart import TimingChart
 
@@ -154,9 +154,12 @@ class TimingScreen(DashboardScreen):
         self.query_one(TimingChart).set_reports(self.reports)
         table = self.query_one("#parses-table", DataTable)
         table.clear()
+        split = any(r.get("file_index") for r in self.reports)
         for r in self.reports:
             source = r["source"]
             label = SOURCE_LABEL.get(source) or str(source)
+            if split:
+                label = f"{label} · file {r.get('file_index') or 0}"
             table.add_row(
                 f"{r['parsed_at']:%H:%M:%S}",
                 Text(visible(label), style=SOURCE_STYLE.get(source, "")),
@@ -196,6 +199,8 @@ class TimingScreen(DashboardScreen):
                 (f"{s.from_snapshot} from snapshot", "$text-error bold" if s.from_snapshot else "$text-muted"),
                 f" · {s.unchanged} reused",
             ]
+            if (files := split_summary(self.reports)) is not None:
+                parts += [" │ ", (files, "bold")]
         else:
             parts.append(("no parse reports yet", "$text-muted italic"))
         self.query_one("#timing-summary", Static).update(Content.assemble(*parts))
