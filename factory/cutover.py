@@ -39,8 +39,9 @@ from factory.db import DEFAULT_CONN_ID
 from factory.enums import RowStatus
 from factory.errors import MigrationError, StreamConfigError
 from factory.files import write_atomic
-from factory.layout import factory_file_name, static_file_name, static_files_in
+from factory.layout import static_file_name, static_files_in
 from factory.names import platform_slug
+from factory.split import split_file_name, split_files_in
 
 JOURNAL_NAME = "migration-journal.json"
 JOURNAL_FORMAT = 1
@@ -184,6 +185,15 @@ def _rows(db_url: str, platform: str) -> tuple[dict[str, Any], Any]:
         return {r.stream_key: r for r in store.read_rows(conn, platform)}, read_policy(conn, platform)
 
 
+def _file_count(db_url: str, platform: str) -> int:
+    """How many factory files the platform is split into (1 unless ``bootstrap --files``)."""
+    from factory.db import get_engine
+    from factory.split import read_layout
+
+    with get_engine(db_url).connect() as conn:
+        return read_layout(conn, platform, confirmations=False).files
+
+
 def _set_status(
     db_url: str, platform: str, rows: dict[str, Any], keys: Iterable[str], status: RowStatus, actor: str | None
 ) -> list[str]:
@@ -290,11 +300,12 @@ def cutover(
     activated = _set_status(db_url, slug, rows, report.streams, RowStatus.ACTIVE, actor)
     _step(report, f"activate {len(activated)} row(s)", on_step)
 
-    factory_path = dags_folder / factory_file_name(slug)
-    text = render_factory_file(slug, conn_id)
-    if not factory_path.exists() or factory_path.read_text(encoding="utf-8") != text:
-        write_atomic(factory_path, text)
-        _step(report, f"render {factory_path.name}", on_step)
+    for index in range(_file_count(db_url, slug)):  # every file of a split platform (factory.split)
+        factory_path = dags_folder / split_file_name(slug, index)
+        text = render_factory_file(slug, conn_id, index)
+        if not factory_path.exists() or factory_path.read_text(encoding="utf-8") != text:
+            write_atomic(factory_path, text)
+            _step(report, f"render {factory_path.name}", on_step)
 
     for key in report.streams:
         path = dags_folder / static_file_name(slug, key)
@@ -357,9 +368,9 @@ def rollback(
         paused = _set_status(db_url, slug, rows, report.streams, RowStatus.PAUSED, actor)
         _step(report, f"pause {len(paused)} row(s)", on_step)
     still_active = [k for k, r in rows.items() if r.status == RowStatus.ACTIVE and k not in sources]
-    factory_path = dags_folder / factory_file_name(slug)
-    if not still_active and not report.refused and factory_path.exists():
-        move_to_backup(factory_path, backup)
-        _step(report, f"move {factory_path.name} to the backup folder", on_step)
+    if not still_active and not report.refused:
+        for name in split_files_in(dags_folder, slug).values():
+            move_to_backup(dags_folder / name, backup)
+            _step(report, f"move {name} to the backup folder", on_step)
     (backup / JOURNAL_NAME).unlink(missing_ok=True)
     return report

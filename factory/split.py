@@ -220,7 +220,10 @@ def write_layout(conn: Connection, platform: str, files: int, *, actor: str, for
             f"still being handed over (file(s) {', '.join(waiting)} have not parsed since); wait for the DAG "
             "processor to parse them (see `yellowtui parses`) and run the same command again"
         )
-    new = Layout(files, current.files, current.generation + 1)
+    # Nothing parsed yet (a new platform, or one just migrated): no file has defined a DAG, so
+    # there is nothing to hand over and no moment where two files define one.
+    previous = current.files if _ever_parsed(conn, platform) else files
+    new = Layout(files, previous, current.generation + 1)
     values = {
         "id": 1,
         "files": new.files,
@@ -234,16 +237,34 @@ def write_layout(conn: Connection, platform: str, files: int, *, actor: str, for
     return new
 
 
+def split_index(platform: str, file_name: str) -> int | None:
+    """Which of the platform's factory files ``file_name`` (a path or a bare name) is, or None."""
+    name = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    prefix = f"{platform_slug(platform)}_factory_dag"
+    if not (name.startswith(prefix) and name.endswith(".py")):
+        return None
+    suffix = name[len(prefix) : -len(".py")]
+    index = 0 if suffix == "" else int(suffix[1:]) if suffix[:1] == "_" and suffix[1:].isdigit() else None
+    return index if index is not None and split_file_name(platform, index) == name else None
+
+
 def split_files_in(folder: Path, platform: str) -> dict[int, str]:
     """Index -> name of each of the platform's split files in ``folder`` (file 0 included)."""
     found = {}
-    prefix = f"{platform_slug(platform)}_factory_dag"
-    for path in folder.glob(f"{prefix}*.py"):
-        suffix = path.stem[len(prefix) :]
-        index = 0 if suffix == "" else int(suffix[1:]) if suffix[1:].isdigit() and suffix[0] == "_" else None
-        if index is not None and split_file_name(platform, index) == path.name:
+    for path in folder.glob(f"{platform_slug(platform)}_factory_dag*.py"):
+        index = split_index(platform, path.name)
+        if index is not None:
             found[index] = path.name
     return found
+
+
+def _ever_parsed(conn: Connection, platform: str) -> bool:
+    from sqlalchemy import select
+
+    from factory.tables import platform_tables
+
+    parses = platform_tables(platform_slug(platform)).parses
+    return conn.execute(select(parses.c.id).limit(1)).first() is not None
 
 
 def surplus_files(folder: Path, platform: str, layout: Layout) -> tuple[list[str], list[str]]:

@@ -299,3 +299,21 @@ def test_backup_folder_inside_the_dags_folder_is_refused(legacy, db_url):
         db_url,
     )
     assert code == 1 and "inside the dags folder" in out
+
+
+def test_cutover_and_rollback_of_a_platform_split_over_two_files(legacy, db_url, tmp_path):
+    from factory.split import split_file_name, write_layout
+
+    dags, originals, expected = legacy
+    _extract_and_import(dags, tmp_path, db_url)
+    with get_engine(db_url).begin() as conn:
+        write_layout(conn, PLATFORM, 2, actor="test")
+    result = cutover(db_url, PLATFORM, dags, actor="migration", on_step=lambda _: _one_file_per_dag_id(dags, expected))
+    assert result.ok
+    files = {split_file_name(PLATFORM, 0), split_file_name(PLATFORM, 1)}
+    owners = _one_file_per_dag_id(dags, expected)
+    assert {owners[d] for d in expected if d.startswith(f"{PLATFORM}__")} == files  # both files build a share
+    code, out = _cli("migrate", "rollback", "-p", PLATFORM, "--dags-folder", str(dags), "--db", db_url)
+    assert code == 0, out
+    assert {p.name: p.read_bytes() for p in dags.glob("*.py")} == originals
+    assert files <= {p.name for p in default_backup_dir(dags, PLATFORM).glob("*.py")}

@@ -20,6 +20,7 @@ from typing import Any
 
 from factory.names import dag_id_for, platform_slug
 from factory.render import factory_file_name
+from factory.split import split_index
 from factory.views import StreamView
 from yellowtui.services.airflow_service import AirflowService, DagState, DagWarningState, ImportErrorState
 
@@ -99,7 +100,8 @@ def platform_run_state(
     before = service.requests
     listed = service.list_dags(slug)
     file_name = factory_file_name(slug)
-    import_errors = service.import_errors(file_name)
+    # Every factory file of the platform: a split platform has several (factory.split).
+    import_errors = [e for e in service.import_errors() if split_index(slug, e.filename) is not None]
     warnings = service.dag_warnings(f"{slug}__")
 
     rows = None if streams is None else {s.stream_key: s for s in streams}
