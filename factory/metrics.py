@@ -21,6 +21,9 @@ Names (``{platform}`` is the platform's slug, e.g. ``yellowlive``; docs/operatio
 ``yellow.{platform}.parses``            counter  one per full parse
 ``yellow.{platform}.snapshot_used``     counter  one per parse that built from the snapshot
 =====================================  =======  ==================================================
+
+A platform split over several factory files (factory.split) sends the same names per file:
+``yellow.{platform}.file{i}.…``.
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ def reset_metrics() -> None:
 
 def metric_values(result: LoadResult) -> dict[str, tuple[str, float]]:
     """Every metric of one parse: name -> (kind, value); kind is timer, gauge or counter."""
-    base = f"{PREFIX}.{result.platform}"
+    # A split platform's files each send their own (a gauge per platform would keep only the
+    # last file's value): ``yellow.{platform}.file{i}.…``.
+    base = f"{PREFIX}.{result.platform}" + (f".file{result.file_index}" if result.split else "")
     counts = dict.fromkeys(Outcome, 0)
     for o in result.outcomes:
         counts[o.outcome] += 1

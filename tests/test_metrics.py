@@ -88,3 +88,22 @@ def test_no_metrics_backend_costs_a_cached_lookup(db_url, example_ecosystem, sna
     assert metrics.emit_parse_metrics(result) is False
     assert metrics._stats.cache_info().currsize == 1  # decided once per process
     assert set(metrics.metric_values(result)) >= {"yellow.yellowlive.parse.total_ms", "yellow.yellowlive.streams.built"}
+
+
+def test_each_split_file_sends_its_own_names():
+    """A gauge per platform would keep only the last file's value: split files send per file."""
+    from factory.enums import LoadMode, Source
+    from factory.metrics import metric_values
+    from factory.outcome import LoadResult
+    from factory.split import Layout
+
+    unsplit = metric_values(LoadResult("yellowlive", LoadMode.FULL, Source.DATABASE))
+    assert "yellow.yellowlive.streams.built" in unsplit
+    split = metric_values(
+        LoadResult("yellowlive", LoadMode.FULL, Source.DATABASE, file_index=2, layout=Layout(3, 3, 1))
+    )
+    assert "yellow.yellowlive.file2.streams.built" in split and "yellow.yellowlive.streams.built" not in split
+    first = metric_values(
+        LoadResult("yellowlive", LoadMode.FULL, Source.DATABASE, file_index=0, layout=Layout(3, 3, 1))
+    )
+    assert "yellow.yellowlive.file0.parse.total_ms" in first
