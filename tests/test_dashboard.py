@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual.widgets import DataTable
+
 from simulators.ecosystem import generate_ecosystem, seed_database
 from yellowtui.app import make_app
 from yellowtui.presenters.json_paths import config_lines, locate
@@ -192,6 +194,32 @@ async def test_timing_screen_shows_recorded_parses(db_url: str, snapshot_dir: An
         await wait_for(pilot, lambda: len(screen.reports) >= 3, timeout=90, what="a live parse report")
         await pilot.press("l")
         assert not screen.loop_running
+        app.stop_background()
+
+
+async def test_timing_screen_shows_each_file_of_a_split_platform(db_url: str, snapshot_dir: Any) -> None:
+    from factory.db import get_engine
+    from factory.loader import load_platform
+    from factory.split import write_layout
+
+    seed(db_url, streams=20, bad=0)
+    with get_engine(db_url).begin() as conn:
+        write_layout(conn, "yellowforensic", 2, actor="test")
+    built = [
+        len(load_platform("yellowforensic", url=db_url, conn_id=None, snapshot_dir=snapshot_dir, file_index=i).dags)
+        for i in (0, 1)
+    ]
+    assert all(built) and sum(built) == 20
+    app = make_app(db_url, poll_interval=0.5)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: isinstance(app.screen, TimingScreen) and app.screen.reports, what="reports")
+        assert app.screen.platform == "yellowforensic"
+        text = screen_text(app)
+        assert "2 files: 20 DAGs, slowest file" in text
+        table = app.screen.query_one("#parses-table", DataTable)
+        assert sorted(str(table.get_row_at(i)[-1]) for i in range(table.row_count)) == ["0", "1"]
         app.stop_background()
 
 

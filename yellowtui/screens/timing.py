@@ -155,11 +155,12 @@ class TimingScreen(DashboardScreen):
         table = self.query_one("#parses-table", DataTable)
         table.clear()
         split = any(r.get("file_index") for r in self.reports)
+        if split and "file" not in table.columns:  # a split platform: which of its files parsed
+            table.add_column("File", width=4, key="file")
         for r in self.reports:
             source = r["source"]
             label = SOURCE_LABEL.get(source) or str(source)
-            if split:
-                label = f"{label} · file {r.get('file_index') or 0}"
+            file_cell = [Text(str(r.get("file_index") or 0) if split else "", justify="right")]
             table.add_row(
                 f"{r['parsed_at']:%H:%M:%S}",
                 Text(visible(label), style=SOURCE_STYLE.get(source, "")),
@@ -170,6 +171,7 @@ class TimingScreen(DashboardScreen):
                 Text(f"{r['validate_ms']:.1f}", justify="right"),
                 Text(f"{r['build_ms']:.1f}", justify="right"),
                 Text(f"{r['total_ms']:.1f}", style="bold", justify="right"),
+                *(file_cell if "file" in table.columns else []),
             )
 
     def _fill_slowest(self, *_: object) -> None:
@@ -186,6 +188,8 @@ class TimingScreen(DashboardScreen):
         s = summarize(self.reports)
         platform = self.platform or "no platform"
         parts: list[Content | str | tuple[str, str]] = [(f" {platform} ", "bold reverse $primary"), " "]
+        if (files := split_summary(self.reports)) is not None:
+            parts += [(files, "bold"), " │ "]
         if self._loop_stop is not None:
             parts += [(f"● parse loop on ({self.loop_parses})", "bold $text-success"), " │ "]
         else:
@@ -199,8 +203,6 @@ class TimingScreen(DashboardScreen):
                 (f"{s.from_snapshot} from snapshot", "$text-error bold" if s.from_snapshot else "$text-muted"),
                 f" · {s.unchanged} reused",
             ]
-            if (files := split_summary(self.reports)) is not None:
-                parts += [" │ ", (files, "bold")]
         else:
             parts.append(("no parse reports yet", "$text-muted italic"))
         self.query_one("#timing-summary", Static).update(Content.assemble(*parts))
