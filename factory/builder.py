@@ -104,7 +104,9 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
             "done": BRANCHES[ResultCode.DONE],
         },
     )
-    af["TriggerDagRunOperator"](task_id=RESCHEDULE_TASK_ID, dag=dag, trigger_dag_id=spec.dag_id, wait_for_completion=False)
+    af["TriggerDagRunOperator"](
+        task_id=RESCHEDULE_TASK_ID, dag=dag, trigger_dag_id=spec.dag_id, wait_for_completion=False
+    )
     af["EmptyOperator"](task_id=WAIT_TASK_ID, dag=dag)
     for upstream, downstream in edges():
         dag.get_task(upstream) >> dag.get_task(downstream)
