@@ -348,3 +348,19 @@ def test_one_failing_page_among_pages_fetched_at_once_is_one_clear_error(stack):
         assert len(_service(airflow, page_size=20, page_workers=4).dags(f"{PAGING}__")) == PAGING_STREAMS
     finally:
         proxy.close()
+
+
+def test_a_refresh_between_full_reads_shows_what_a_full_read_shows(stack, triggered):
+    """After the first refresh, one asks Airflow only for the runs changed since the previous
+    one and merges them into the runs it kept: a new run shows first, and the whole picture is
+    the one a fresh full read gives."""
+    airflow = stack["airflow"]
+    _wait(lambda: _finished_runs(_service(airflow), BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
+    _wait(lambda: _finished_runs(_service(airflow), LOOP, 3), RUN_TIMEOUT_S, "Loop's runs")
+    service = _service(airflow)
+    service.list_dags(LIVE)  # the full read
+    new_run = service.trigger(CALM).run_id  # Calm is paused: the run stays queued
+    between = {d.dag_id: [(r.run_id, r.state) for r in d.recent_runs] for d in service.list_dags(LIVE)}
+    full = {d.dag_id: [(r.run_id, r.state) for r in d.recent_runs] for d in _service(airflow).list_dags(LIVE)}
+    assert between[CALM][0] == (new_run, "queued")
+    assert between == full

@@ -41,7 +41,8 @@ class RecordingAirflowService(AirflowService):
     """A real service that also keeps every read's JSON answer (writes are sent, not kept)."""
 
     def __init__(self, settings: AirflowSettings) -> None:
-        super().__init__(settings)
+        # Reads the replay can ask again: never "changed since" a moment that will not come back.
+        super().__init__(replace(settings, full_runs_every=1))
         self.answers: dict[str, Any] = {}
         self._answers_lock = threading.Lock()
 
@@ -65,7 +66,8 @@ class ReplayAirflowService(AirflowService):
     """Answers reads from a capture (see the module docstring); sends nothing anywhere."""
 
     def __init__(self, capture: Mapping[str, Any]) -> None:
-        super().__init__(AirflowSettings(url=REPLAY_URL, token="replay", page_workers=1))
+        # Every refresh reads all the runs: a read "changed since <now>" was never recorded.
+        super().__init__(AirflowSettings(url=REPLAY_URL, token="replay", page_workers=1, full_runs_every=1))
         self.answers: dict[str, Any] = dict(capture["answers"])
 
     def with_settings(self, **changes: Any) -> AirflowService:

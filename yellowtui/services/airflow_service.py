@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,6 +69,10 @@ class AirflowSettings:
     runs_per_dag: int = 5
     #: Pages fetched at once once the first page has said how many there are (1: one by one).
     page_workers: int = 4
+    #: Every this many refreshes of a platform, :meth:`AirflowService.list_dags` reads all the
+    #: recent runs again (forgetting deleted ones); in between, only the runs changed since the
+    #: previous refresh. 1: always all.
+    full_runs_every: int = 12
 
     @classmethod
     def from_env(
@@ -336,6 +341,46 @@ def _detail(exc: Any) -> str:
     return " ".join(text.split())
 
 
+#: How far back "changed since the previous refresh" reaches before that refresh was asked.
+CHANGED_MARGIN_S = 15.0
+
+
+@dataclass
+class _RecentRuns:
+    """A platform's recent runs as last read (raw JSON, newest first, per dag_id), and when, in
+    the API server's time."""
+
+    per_dag: int
+    since: datetime
+    runs: dict[str, list[dict[str, Any]]]
+    refreshes: int
+
+
+def _newest_runs(
+    dag_ids: set[str],
+    read: Iterable[dict[str, Any]],
+    kept: Mapping[str, list[dict[str, Any]]],
+    per_dag: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """Each DAG's ``per_dag`` newest runs from the runs just ``read`` (newest first) and those
+    ``kept`` from before; a run read again replaces its kept copy (its state changed)."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in dag_ids}
+    for dag_id, runs in kept.items():
+        if dag_id in merged:
+            merged[dag_id].update((r["dag_run_id"], r) for r in runs)
+    fresh: dict[str, set[str]] = {d: set() for d in dag_ids}
+    for r in read:  # a run may show twice if runs were added between pages: the first wins
+        bucket, seen = merged.get(r["dag_id"]), fresh.get(r["dag_id"])
+        if bucket is not None and seen is not None and r["dag_run_id"] not in seen:
+            seen.add(r["dag_run_id"])
+            bucket[r["dag_run_id"]] = r
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return {
+        dag_id: sorted(runs.values(), key=lambda r: _when(r.get("run_after")) or oldest, reverse=True)[:per_dag]
+        for dag_id, runs in merged.items()
+    }
+
+
 class AirflowService:
     """Blocking calls to one Airflow's REST API; see the module docstring for the guarantees.
 
@@ -349,6 +394,9 @@ class AirflowService:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()  # pages are fetched from several threads at once
+        self._server_offset_s = 0.0
+        #: Each platform's recent runs as last read (see :meth:`list_dags`), by dag_id prefix.
+        self._recent: dict[str, _RecentRuns] = {}
         self._client: Any = None
         self._token: str | None = settings.token
         self._token_expiry: float | None = _jwt_expiry(settings.token) if settings.token else None
@@ -510,10 +558,23 @@ class AirflowService:
             return result
         from airflow_client.client.exceptions import ApiException
 
+        self._note_server_date(getattr(result, "headers", None))
         body = result.data.decode("utf-8", "replace") if result.data else ""
         if result.status >= 400:
             ApiException.from_response(http_resp=result, body=body, data=None)  # raises by status
         return json.loads(body) if body else None
+
+    def _note_server_date(self, headers: Any) -> None:
+        """Keep how far the API server's clock (its ``Date`` header) is from ours: runs are
+        filtered by the server's ``updated_at``, so "changed since" must be in its time."""
+        stamp = headers.get("Date") if headers is not None else None
+        if not stamp:
+            return
+        try:
+            offset = parsedate_to_datetime(stamp).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return
+        self._server_offset_s = offset
 
     # ---- paging --------------------------------------------------------------------------------
 
@@ -632,11 +693,17 @@ class AirflowService:
         Costs ``ceil(dags / page_size)`` requests for the DAGs plus at most
         ``ceil(dags * runs_per_dag / page_size)`` for their runs (newest first, across all of
         the platform's DAGs at once): never one request per DAG. The first page of each goes
-        out together, then all the others (see :meth:`concurrently`).
+        out together, then all the others (see :meth:`concurrently`). Between full reads (every
+        ``full_runs_every`` refreshes) only the runs changed since the previous refresh are read,
+        usually one page, and merged into the runs kept from before.
         """
         prefix = f"{platform_slug(platform)}__"
         size = self.settings.page_size
         per_dag = max(self.settings.runs_per_dag, 0)
+        with self._lock:
+            kept = self._recent.get(prefix)
+        if kept is not None and (kept.per_dag != per_dag or kept.refreshes + 1 >= self.settings.full_runs_every):
+            kept = None
         what, method, items, kwargs = self._dag_pages(prefix)
         runs_what, runs_method = (
             "list DAG runs",
@@ -647,6 +714,10 @@ class AirflowService:
             "dag_id_prefix_pattern": prefix,
             "order_by": ["-run_after", "-id"],
         }
+        if kept is not None:
+            # A margin for clocks read a second apart and for updates committed a little late.
+            runs_kwargs["updated_at_gte"] = kept.since - timedelta(seconds=CHANGED_MARGIN_S)
+        asked_at = time.time()
         firsts: list[Callable[[], tuple[list[dict[str, Any]], int | None]]] = [
             lambda: self._page(what, method, items, 0, size, **kwargs)
         ]
@@ -657,6 +728,11 @@ class AirflowService:
         # Never more run pages than the DAGs' runs fill when spread evenly: a DAG with
         # thousands of runs cannot make a refresh unbounded.
         max_runs = max(1, math.ceil((dags_total or len(dags)) * per_dag / size)) * size
+        if kept is not None and (runs_total or 0) > max_runs:
+            # More changed than a full read holds: read them all, within the same bound.
+            with self._lock:
+                self._recent.pop(prefix, None)
+            return self.list_dags(platform)
         later_dags = self._later_pages(what, method, items, dags, dags_total, **kwargs)
         later_runs = self._later_pages(
             runs_what, runs_method, "dag_runs", runs, runs_total, max_items=max_runs, **runs_kwargs
@@ -665,16 +741,21 @@ class AirflowService:
         dags += [d for page in pages[: len(later_dags)] for d in page]
         runs += [r for page in pages[len(later_dags) :] for r in page]
         found = self._prefixed(dags, prefix)
-        by_dag: dict[str, list[RunState]] = {d.dag_id: [] for d in found}
-        seen: set[str] = set()
-        for r in runs:  # newest first; a run may show twice if runs were added between pages
-            bucket = by_dag.get(r["dag_id"])
-            key = f"{r['dag_id']}\0{r['dag_run_id']}"
-            if bucket is not None and len(bucket) < per_dag and key not in seen:
-                seen.add(key)
-                bucket.append(_run(r))
+        by_dag = _newest_runs({d.dag_id for d in found}, runs, kept.runs if kept else {}, per_dag)
+        recent = _RecentRuns(
+            per_dag=per_dag,
+            since=datetime.fromtimestamp(asked_at + self._server_offset_s, UTC),
+            runs=by_dag,
+            refreshes=kept.refreshes + 1 if kept is not None else 0,
+        )
+        with self._lock:
+            self._recent[prefix] = recent
         return [
-            replace(d, stream_key=stream_key_from_dag_id(platform, d.dag_id), recent_runs=tuple(by_dag[d.dag_id]))
+            replace(
+                d,
+                stream_key=stream_key_from_dag_id(platform, d.dag_id),
+                recent_runs=tuple(_run(r) for r in by_dag[d.dag_id]),
+            )
             for d in found
         ]
 
