@@ -9,7 +9,9 @@
   errors and 5xx;
 - paging past the API's page limit, and one list call where one serves: refreshing a
   platform's DAGs costs ``ceil(dags / page)`` pages plus a few pages of runs, never a request
-  per DAG (:attr:`AirflowService.requests` counts them);
+  per DAG (:attr:`AirflowService.requests` counts them); the pages after the first go out
+  together, and between full reads only the runs changed since the last refresh are read;
+- lists read as plain JSON into the dataclasses below (the client's models cost more);
 - every failure as one :class:`~factory.errors.AirflowError` line (unreachable, auth, not
   found, read-only), never a traceback; tokens and passwords are never logged or shown.
 
@@ -384,7 +386,9 @@ def _newest_runs(
 class AirflowService:
     """Blocking calls to one Airflow's REST API; see the module docstring for the guarantees.
 
-    Thread-safe enough for one dashboard worker group at a time (the token renewal is locked).
+    Thread-safe enough for one dashboard worker group at a time: the token renewal, the request
+    count and the runs kept between refreshes are locked, as pages are fetched from several
+    threads at once.
     """
 
     def __init__(self, settings: AirflowSettings, *, sleep: Callable[[float], None] = time.sleep):
