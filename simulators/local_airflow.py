@@ -103,6 +103,9 @@ class LocalAirflow:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     log: Callable[[str], None] = lambda _: None
+    #: API server processes (``airflow api-server --workers``). One serves the tests; Airflow
+    #: advises about one per CPU when pages are many, as each page is built on one CPU.
+    api_workers: int = 1
     components: dict[str, Component] = field(default_factory=dict, init=False)
     password: str | None = field(default=None, init=False)
     jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32), init=False)
@@ -215,7 +218,7 @@ class LocalAirflow:
             return old
         args = [self._airflow(), name]
         if name == "api-server":
-            args += ["--host", "127.0.0.1", "--port", str(self.port)]
+            args += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.api_workers)]
         log_path = self.log_dir / f"{name}.log"
         with log_path.open("ab") as out:
             process = subprocess.Popen(

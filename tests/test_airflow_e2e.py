@@ -258,3 +258,109 @@ def test_runs_json_shape(stack, triggered):
 def test_stack_logs_are_where_the_docs_say(stack):
     logs = Path(stack["airflow"].log_dir)
     assert {p.name for p in logs.glob("*.log")} >= {"api-server.log", "scheduler.log", "dag-processor.log"}
+
+
+# ---- pages fetched at once ---------------------------------------------------------------------
+
+
+def test_pages_fetched_at_once_list_every_dag_once_in_order(stack):
+    """Eight pages of 20, the seven after the first fetched four at a time: the same DAGs in the
+    same order as one page after the other, each exactly once, in as many requests as pages."""
+    airflow = stack["airflow"]
+    at_once = _service(airflow, page_size=20, page_workers=4)
+    one_by_one = _service(airflow, page_size=20, page_workers=1)
+    for service in (at_once, one_by_one):
+        service.dags(LIVE)  # log in first; count the listing only
+    before = at_once.requests
+    listed = [d.dag_id for d in at_once.dags(f"{PAGING}__")]
+    assert at_once.requests - before == 8  # ceil(150 / 20)
+    assert len(listed) == PAGING_STREAMS and listed == sorted(set(listed))
+    assert listed == [d.dag_id for d in one_by_one.dags(f"{PAGING}__")]
+    refreshed = at_once.list_dags(PAGING)
+    assert [d.dag_id for d in refreshed] == listed and all(d.stream_key for d in refreshed)
+
+
+class _FailingPageProxy:
+    """Forwards every request to the real Airflow, except the page at one offset, answered with
+    HTTP 503: one of several pages in flight fails."""
+
+    def __init__(self, upstream: str, failing_offset: int):
+        import threading
+        import urllib.error
+        import urllib.request
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+        self.failed = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _forward(self) -> None:
+                if f"offset={failing_offset}&" in self.path + "&":
+                    proxy.failed += 1
+                    body = b'{"detail": "injected failure"}'
+                    self.send_response(503)
+                else:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    data = self.rfile.read(length) if length else None
+                    headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
+                    request = urllib.request.Request(upstream + self.path, data=data, headers=headers)
+                    request.method = self.command
+                    try:
+                        with urllib.request.urlopen(request, timeout=30) as resp:
+                            status, body = resp.status, resp.read()
+                    except urllib.error.HTTPError as exc:
+                        status, body = exc.code, exc.read()
+                    self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PATCH = _forward
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_one_failing_page_among_pages_fetched_at_once_is_one_clear_error(stack):
+    airflow = stack["airflow"]
+    proxy = _FailingPageProxy(airflow.url, failing_offset=60)
+    try:
+        service = _service(airflow, url=proxy.url, page_size=20, page_workers=4, retries=1, backoff_s=0.05)
+        service.dags(LIVE)  # logged in
+        before = service.requests
+        with pytest.raises(AirflowUnavailable) as caught:
+            service.dags(f"{PAGING}__")
+        message = str(caught.value)
+        assert "HTTP 503" in message and "injected failure" in message and "\n" not in message
+        assert proxy.failed == 2  # the failing page, retried once; never more than the pages
+        assert service.requests - before <= 8 + 1
+        # Without the failing page (straight to Airflow) the same listing succeeds.
+        assert len(_service(airflow, page_size=20, page_workers=4).dags(f"{PAGING}__")) == PAGING_STREAMS
+    finally:
+        proxy.close()
+
+
+def test_a_refresh_between_full_reads_shows_what_a_full_read_shows(stack, triggered):
+    """After the first refresh, one asks Airflow only for the runs changed since the previous
+    one and merges them into the runs it kept: a new run shows first, and the whole picture is
+    the one a fresh full read gives."""
+    airflow = stack["airflow"]
+    _wait(lambda: _finished_runs(_service(airflow), BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
+    _wait(lambda: _finished_runs(_service(airflow), LOOP, 3), RUN_TIMEOUT_S, "Loop's runs")
+    service = _service(airflow)
+    service.list_dags(LIVE)  # the full read
+    new_run = service.trigger(CALM).run_id  # Calm is paused: the run stays queued
+    between = {d.dag_id: [(r.run_id, r.state) for r in d.recent_runs] for d in service.list_dags(LIVE)}
+    full = {d.dag_id: [(r.run_id, r.state) for r in d.recent_runs] for d in _service(airflow).list_dags(LIVE)}
+    assert between[CALM][0] == (new_run, "queued")
+    assert between == full

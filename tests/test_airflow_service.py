@@ -57,6 +57,8 @@ def test_read_only_refuses_before_any_request(write):
 
 
 def test_unreachable_is_one_line_after_bounded_retries():
+    """The first page of DAGs and the first page of runs go out together: each is tried
+    ``retries + 1`` times with its own backoff, and the refresh fails with one line."""
     naps: list[float] = []
     settings = AirflowSettings(url=f"http://127.0.0.1:{free_port()}", token="t", retries=3, backoff_s=0.1)
     service = AirflowService(settings, sleep=naps.append)
@@ -64,7 +66,7 @@ def test_unreachable_is_one_line_after_bounded_retries():
         service.list_dags("yellowlive")
     message = str(caught.value)
     assert "cannot reach Airflow" in message and "connection refused" in message and "\n" not in message
-    assert service.requests == 4 and naps == [0.1, 0.2, 0.4]
+    assert service.requests == 2 * 4 and sorted(naps) == [0.1, 0.1, 0.2, 0.2, 0.4, 0.4]
 
 
 def test_read_timeout_is_bounded():
@@ -137,3 +139,24 @@ def test_a_trigger_is_not_retried_once_it_may_have_reached_airflow():
         with pytest.raises(AirflowUnavailable, match="timed out"):
             hanging.trigger("d")
         assert hanging.requests == 1
+
+
+def test_a_replayed_capture_answers_the_recorded_reads_and_nothing_else():
+    """The runs screen's snapshots replay real answers: what was read comes back as it was, a
+    read nobody recorded is not found, and nothing can be written."""
+    from pathlib import Path
+
+    from factory.errors import AirflowNotFound
+    from tools.airflow_capture import ReplayAirflowService, load_capture
+
+    capture = load_capture(Path(__file__).resolve().parent / "fixtures" / "runs_capture.json")
+    replay = ReplayAirflowService(capture)
+    dags = {d.stream_key: d for d in replay.list_dags("yellowlive")}
+    assert sorted(dags) == ["Orders", "Payments", "Store1", "Store2", "Store3", "Store4", "Store5"]
+    assert [r.state for r in dags["Store1"].recent_runs] == ["success"] * 3
+    assert dags["Store2"].last_run is not None and dags["Store2"].last_run.state == "failed"
+    assert dags["Store3"].last_run is not None and dags["Store3"].last_run.state == "running"
+    with pytest.raises(AirflowNotFound, match="not in the recorded capture"):
+        replay.dag_runs("yellowlive__Nope_ingestion")
+    with pytest.raises(ReadOnlyError, match="replay: refused to trigger"):
+        replay.trigger("yellowlive__Store1_ingestion")

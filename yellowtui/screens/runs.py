@@ -94,9 +94,10 @@ class RunsScreen(DashboardScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "drill", "Runs → tasks → log", show=False),
         Binding("t", "trigger", "Trigger"),
-        Binding("u", "toggle_pause", "Pause/unpause"),
-        Binding("c", "clear_failed", "Clear failed"),
-        Binding("f", "toggle_follow", "Follow log"),
+        # Short labels: with the screens' keys, the footer must fit in 120 columns.
+        Binding("u", "toggle_pause", "(Un)pause"),
+        Binding("c", "clear_failed", "Clear"),
+        Binding("f", "toggle_follow", "Follow"),
         Binding("p", "next_platform", "Platform"),
         Binding("r", "refresh", "Refresh", show=False),
     ]

@@ -9,7 +9,9 @@
   errors and 5xx;
 - paging past the API's page limit, and one list call where one serves: refreshing a
   platform's DAGs costs ``ceil(dags / page)`` pages plus a few pages of runs, never a request
-  per DAG (:attr:`AirflowService.requests` counts them);
+  per DAG (:attr:`AirflowService.requests` counts them); the pages after the first go out
+  together, and between full reads only the runs changed since the last refresh are read;
+- lists read as plain JSON into the dataclasses below (the client's models cost more);
 - every failure as one :class:`~factory.errors.AirflowError` line (unreachable, auth, not
   found, read-only), never a traceback; tokens and passwords are never logged or shown.
 
@@ -25,9 +27,11 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,6 +69,12 @@ class AirflowSettings:
     read_only: bool = False
     #: How many recent runs :meth:`AirflowService.list_dags` keeps per DAG.
     runs_per_dag: int = 5
+    #: Pages fetched at once once the first page has said how many there are (1: one by one).
+    page_workers: int = 4
+    #: Every this many refreshes of a platform, :meth:`AirflowService.list_dags` reads all the
+    #: recent runs again (forgetting deleted ones); in between, only the runs changed since the
+    #: previous refresh. 1: always all.
+    full_runs_every: int = 12
 
     @classmethod
     def from_env(
@@ -249,25 +259,63 @@ class Health:
 # ---- the service ----------------------------------------------------------------------------
 
 
-def _enum(value: Any) -> str | None:
-    if value is None:
+def _when(value: Any) -> datetime | None:
+    """A time from Airflow's JSON (ISO 8601, ``Z`` or an offset), or None."""
+    if not value:
         return None
-    return str(getattr(value, "value", value))
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
-def _run(r: Any) -> RunState:
+def _seconds(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _run(r: Mapping[str, Any]) -> RunState:
+    """A run from Airflow's JSON (read as plain JSON: the client's models cost more than the request)."""
     return RunState(
-        dag_id=r.dag_id,
-        run_id=r.dag_run_id,
-        state=_enum(r.state) or "unknown",
-        run_type=_enum(r.run_type) or "unknown",
-        run_after=r.run_after,
-        logical_date=r.logical_date,
-        start_date=r.start_date,
-        end_date=r.end_date,
-        duration_s=float(r.duration) if r.duration is not None else None,
-        triggered_by=_enum(r.triggered_by),
-        conf=dict(r.conf or {}),
+        dag_id=r["dag_id"],
+        run_id=r["dag_run_id"],
+        state=r.get("state") or "unknown",
+        run_type=r.get("run_type") or "unknown",
+        run_after=_when(r.get("run_after")),
+        logical_date=_when(r.get("logical_date")),
+        start_date=_when(r.get("start_date")),
+        end_date=_when(r.get("end_date")),
+        duration_s=_seconds(r.get("duration")),
+        triggered_by=r.get("triggered_by"),
+        conf=dict(r.get("conf") or {}),
+    )
+
+
+def _dag(d: Mapping[str, Any]) -> DagState:
+    """A DAG from Airflow's JSON; ``stream_key`` is left None."""
+    return DagState(
+        dag_id=d["dag_id"],
+        stream_key=None,
+        is_paused=bool(d.get("is_paused")),
+        is_stale=bool(d.get("is_stale")),
+        has_import_errors=bool(d.get("has_import_errors")),
+        last_parsed=_when(d.get("last_parsed_time")),
+        last_parse_duration_s=_seconds(d.get("last_parse_duration")),
+        next_run=_when(d.get("next_dagrun_run_after")),
+        schedule=d.get("timetable_summary"),
+        file=d.get("relative_fileloc") or d.get("fileloc"),
+    )
+
+
+def _task_instance(t: Mapping[str, Any]) -> TaskInstanceState:
+    return TaskInstanceState(
+        task_id=t["task_id"],
+        state=t.get("state"),
+        try_number=int(t.get("try_number") or 0),
+        operator=t.get("operator_name") or t.get("operator"),
+        start_date=_when(t.get("start_date")),
+        end_date=_when(t.get("end_date")),
+        duration_s=_seconds(t.get("duration")),
+        map_index=int(t.get("map_index", -1)),
     )
 
 
@@ -295,10 +343,52 @@ def _detail(exc: Any) -> str:
     return " ".join(text.split())
 
 
+#: How far back "changed since the previous refresh" reaches before that refresh was asked.
+CHANGED_MARGIN_S = 15.0
+
+
+@dataclass
+class _RecentRuns:
+    """A platform's recent runs as last read (raw JSON, newest first, per dag_id), and when, in
+    the API server's time."""
+
+    per_dag: int
+    since: datetime
+    runs: dict[str, list[dict[str, Any]]]
+    refreshes: int
+
+
+def _newest_runs(
+    dag_ids: set[str],
+    read: Iterable[dict[str, Any]],
+    kept: Mapping[str, list[dict[str, Any]]],
+    per_dag: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """Each DAG's ``per_dag`` newest runs from the runs just ``read`` (newest first) and those
+    ``kept`` from before; a run read again replaces its kept copy (its state changed)."""
+    merged: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in dag_ids}
+    for dag_id, runs in kept.items():
+        if dag_id in merged:
+            merged[dag_id].update((r["dag_run_id"], r) for r in runs)
+    fresh: dict[str, set[str]] = {d: set() for d in dag_ids}
+    for r in read:  # a run may show twice if runs were added between pages: the first wins
+        bucket, seen = merged.get(r["dag_id"]), fresh.get(r["dag_id"])
+        if bucket is not None and seen is not None and r["dag_run_id"] not in seen:
+            seen.add(r["dag_run_id"])
+            bucket[r["dag_run_id"]] = r
+    oldest = datetime.min.replace(tzinfo=UTC)
+    return {
+        dag_id: sorted(runs.values(), key=lambda r: _when(r.get("run_after")) or oldest, reverse=True)[:per_dag]
+        for dag_id, runs in merged.items()
+    }
+
+
 class AirflowService:
     """Blocking calls to one Airflow's REST API; see the module docstring for the guarantees.
 
-    Thread-safe enough for one dashboard worker group at a time (the token renewal is locked).
+    Thread-safe enough for one dashboard worker group at a time: the token renewal, the request
+    count and the runs kept between refreshes are locked, as pages are fetched from several
+    threads at once.
     """
 
     def __init__(self, settings: AirflowSettings, *, sleep: Callable[[float], None] = time.sleep):
@@ -307,6 +397,10 @@ class AirflowService:
         self.renewals = 0
         self._sleep = sleep
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()  # pages are fetched from several threads at once
+        self._server_offset_s = 0.0
+        #: Each platform's recent runs as last read (see :meth:`list_dags`), by dag_id prefix.
+        self._recent: dict[str, _RecentRuns] = {}
         self._client: Any = None
         self._token: str | None = settings.token
         self._token_expiry: float | None = _jwt_expiry(settings.token) if settings.token else None
@@ -359,10 +453,14 @@ class AirflowService:
         self._token_expiry = _jwt_expiry(token)
         self.renewals += 1
 
-    def _ensure_token(self, force: bool = False) -> None:
+    def _ensure_token(self, refused: str | None = None) -> str:
+        """The token to send, logging in first when there is none, when it is about to expire, or
+        when it is ``refused`` (Airflow said 401/403 to it). Pages in flight together that are
+        refused together log in once: the first renews, the others find a new token already."""
         with self._lock:
             expiring = self._token_expiry is not None and self._token_expiry - time.time() < RENEW_MARGIN_S
-            if self.settings.can_login and (force or self._token is None or expiring):
+            stale = refused is not None and refused == self._token
+            if self.settings.can_login and (stale or self._token is None or expiring):
                 self._login()
             if self._token is None:
                 raise AirflowAuthError(
@@ -370,6 +468,7 @@ class AirflowService:
                     f"or {USERNAME_ENV} and {PASSWORD_ENV}"
                 )
             self._api().configuration.access_token = self._token
+            return self._token
 
     def _attempts(self, fn: Callable[[], T], *, idempotent: bool = True) -> T:
         """Call ``fn`` with bounded retries and backoff on connection errors and 5xx.
@@ -383,7 +482,8 @@ class AirflowService:
         unsent = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError, ConnectionRefusedError)
         attempt = 0
         while True:
-            self.requests += 1
+            with self._count_lock:
+                self.requests += 1
             try:
                 result = fn()
             except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -427,7 +527,7 @@ class AirflowService:
 
         renewed = False
         while True:
-            self._ensure_token()
+            token = self._ensure_token()
             try:
                 return self._attempts(lambda: self._send(method, args, kwargs, raw), idempotent=idempotent)
             except (UnauthorizedException, ForbiddenException) as exc:
@@ -435,7 +535,7 @@ class AirflowService:
                 # verify (revoked, signed by another key): a fresh login fixes either, once.
                 if self.settings.can_login and not renewed:
                     renewed = True
-                    self._ensure_token(force=True)
+                    self._ensure_token(refused=token)
                     continue
                 if isinstance(exc, ForbiddenException) and renewed:
                     raise AirflowAuthError(
@@ -462,22 +562,83 @@ class AirflowService:
             return result
         from airflow_client.client.exceptions import ApiException
 
+        self._note_server_date(getattr(result, "headers", None))
         body = result.data.decode("utf-8", "replace") if result.data else ""
         if result.status >= 400:
             ApiException.from_response(http_resp=result, body=body, data=None)  # raises by status
         return json.loads(body) if body else None
 
-    def _pages(self, what: str, method: Callable[..., Any], items: str, **kwargs: Any) -> Iterator[Any]:
-        """Every item of an offset-paged collection, ``page_size`` at a time."""
-        offset = 0
-        while True:
-            page = self._call(what, method, limit=self.settings.page_size, offset=offset, **kwargs)
-            batch = list(getattr(page, items) or [])
-            yield from batch
-            offset += len(batch)
-            total = page.total_entries
-            if not batch or (total is not None and offset >= total):
-                return
+    def _note_server_date(self, headers: Any) -> None:
+        """Keep how far the API server's clock (its ``Date`` header) is from ours: runs are
+        filtered by the server's ``updated_at``, so "changed since" must be in its time."""
+        stamp = headers.get("Date") if headers is not None else None
+        if not stamp:
+            return
+        try:
+            offset = parsedate_to_datetime(stamp).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return
+        self._server_offset_s = offset
+
+    # ---- paging --------------------------------------------------------------------------------
+
+    def concurrently(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Run ``calls`` on at most ``page_workers`` threads and return their results in order.
+
+        Pages are independent once the first says how many there are; waiting for each in turn
+        leaves the API server's workers and this client idle half the time. A failure is raised
+        once (the first in order, already one line); calls not started by then are dropped."""
+        workers = min(self.settings.page_workers, len(calls))
+        if workers <= 1:
+            return [call() for call in calls]
+        with ThreadPoolExecutor(workers, thread_name_prefix="airflow-page") as pool:
+            futures = [pool.submit(call) for call in calls]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
+    def _page(
+        self, what: str, method: Callable[..., Any], items: str, offset: int, limit: int, **kwargs: Any
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of an offset-paged collection as plain JSON, and the collection's size."""
+        page = self._call(what, method, limit=limit, offset=offset, raw=True, **kwargs) or {}
+        return list(page.get(items) or []), page.get("total_entries")
+
+    def _pages(
+        self, what: str, method: Callable[..., Any], items: str, *, max_items: int | None = None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """Every item (or the first ``max_items``) of an offset-paged collection, in order: the
+        first page, then the others at once (``ceil(total / page_size)`` requests in all)."""
+        limit = self.settings.page_size if max_items is None else min(self.settings.page_size, max_items)
+        first, total = self._page(what, method, items, 0, limit, **kwargs)
+        later = self._later_pages(what, method, items, first, total, max_items=max_items, **kwargs)
+        return first + [item for page in self.concurrently(later) for item in page]
+
+    def _later_pages(
+        self,
+        what: str,
+        method: Callable[..., Any],
+        items: str,
+        first: list[dict[str, Any]],
+        total: int | None,
+        *,
+        max_items: int | None = None,
+        **kwargs: Any,
+    ) -> list[Callable[[], list[dict[str, Any]]]]:
+        """The requests for the pages after ``first``, each as long as ``first`` was (the server
+        may cap a page below ``page_size``), up to ``total`` or ``max_items`` items."""
+        step = len(first)
+        end = total if max_items is None or total is None else min(total, max_items)
+        if not step or end is None or step >= end:
+            return []
+
+        def fetch(offset: int) -> Callable[[], list[dict[str, Any]]]:
+            return lambda: self._page(what, method, items, offset, min(step, end - offset), **kwargs)[0]
+
+        return [fetch(offset) for offset in range(step, end, step)]
 
     def _apis(self) -> Any:
         from airflow_client import client
@@ -510,148 +671,131 @@ class AirflowService:
         except ApiException as exc:
             raise AirflowError(f"Airflow at {self.display_url} answered HTTP {exc.status}: {_detail(exc)}") from None
 
-    def dags(self, dag_id_prefix: str | None = None) -> list[DagState]:
-        """Every DAG Airflow knows (stale ones included), optionally only ids starting with the
-        prefix; ``stream_key`` is left None. Costs ``ceil(dags / page_size)`` requests."""
-        client = self._apis()
-        api = client.DAGApi(self._api())
+    def _dag_pages(self, dag_id_prefix: str | None) -> tuple[str, Callable[..., Any], str, dict[str, Any]]:
+        """How to list DAGs: what, the method, the items' key and the query."""
+        api = self._apis().DAGApi(self._api())
         kwargs: dict[str, Any] = {"exclude_stale": False, "order_by": ["dag_id"]}
         if dag_id_prefix:
             kwargs["dag_id_prefix_pattern"] = dag_id_prefix
-        found = []
-        for d in self._pages("list DAGs", api.get_dags, "dags", **kwargs):
-            if dag_id_prefix and not d.dag_id.startswith(dag_id_prefix):
-                continue
-            found.append(
-                DagState(
-                    dag_id=d.dag_id,
-                    stream_key=None,
-                    is_paused=bool(d.is_paused),
-                    is_stale=bool(d.is_stale),
-                    has_import_errors=bool(d.has_import_errors),
-                    last_parsed=d.last_parsed_time,
-                    last_parse_duration_s=float(d.last_parse_duration) if d.last_parse_duration is not None else None,
-                    next_run=d.next_dagrun_run_after,
-                    schedule=d.timetable_summary,
-                    file=d.relative_fileloc or d.fileloc,
-                )
-            )
-        return found
+        return "list DAGs", api.get_dags_without_preload_content, "dags", kwargs
+
+    @staticmethod
+    def _prefixed(dags: Iterable[dict[str, Any]], dag_id_prefix: str | None) -> list[DagState]:
+        # Airflow matches the prefix with LIKE, where "_" is a wildcard: check it exactly.
+        return [_dag(d) for d in dags if not dag_id_prefix or str(d["dag_id"]).startswith(dag_id_prefix)]
+
+    def dags(self, dag_id_prefix: str | None = None) -> list[DagState]:
+        """Every DAG Airflow knows (stale ones included), optionally only ids starting with the
+        prefix; ``stream_key`` is left None. Costs ``ceil(dags / page_size)`` requests."""
+        what, method, items, kwargs = self._dag_pages(dag_id_prefix)
+        return self._prefixed(self._pages(what, method, items, **kwargs), dag_id_prefix)
 
     def list_dags(self, platform: str) -> list[DagState]:
         """The platform's DAGs (dag_id ``{platform}__…``, stale ones included) with their stream
-        key and recent runs, sorted by dag_id.
+        key and recent runs (up to ``runs_per_dag``, newest first), sorted by dag_id.
 
         Costs ``ceil(dags / page_size)`` requests for the DAGs plus at most
         ``ceil(dags * runs_per_dag / page_size)`` for their runs (newest first, across all of
-        the platform's DAGs at once): never one request per DAG.
+        the platform's DAGs at once): never one request per DAG. The first page of each goes
+        out together, then all the others (see :meth:`concurrently`). Between full reads (every
+        ``full_runs_every`` refreshes) only the runs changed since the previous refresh are read,
+        usually one page, and merged into the runs kept from before.
         """
         prefix = f"{platform_slug(platform)}__"
-        dags = self.dags(prefix)
-        runs = self.recent_runs(prefix, {d.dag_id for d in dags})
-        return [
-            replace(d, stream_key=stream_key_from_dag_id(platform, d.dag_id), recent_runs=tuple(runs.get(d.dag_id, ())))
-            for d in dags
-        ]
-
-    def recent_runs(self, dag_id_prefix: str, dag_ids: Iterable[str]) -> dict[str, list[RunState]]:
-        """Up to ``runs_per_dag`` newest runs of each of ``dag_ids``, read newest first across all
-        DAGs whose id starts with ``dag_id_prefix`` (cursor paging). Stops when every DAG has its
-        runs, when the runs run out, or after ``ceil(len(dag_ids) * runs_per_dag / page_size)``
-        pages, so a DAG with thousands of runs cannot make a refresh unbounded."""
-        client = self._apis()
-        api = client.DagRunApi(self._api())
-        wanted = set(dag_ids)
+        size = self.settings.page_size
         per_dag = max(self.settings.runs_per_dag, 0)
-        runs: dict[str, list[RunState]] = {d: [] for d in wanted}
-        if not wanted or per_dag == 0:
-            return runs
-        max_pages = max(1, math.ceil(len(wanted) * per_dag / self.settings.page_size))
-        missing = set(wanted)
-        cursor = ""
-        for _ in range(max_pages):
-            page = self._call(
-                "list DAG runs",
-                api.get_dag_runs,
-                "~",
-                dag_id_prefix_pattern=dag_id_prefix,
-                order_by=["-run_after", "-id"],
-                limit=self.settings.page_size,
-                cursor=cursor,
+        with self._lock:
+            kept = self._recent.get(prefix)
+        if kept is not None and (kept.per_dag != per_dag or kept.refreshes + 1 >= self.settings.full_runs_every):
+            kept = None
+        what, method, items, kwargs = self._dag_pages(prefix)
+        runs_what, runs_method = (
+            "list DAG runs",
+            self._apis().DagRunApi(self._api()).get_dag_runs_without_preload_content,
+        )
+        runs_kwargs: dict[str, Any] = {
+            "dag_id": "~",
+            "dag_id_prefix_pattern": prefix,
+            "order_by": ["-run_after", "-id"],
+        }
+        if kept is not None:
+            # A margin for clocks read a second apart and for updates committed a little late.
+            runs_kwargs["updated_at_gte"] = kept.since - timedelta(seconds=CHANGED_MARGIN_S)
+        asked_at = time.time()
+        firsts: list[Callable[[], tuple[list[dict[str, Any]], int | None]]] = [
+            lambda: self._page(what, method, items, 0, size, **kwargs)
+        ]
+        if per_dag:
+            firsts.append(lambda: self._page(runs_what, runs_method, "dag_runs", 0, size, **runs_kwargs))
+        (dags, dags_total), *first_runs = self.concurrently(firsts)
+        runs, runs_total = first_runs[0] if first_runs else ([], 0)
+        # Never more run pages than the DAGs' runs fill when spread evenly: a DAG with
+        # thousands of runs cannot make a refresh unbounded.
+        max_runs = max(1, math.ceil((dags_total or len(dags)) * per_dag / size)) * size
+        if kept is not None and (runs_total or 0) > max_runs:
+            # More changed than a full read holds: read them all, within the same bound.
+            with self._lock:
+                self._recent.pop(prefix, None)
+            return self.list_dags(platform)
+        later_dags = self._later_pages(what, method, items, dags, dags_total, **kwargs)
+        later_runs = self._later_pages(
+            runs_what, runs_method, "dag_runs", runs, runs_total, max_items=max_runs, **runs_kwargs
+        )
+        pages = self.concurrently(later_dags + later_runs)
+        dags += [d for page in pages[: len(later_dags)] for d in page]
+        runs += [r for page in pages[len(later_dags) :] for r in page]
+        found = self._prefixed(dags, prefix)
+        by_dag = _newest_runs({d.dag_id for d in found}, runs, kept.runs if kept else {}, per_dag)
+        recent = _RecentRuns(
+            per_dag=per_dag,
+            since=datetime.fromtimestamp(asked_at + self._server_offset_s, UTC),
+            runs=by_dag,
+            refreshes=kept.refreshes + 1 if kept is not None else 0,
+        )
+        with self._lock:
+            self._recent[prefix] = recent
+        return [
+            replace(
+                d,
+                stream_key=stream_key_from_dag_id(platform, d.dag_id),
+                recent_runs=tuple(_run(r) for r in by_dag[d.dag_id]),
             )
-            for r in page.dag_runs or []:
-                bucket = runs.get(r.dag_id)
-                if bucket is not None and len(bucket) < per_dag:
-                    bucket.append(_run(r))
-                    if len(bucket) == per_dag:
-                        missing.discard(r.dag_id)
-            cursor = page.next_cursor or ""
-            if not cursor or not missing:
-                break
-        return runs
+            for d in found
+        ]
 
     def dag(self, dag_id: str) -> DagState:
         """One DAG (AirflowNotFound if Airflow does not know it)."""
-        client = self._apis()
-        d = self._call(f"DAG {dag_id!r}", client.DAGApi(self._api()).get_dag, dag_id)
-        return DagState(
-            dag_id=d.dag_id,
-            stream_key=None,
-            is_paused=bool(d.is_paused),
-            is_stale=bool(d.is_stale),
-            has_import_errors=bool(d.has_import_errors),
-            last_parsed=d.last_parsed_time,
-            last_parse_duration_s=float(d.last_parse_duration) if d.last_parse_duration is not None else None,
-            next_run=d.next_dagrun_run_after,
-            schedule=d.timetable_summary,
-            file=d.relative_fileloc or d.fileloc,
-        )
+        api = self._apis().DAGApi(self._api())
+        return _dag(self._call(f"DAG {dag_id!r}", api.get_dag_without_preload_content, dag_id, raw=True))
 
     def dag_runs(self, dag_id: str, limit: int = 25) -> list[RunState]:
         """The newest ``limit`` runs of one DAG, newest first."""
-        client = self._apis()
-        api = client.DagRunApi(self._api())
-        found: list[RunState] = []
-        cursor = ""
-        while len(found) < limit:
-            page = self._call(
+        api = self._apis().DagRunApi(self._api())
+        return [
+            _run(r)
+            for r in self._pages(
                 f"runs of {dag_id!r}",
-                api.get_dag_runs,
-                dag_id,
+                api.get_dag_runs_without_preload_content,
+                "dag_runs",
+                max_items=limit,
+                dag_id=dag_id,
                 order_by=["-run_after", "-id"],
-                limit=min(self.settings.page_size, limit - len(found)),
-                cursor=cursor,
             )
-            found += [_run(r) for r in page.dag_runs or []]
-            cursor = page.next_cursor or ""
-            if not cursor:
-                break
-        return found[:limit]
+        ]
 
     def dag_run(self, dag_id: str, run_id: str) -> RunState:
-        client = self._apis()
-        return _run(
-            self._call(f"run {run_id!r} of {dag_id!r}", client.DagRunApi(self._api()).get_dag_run, dag_id, run_id)
-        )
+        api = self._apis().DagRunApi(self._api())
+        what = f"run {run_id!r} of {dag_id!r}"
+        return _run(self._call(what, api.get_dag_run_without_preload_content, dag_id, run_id, raw=True))
 
     def task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceState]:
         """The task instances of one run, in the order Airflow lists them."""
-        client = self._apis()
-        api = client.TaskInstanceApi(self._api())
+        api = self._apis().TaskInstanceApi(self._api())
         return [
-            TaskInstanceState(
-                task_id=t.task_id,
-                state=_enum(t.state),
-                try_number=int(t.try_number),
-                operator=t.operator_name or t.operator,
-                start_date=t.start_date,
-                end_date=t.end_date,
-                duration_s=float(t.duration) if t.duration is not None else None,
-                map_index=int(t.map_index),
-            )
+            _task_instance(t)
             for t in self._pages(
                 f"task instances of {run_id!r}",
-                api.get_task_instances,
+                api.get_task_instances_without_preload_content,
                 "task_instances",
                 dag_id=dag_id,
                 dag_run_id=run_id,
@@ -660,45 +804,56 @@ class AirflowService:
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
         """The task's log for one try, as text (structured lines flattened to ``event``)."""
-        client = self._apis()
-        api = client.TaskInstanceApi(self._api())
+        api = self._apis().TaskInstanceApi(self._api())
         response = self._call(
-            f"log of {task_id!r} in {run_id!r}", api.get_log, dag_id, run_id, task_id, try_number, full_content=True
+            f"log of {task_id!r} in {run_id!r}",
+            api.get_log_without_preload_content,
+            dag_id,
+            run_id,
+            task_id,
+            try_number,
+            full_content=True,
+            raw=True,
         )
-        content = getattr(response.content, "actual_instance", response.content)
+        content = (response or {}).get("content")
         if isinstance(content, str):
             return content
         lines = []
         for item in content or []:
-            data = item.to_dict() if hasattr(item, "to_dict") else item
-            if isinstance(data, dict):
-                stamp = data.get("timestamp") or ""
-                lines.append(f"{stamp} {data.get('event', '')}".strip())
+            if isinstance(item, dict):
+                stamp = item.get("timestamp") or ""
+                lines.append(f"{stamp} {item.get('event', '')}".strip())
+                # "Task failed with exception" says why only in its error_detail: keep the why.
+                for error in item.get("error_detail") or []:
+                    if isinstance(error, dict) and error.get("exc_type"):
+                        lines.append(f"{stamp} {error['exc_type']}: {error.get('exc_value') or ''}".strip())
             else:
-                lines.append(str(data))
+                lines.append(str(item))
         return "\n".join(lines)
 
     def import_errors(self, filename: str | None = None) -> list[ImportErrorState]:
         """Airflow's import errors, only for files whose name ends with ``filename`` if given."""
-        client = self._apis()
-        api = client.ImportErrorApi(self._api())
+        api = self._apis().ImportErrorApi(self._api())
         kwargs: dict[str, Any] = {"order_by": ["-timestamp"]}
         if filename:
             kwargs["filename_pattern"] = filename
         return [
-            ImportErrorState(e.filename, e.timestamp, e.stack_trace or "", e.bundle_name)
-            for e in self._pages("list import errors", api.get_import_errors, "import_errors", **kwargs)
-            if not filename or e.filename.endswith(filename)
+            ImportErrorState(e["filename"], _when(e.get("timestamp")), e.get("stack_trace") or "", e.get("bundle_name"))
+            for e in self._pages(
+                "list import errors", api.get_import_errors_without_preload_content, "import_errors", **kwargs
+            )
+            if not filename or str(e["filename"]).endswith(filename)
         ]
 
     def dag_warnings(self, dag_id_prefix: str | None = None) -> list[DagWarningState]:
         """Airflow's DAG warnings, only for dag_ids starting with ``dag_id_prefix`` if given."""
-        client = self._apis()
-        api = client.DagWarningApi(self._api())
+        api = self._apis().DagWarningApi(self._api())
         return [
-            DagWarningState(w.dag_id, _enum(w.warning_type) or "", w.message, w.timestamp)
-            for w in self._pages("list DAG warnings", api.list_dag_warnings, "dag_warnings", order_by=["dag_id"])
-            if not dag_id_prefix or w.dag_id.startswith(dag_id_prefix)
+            DagWarningState(w["dag_id"], w.get("warning_type") or "", w.get("message") or "", _when(w.get("timestamp")))
+            for w in self._pages(
+                "list DAG warnings", api.list_dag_warnings_without_preload_content, "dag_warnings", order_by=["dag_id"]
+            )
+            if not dag_id_prefix or str(w["dag_id"]).startswith(dag_id_prefix)
         ]
 
     # ---- writes (each refused when read-only) ------------------------------------------------
@@ -709,19 +864,30 @@ class AirflowService:
         client = self._apis()
         body = client.TriggerDAGRunPostBody(logical_date=None, conf=conf or {})
         api = client.DagRunApi(self._api())
-        return _run(self._call(f"trigger {dag_id!r}", api.trigger_dag_run, dag_id, body, idempotent=False))
+        return _run(
+            self._call(
+                f"trigger {dag_id!r}",
+                api.trigger_dag_run_without_preload_content,
+                dag_id,
+                body,
+                raw=True,
+                idempotent=False,
+            )
+        )
 
     def set_paused(self, dag_id: str, paused: bool) -> DagState:
         """Pause or unpause ``dag_id``; returns the DAG as Airflow now reports it."""
         self._write(f"{'pause' if paused else 'unpause'} {dag_id}")
         client = self._apis()
-        self._call(
-            f"{'pause' if paused else 'unpause'} {dag_id!r}",
-            client.DAGApi(self._api()).patch_dag,
-            dag_id,
-            client.DAGPatchBody(is_paused=paused),
+        return _dag(
+            self._call(
+                f"{'pause' if paused else 'unpause'} {dag_id!r}",
+                client.DAGApi(self._api()).patch_dag_without_preload_content,
+                dag_id,
+                client.DAGPatchBody(is_paused=paused),
+                raw=True,
+            )
         )
-        return self.dag(dag_id)
 
     def clear_failed(self, dag_id: str, run_id: str, *, dry_run: bool = False) -> list[str]:
         """Clear the failed (and upstream-failed) tasks of a run so the scheduler runs them again;

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -94,15 +95,19 @@ def platform_run_state(
 ) -> PlatformRunState:
     """Refresh ``platform``'s run state from Airflow and set it against ``streams`` (its config
     rows, any status), if given. Costs the pages of :meth:`AirflowService.list_dags` plus one
-    page each for import errors and DAG warnings (more only if there are more than a page)."""
+    page each for import errors and DAG warnings (more only if there are more than a page); the
+    errors and warnings are read while the DAGs are, as nothing in one depends on the other."""
     slug = platform_slug(platform)
     started = time.perf_counter()
     before = service.requests
-    listed = service.list_dags(slug)
     file_name = factory_file_name(slug)
-    # Every factory file of the platform: a split platform has several (factory.split).
-    import_errors = [e for e in service.import_errors() if split_index(slug, e.filename) is not None]
-    warnings = service.dag_warnings(f"{slug}__")
+    with ThreadPoolExecutor(2, thread_name_prefix="airflow-refresh") as pool:
+        errors_read = pool.submit(service.import_errors)
+        warnings_read = pool.submit(service.dag_warnings, f"{slug}__")
+        listed = service.list_dags(slug)
+        # Every factory file of the platform: a split platform has several (factory.split).
+        import_errors = [e for e in errors_read.result() if split_index(slug, e.filename) is not None]
+        warnings = warnings_read.result()
 
     rows = None if streams is None else {s.stream_key: s for s in streams}
     dags: list[DagState] = []
