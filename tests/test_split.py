@@ -337,3 +337,19 @@ def test_reports_of_a_table_from_before_split_files_still_read(env, eco, tmp_pat
     bootstrap(eco, env, folder, split=Split(files=2))  # bootstrap brings the table up to date
     with create_engine(env).connect() as conn:
         assert {"file_index", "generation"} <= {c["name"] for c in conn.dialect.get_columns(conn, parses)}
+
+
+def test_which_files_are_a_platforms_factory_files():
+    """Import errors and surplus files are matched by name: file 0, file i, never a look-alike."""
+    from factory.split import split_index
+
+    assert split_index(P, f"/dags/{P}_factory_dag.py") == 0
+    assert split_index(P, f"{P}_factory_dag_7.py") == 7
+    for other in (
+        f"{P}_factory_dag_07.py",
+        f"{P}_factory_dag_x.py",
+        f"{P}x_factory_dag.py",
+        f"{P}__Store1_ingestion.py",
+    ):
+        assert split_index(P, other) is None
+    assert split_index("yellow", f"{P}_factory_dag.py") is None

@@ -380,15 +380,12 @@ def _ask_airflow(result: Any, platform: str, airflow_url: str | None) -> None:
     from factory.errors import AirflowError
     from factory.health import airflow_findings
     from factory.layout import factory_file_name
-    from factory.split import split_index
     from yellowtui.services.airflow_service import AirflowService, AirflowSettings
 
     file_name = factory_file_name(platform)
     try:
         service = AirflowService(AirflowSettings.from_env(airflow_url, read_only=True))
-        errors = [
-            (e.filename, e.summary) for e in service.import_errors() if split_index(platform, e.filename) is not None
-        ]
+        errors = [(e.filename, e.summary) for e in service.import_errors(factory_of=platform)]
         listed = {d.dag_id for d in service.dags(f"{platform}__") if not d.is_stale}
     except AirflowError as exc:
         airflow_findings(result, factory_file=file_name, error=str(exc))

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from factory.errors import AirflowAuthError, AirflowError, AirflowNotFound, AirflowUnavailable, ReadOnlyError
 from factory.names import platform_slug, stream_key_from_dag_id
+from factory.split import split_index
 
 T = TypeVar("T")
 
@@ -831,18 +832,26 @@ class AirflowService:
                 lines.append(str(item))
         return "\n".join(lines)
 
-    def import_errors(self, filename: str | None = None) -> list[ImportErrorState]:
-        """Airflow's import errors, only for files whose name ends with ``filename`` if given."""
+    def import_errors(self, filename: str | None = None, *, factory_of: str | None = None) -> list[ImportErrorState]:
+        """Airflow's import errors: all, only for files whose name ends with ``filename``, or only
+        for the factory files of platform ``factory_of`` (every one of a split platform's)."""
         api = self._apis().ImportErrorApi(self._api())
         kwargs: dict[str, Any] = {"order_by": ["-timestamp"]}
-        if filename:
-            kwargs["filename_pattern"] = filename
+        pattern = f"{platform_slug(factory_of)}_factory_dag" if factory_of else filename
+        if pattern:
+            kwargs["filename_pattern"] = pattern  # a substring match on the server, narrowed below
+
+        def wanted(name: str) -> bool:
+            if factory_of:
+                return split_index(factory_of, name) is not None
+            return not filename or name.endswith(filename)
+
         return [
             ImportErrorState(e["filename"], _when(e.get("timestamp")), e.get("stack_trace") or "", e.get("bundle_name"))
             for e in self._pages(
                 "list import errors", api.get_import_errors_without_preload_content, "import_errors", **kwargs
             )
-            if not filename or str(e["filename"]).endswith(filename)
+            if wanted(str(e["filename"]))
         ]
 
     def dag_warnings(self, dag_id_prefix: str | None = None) -> list[DagWarningState]:

@@ -21,7 +21,6 @@ from typing import Any
 
 from factory.names import dag_id_for, platform_slug
 from factory.render import factory_file_name
-from factory.split import split_index
 from factory.views import StreamView
 from yellowtui.services.airflow_service import AirflowService, DagState, DagWarningState, ImportErrorState
 
@@ -102,11 +101,10 @@ def platform_run_state(
     before = service.requests
     file_name = factory_file_name(slug)
     with ThreadPoolExecutor(2, thread_name_prefix="airflow-refresh") as pool:
-        errors_read = pool.submit(service.import_errors)
+        errors_read = pool.submit(service.import_errors, factory_of=slug)
         warnings_read = pool.submit(service.dag_warnings, f"{slug}__")
         listed = service.list_dags(slug)
-        # Every factory file of the platform: a split platform has several (factory.split).
-        import_errors = [e for e in errors_read.result() if split_index(slug, e.filename) is not None]
+        import_errors = errors_read.result()  # every factory file: a split platform has several
         warnings = warnings_read.result()
 
     rows = None if streams is None else {s.stream_key: s for s in streams}
