@@ -435,16 +435,31 @@ def delete_row(
     return True
 
 
+#: Stream keys share this many advisory locks per platform: two writers of one key always meet,
+#: and a bootstrap of 20,000 streams holds at most this many locks, not one per key (PostgreSQL's
+#: shared lock table holds about 6,400 by default, for every session together).
+KEY_LOCKS = 256
+
+
 def lock_keys(conn: Connection, platform: str, stream_keys: Iterable[str]) -> None:
     """Serialize writers of these stream keys until the transaction ends, rows or not.
 
     ``SELECT ... FOR UPDATE`` cannot lock a row that does not exist yet, so two writers creating
-    the same new stream would both pass their check; a transaction-level advisory lock per key
-    (taken in sorted order, so two writers never deadlock) makes the second wait and then see the
-    first one's row.
+    the same new stream would both pass their check; a transaction-level advisory lock per key's
+    bucket (``KEY_LOCKS`` of them, taken in sorted order in one statement, so two writers never
+    deadlock) makes the second wait and then see the first one's row.
     """
     from sqlalchemy import text
 
     table = platform_tables(platform).dsg.name
-    for key in sorted(set(stream_keys)):
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": f"{table}\x1f{key}"})
+    buckets = sorted({_digest(f"{table}\x1f{key}") % KEY_LOCKS for key in stream_keys})
+    ids = [_digest(f"{table}\x1f#{bucket}") - (1 << 63) for bucket in buckets]  # signed 64-bit
+    if ids:
+        conn.execute(
+            text("SELECT count(pg_advisory_xact_lock(id)) FROM unnest(CAST(:ids AS bigint[])) AS t(id)"),
+            {"ids": ids},
+        )
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "big")

@@ -151,3 +151,16 @@ def test_history_records_changes_made_outside_the_factory(db_url, example_ecosys
     assert (paused["action"], paused["new_status"], paused["changed_by"]) == ("status", "paused", "postgres")
     assert deleted["action"] == "delete" and deleted["new_config_json"] is None
     assert json.loads(deleted["old_config_json"])["stream_key"] == "Payments"
+
+
+def test_locking_many_stream_keys_holds_a_bounded_number_of_locks(db_url):
+    """A bootstrap of 20,000 streams once needed one lock per key and overflowed PostgreSQL's
+    shared lock table (about 6,400 by default); keys now share ``KEY_LOCKS`` locks."""
+    keys = [f"Stream{i:05d}" for i in range(20_000)]
+    with create_engine(db_url).connect() as conn, conn.begin():
+        store.ensure_tables(conn, "yellowlive")
+        store.lock_keys(conn, "yellowlive", keys)
+        held = conn.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted")
+        ).scalar_one()
+    assert 0 < held <= store.KEY_LOCKS
