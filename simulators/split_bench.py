@@ -4,7 +4,10 @@ Issue 12 asks whether splitting a large platform (factory/split.py) gets its DAG
 sooner and keeps every file inside Airflow's parse limits. For each variant, in one run and on
 the same generated platform of ``--streams`` streams:
 
-1. bootstrap the platform into a fresh config database and a fresh dags folder, as 1 file or K;
+1. bootstrap the platform into a fresh config database and a fresh dags folder, as 1 file or K
+   (the rows are written once and copied: bootstrap writes row by row); a first ``bootstrap
+   --files K`` leaves the layout handing over from 1 file, so file 0 builds every stream until
+   each other file has parsed once; ``--settled`` starts instead where that hand-over ends;
 2. give it a fresh Airflow metadata database (a copy of one migrated once for the run);
 3. start Airflow's ``dag-processor`` alone (the part that parses; no scheduler or API server to
    compete for the CPUs) with Airflow's DEFAULT limits: ``dagbag_import_timeout`` 30 s,
@@ -18,7 +21,7 @@ the same generated platform of ``--streams`` streams:
 
 The clock starts when the dag-processor process is started, so it includes Airflow's own start.
 
-    python -m simulators.split_bench --streams 20000 --files 8 16 --write-docs
+    python -m simulators.split_bench --streams 20000 --files 8 20 --settled --write-docs
     python -m simulators.split_bench --streams 2000 --files 2 --cap 120 --json   # a quick look
 """
 
@@ -445,19 +448,17 @@ def run(args: argparse.Namespace) -> BenchResult:
         _log(f"generating a platform of {args.streams} streams (seed {args.seed}) …")
         eco = generate_ecosystem(1, args.streams, seed=args.seed)
         template_url = server.create_database("split_meta_template")
-        template = LocalAirflow(root / "template", template_url, root / "template" / "dags", log=_log)
-        template.home.mkdir(parents=True, exist_ok=True)
+        template = LocalAirflow(
+            root / "template",
+            template_url,
+            root / "template" / "dags",
+            env=_airflow_env("unused", args.parsing_processes),
+            raise_parse_limits=False,
+            log=_log,
+        )
         template.log_dir.mkdir(parents=True, exist_ok=True)
         template.migrate(timeout=600)
-        config = effective_config(
-            LocalAirflow(
-                root / "template",
-                template_url,
-                root / "template" / "dags",
-                env=_airflow_env("unused", args.parsing_processes),
-                raise_parse_limits=False,
-            )
-        )
+        config = effective_config(template)
         _log(f"Airflow's limits in the benchmark: {config}")
         # Rows are written once (bootstrap writes row by row: minutes at 20,000); each variant gets
         # a copy of that database, bootstrapped again with its K into its own new dags folder, which
@@ -492,6 +493,7 @@ def run(args: argparse.Namespace) -> BenchResult:
             shutil.rmtree(root, ignore_errors=True)
         else:
             _log(f"kept {root} (logs under k*/airflow/logs)")
+    env["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return BenchResult(args.streams, args.seed, results, env, config, round(time.monotonic() - begun, 1))
 
 
@@ -530,45 +532,63 @@ def _load(values: list[float]) -> str:
 
 
 def report(result: BenchResult, command: str) -> str:
+    """The Markdown section: what ran, one row per variant, one row per file, the targets."""
     env, n = result.environment, result.streams
     cfg = result.airflow_config
+    splits = result.splits
+    layout = (
+        "each split variant starts from a settled layout (`--settled`: every file builds only its own streams)"
+        if splits and all(v.settled for v in splits)
+        else "each split variant starts as a first `bootstrap --files K` leaves it: moving from one file to K, so "
+        "until a file has parsed once under the new layout, file 0 also builds its streams (factory/split.py), "
+        "and at its first parse file 0 builds the whole platform"
+    )
     lines = [
         SECTION,
         "",
         f"Measured {env['date']} on {env['machine']}; Python {env['python']}, Airflow {env['airflow']}, "
-        f"PostgreSQL (embedded, Unix socket). One platform of **{n:,} streams** (generated, seed {result.seed}), "
-        f"bootstrapped once per variant into a fresh config database and dags folder; each variant gets a fresh "
-        f"Airflow metadata database and its own `airflow dag-processor` (alone: no scheduler or API server), "
-        f"with Airflow's default limits: `dagbag_import_timeout` {cfg.get('core.dagbag_import_timeout')} s, "
-        f"`dag_file_processor_timeout` {cfg.get('dag_processor.dag_file_processor_timeout')} s, "
-        f"`parsing_processes` {cfg.get('dag_processor.parsing_processes')} (this machine has {os.cpu_count()} CPUs), "
-        f"`min_file_process_interval` {cfg.get('dag_processor.min_file_process_interval')} s. "
+        f"PostgreSQL (embedded, Unix socket). One platform of **{n:,} streams** (generated, seed {result.seed}). "
+        "The rows are written once; each variant gets a copy of that database, bootstrapped again with its "
+        "file count into a new dags folder, a fresh Airflow metadata database and its own `airflow dag-processor` "
+        "(alone: no scheduler or API server), with Airflow's default limits: `dagbag_import_timeout` "
+        f"{cfg.get('core.dagbag_import_timeout')} s, `dag_file_processor_timeout` "
+        f"{cfg.get('dag_processor.dag_file_processor_timeout')} s, `parsing_processes` "
+        f"{cfg.get('dag_processor.parsing_processes')} (this machine has {os.cpu_count()} CPUs), "
+        f"`min_file_process_interval` {cfg.get('dag_processor.min_file_process_interval')} s; {layout}. "
         f"The variants ran one after the other; the whole run took {result.total_s / 60:.1f} min.",
         "",
         "Clock: from starting the dag-processor process (Airflow's own start included). *Listed*: the DAGs "
         "Airflow's metadata database holds as not stale in its `dag` table, polled every second (what "
         "`GET /api/v2/dags` lists). *Parse*: each file's `last_parse_duration` as the DAG processor stored "
-        "it (the REST field of the same name), once per parse that stored DAGs; the first parse is the cold "
-        "one, later ones found nothing changed. *Timeouts*: import errors saying `DagBag import timeout` and "
-        "the processor's log lines about killing a file processor past its timeout.",
+        "it (the REST field of the same name), once per parse that stored DAGs; it runs from the file "
+        "processor's start until the manager collects its result, so it includes any wait for the manager. "
+        "*Manager stalls* (those it logged): the DAG processor's manager writes each parsed file's DAGs to the metadata database "
+        "itself, in its one process, and hears nothing from the file processors meanwhile; its log reports "
+        "each stall of its heartbeat (`Heartbeat recovered after N seconds`). *Timeouts*: import errors saying "
+        "`DagBag import timeout`, and the manager's log lines about killing a file processor past "
+        "`dag_file_processor_timeout` (a processor that finished while the manager was busy counts too).",
         "",
-        "| variant | streams per file | first DAGs listed | all DAGs listed | first parse per file, s (min / median / max) "
-        "| later parses, s (min / median / max) | timeouts | load avg (1 min) while measured |",
-        "|---|---:|---:|---:|---|---|---|---|",
+        f"| variant | streams per file | first DAGs listed | all {n:,} listed | first parse per file, s "
+        "(min / median / max) | later parses, s | timeouts: import / killed | manager stalls, s (longest, sum) "
+        "| load avg (1 min) while measured |",
+        "|---|---:|---:|---:|---|---|---|---|---|",
     ]
     for v in result.variants:
-        timeouts = sum(f.import_timeouts + f.processor_timeouts for f in v.per_file)
+        imports = sum(f.import_timeouts for f in v.per_file)
+        kills = sum(f.processor_timeouts for f in v.per_file)
+        stalls = f"{max(v.manager_stalls_s):.0f}, {sum(v.manager_stalls_s):.0f}" if v.manager_stalls_s else "none"
         lines.append(
             f"| {v.label} | {v.streams_per_file:,} | {_seconds(v.first_listed_s, v.observed_s)} "
             f"| {_seconds(v.all_listed_s, v.observed_s)} | {_spread(v.first_parses)} | {_spread(v.later_parses)} "
-            f"| {'yes: ' + str(timeouts) if timeouts else 'none'} | {_load(v.load_during)} |"
+            f"| {imports} / {kills} | {stalls} | {_load(v.load_during)} |"
         )
     lines += [
         "",
-        "Per file (every `last_parse_duration` seen, in order; import errors with the second they appeared):",
+        "Per file: when its DAGs were first listed, every `last_parse_duration` seen (in order), and what went wrong:",
         "",
+        "| variant | file | DAGs listed at the end | first listed | parses, s | import errors, timeouts |",
+        "|---|---|---:|---:|---|---|",
     ]
-    lines += ["| variant | file | DAGs | parses, s | import errors |", "|---|---|---:|---|---|"]
     for v in result.variants:
         for f in v.per_file:
             errors = "; ".join(f"{at:.0f} s: {text}" for at, text in f.errors[:3]) or "none"
@@ -577,19 +597,26 @@ def report(result: BenchResult, command: str) -> str:
             if f.processor_timeouts:
                 errors += f"; killed past dag_file_processor_timeout {f.processor_timeouts}x"
             parses = ", ".join(f"{s:.1f}" for s in f.parses_s) or "none stored"
-            lines.append(f"| {v.label} | `{f.name}` | {f.dags:,} | {parses} | {errors} |")
+            first = f"{f.first_listed_s:.0f} s" if f.first_listed_s is not None else "never"
+            lines.append(f"| {v.label} | `{f.name}` | {f.dags:,} | {first} | {parses} | {errors} |")
     lines += ["", "Targets of issue 12:", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t} | {m} | {'yes' if ok else 'no'} |" for t, m, ok in result.targets()]
     one = result.one_file
     if one is not None and one.all_listed_s is None:
         lines += [
             "",
-            f"One file: not all {n:,} DAGs listed within the {one.observed_s:.0f} s cap, so the speed-up is a "
-            "lower bound (the cap over the split's time).",
+            f"One file: not all {n:,} DAGs listed within its {one.observed_s:.0f} s cap, so the speed-up is a "
+            "lower bound (the cap over the split's time)"
+            + (
+                ", and every parse it tried timed out, so it would never list them."
+                if result.one_file_never_lists
+                else "."
+            ),
         ]
     lines += [
         "",
-        f"Load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in env['load_at_start'])}.",
+        f"Load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in env['load_at_start'])}"
+        + (f"; at the end: {', '.join(f'{x:.2f}' for x in env['load_at_end'])}." if env.get("load_at_end") else "."),
         "",
         "Reproduce:",
         "",
@@ -627,7 +654,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "examples:\n"
-            "  python -m simulators.split_bench --streams 20000 --files 8 16 --write-docs\n"
+            "  python -m simulators.split_bench --streams 20000 --files 8 20 --settled --write-docs\n"
             "  python -m simulators.split_bench --streams 2000 --files 2 --cap 120 --json\n\n"
             "Progress goes to stderr; the Markdown section (or, with --json, the result) to stdout. "
             "Each variant's Airflow is stopped before the next starts. A variant whose DAGs are not all "

@@ -85,3 +85,24 @@ def test_the_report_says_what_was_capped_and_the_docs_keep_hand_written_notes(tm
     again = doc.read_text(encoding="utf-8")
     assert "## Other\n\nkept" in again and "Why the default." in again and "## Later\n\nalso kept" in again
     assert "3.7x" in again and "3.6x" not in again and again.count(SECTION) == 1
+
+
+def test_settled_layout_builds_only_each_files_own_streams(db_url, tmp_path: Path):
+    """A first `bootstrap --files K` hands over from one file; `--settled` starts where that ends."""
+    from sqlalchemy import create_engine
+
+    from factory.bootstrap import Split, bootstrap
+    from factory.split import read_layout
+    from simulators.ecosystem import generate_ecosystem
+    from simulators.split_bench import mark_settled
+
+    (result,) = bootstrap(generate_ecosystem(1, 20, seed=3), db_url, tmp_path / "dags", split=Split(files=3))
+    assert result.layout.moving
+    mark_settled(db_url, result.platform)
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            layout = read_layout(conn, result.platform)
+    finally:
+        engine.dispose()
+    assert layout.files == 3 and layout.settled and not layout.moving
