@@ -74,7 +74,9 @@ def test_a_capped_one_file_gives_a_lower_bound_and_targets_are_judged():
 
 def test_the_report_says_what_was_capped_and_the_docs_keep_hand_written_notes(tmp_path: Path):
     text = report(_result(None, [6.0, 4.0]), "python -m simulators.split_bench --streams 20000 --files 2")
-    assert text.startswith(SECTION) and "not within 360 s" in text and "never listed" in text and "at least 3.6x" in text
+    assert (
+        text.startswith(SECTION) and "not within 360 s" in text and "never listed" in text and "at least 3.6x" in text
+    )
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
     write_docs(text, doc)
