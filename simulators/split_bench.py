@@ -376,8 +376,11 @@ def observe(
         airflow.stop()
     killed = _processor_kills(airflow.log_dir)
     result.manager_stalls_s = _manager_stalls(airflow.log_dir / "dag-processor.log")
+    alarms = _import_alarms(airflow.log_dir)
     for name, entry in files.items():
         entry.processor_timeouts = sum(1 for line in killed if name in line)
+        # A file processor killed before the manager read its result leaves no import_error row.
+        entry.import_timeouts = max(entry.import_timeouts, alarms.get(name, 0))
     result.per_file = sorted(files.values(), key=lambda f: _file_index(f.name))
     if result.all_listed_s is None:
         _log(f"{result.label}: NOT all {streams} DAGs listed within the {cap_s:.0f} s cap ({listed} listed)")
@@ -394,6 +397,21 @@ def _processor_kills(log_dir: Path) -> list[str]:
             continue
         lines += [line for line in text.splitlines() if PROCESSOR_TIMEOUT_TEXT in line and "Killing" in line]
     return lines
+
+
+def _import_alarms(log_dir: Path) -> dict[str, int]:
+    """Per file, how often its processor's own log says ``dagbag_import_timeout`` fired."""
+    found: dict[str, int] = {}
+    for path in (log_dir / "dag_processor").rglob("*.log"):
+        if "latest" in path.parts:  # a link to the dated folder: counted there
+            continue
+        try:
+            count = path.read_text(errors="replace").count("Process timed out, PID")
+        except OSError:
+            continue
+        if count:
+            found[path.name.removesuffix(".log")] = found.get(path.name.removesuffix(".log"), 0) + count
+    return found
 
 
 def _manager_stalls(log_path: Path) -> list[float]:

@@ -108,3 +108,15 @@ def test_settled_layout_builds_only_each_files_own_streams(db_url, tmp_path: Pat
     finally:
         engine.dispose()
     assert layout.files == 3 and layout.settled and not layout.moving
+
+
+def test_import_timeouts_are_read_from_each_file_processors_log(tmp_path: Path):
+    """A processor killed before the manager read its result leaves only its own log line."""
+    from simulators.split_bench import _import_alarms
+
+    dated = tmp_path / "dag_processor" / "2026-11-27" / "dags-folder"
+    dated.mkdir(parents=True)
+    (dated / "p_factory_dag.py.log").write_text('{"event":"Process timed out, PID: 7"}\n' * 2, encoding="utf-8")
+    (dated / "p_factory_dag_1.py.log").write_text('{"event":"Filling up the DagBag"}\n', encoding="utf-8")
+    (tmp_path / "dag_processor" / "latest").symlink_to(dated.parent)
+    assert _import_alarms(tmp_path) == {"p_factory_dag.py": 2}
