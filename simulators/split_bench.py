@@ -459,7 +459,7 @@ def run(args: argparse.Namespace) -> BenchResult:
     root.mkdir(parents=True, exist_ok=True)
     _log(f"working in {root}; variants: {', '.join('1 file' if k == 1 else f'{k} files' for k in counts)}")
     env = environment()
-    server = start_postgres(root / "pgdata", delete_on_stop=not args.keep)
+    server = room_for_locks(start_postgres(root / "pgdata"), args.streams)
     prepared: list[Prepared] = []
     results: list[VariantResult] = []
     try:
@@ -513,6 +513,30 @@ def run(args: argparse.Namespace) -> BenchResult:
             _log(f"kept {root} (logs under k*/airflow/logs)")
     env["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return BenchResult(args.streams, args.seed, results, env, config, round(time.monotonic() - begun, 1))
+
+
+def room_for_locks(server: Any, streams: int) -> Any:
+    """The server, restarted with room for ``bootstrap``'s locks when ``streams`` needs it.
+
+    ``bootstrap`` takes one advisory lock per stream key in its one transaction
+    (factory/store.lock_keys); PostgreSQL's shared lock table holds ``max_locks_per_transaction``
+    (64 by default) times ``max_connections`` (100) entries, so about 6,000 keys fail with
+    "out of shared memory"."""
+    if streams <= 4000:
+        return server
+    from sqlalchemy import create_engine, text
+
+    from simulators.postgres import start_postgres
+
+    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"ALTER SYSTEM SET max_locks_per_transaction = {max(64, streams // 50)}"))
+    finally:
+        engine.dispose()
+    server.stop()
+    _log(f"restarted PostgreSQL with max_locks_per_transaction {max(64, streams // 50)} for {streams} stream keys")
+    return start_postgres(server.data_dir)
 
 
 def mark_settled(config_url: str, platform: str) -> None:
