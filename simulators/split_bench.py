@@ -21,7 +21,7 @@ the same generated platform of ``--streams`` streams:
 
 The clock starts when the dag-processor process is started, so it includes Airflow's own start.
 
-    python -m simulators.split_bench --streams 20000 --files 8 20 --settled --write-docs
+    python -m simulators.split_bench --streams 20000 --files 20 40 --cap 600 --one-file-cap 120 --settle 30 --settled --write-docs
     python -m simulators.split_bench --streams 2000 --files 2 --cap 120 --json   # a quick look
 """
 
@@ -723,7 +723,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "examples:\n"
-            "  python -m simulators.split_bench --streams 20000 --files 8 20 --settled --write-docs\n"
+            "  python -m simulators.split_bench --streams 20000 --files 20 40 --one-file-cap 120 --settled --write-docs\n"
             "  python -m simulators.split_bench --streams 2000 --files 2 --cap 120 --json\n\n"
             "Progress goes to stderr; the Markdown section (or, with --json, the result) to stdout. "
             "Each variant's Airflow is stopped before the next starts. A variant whose DAGs are not all "
