@@ -77,7 +77,7 @@ def test_assignment_is_stable_balanced_and_moves_little():
     moved = [k for k in keys if file_of(k, 5) != file_of(k, 4)]
     assert {file_of(k, 5) for k in moved} == {4}
     assert 0.15 < len(moved) / len(keys) < 0.25
-    assert files_for(2500) == 1 and files_for(2501) == 2 and files_for(20000) == 8
+    assert files_for(500) == 1 and files_for(501) == 2 and files_for(20000) == 40
 
 
 def test_a_small_platform_keeps_its_single_file_unchanged(env, eco, tmp_path):
