@@ -286,16 +286,21 @@ def bad_rows(platform: str, count: int, seed: int = 0) -> list[tuple[str, str]]:
 # ---- seeding a database -------------------------------------------------------------------
 
 
-def seed_database(db_url: str, eco: Ecosystem, bad: int = 0, seed: int = 0, dags_folder: Path | None = None) -> dict:
+def seed_database(
+    db_url: str, eco: Ecosystem, bad: int = 0, seed: int = 0, dags_folder: Path | None = None, *, files: int = 1
+) -> dict:
     """Bootstrap ``eco`` into ``db_url`` (tables, rows, optional factory files), then add
     ``bad`` broken active rows per platform, through the store so they are in history too.
+
+    One factory file per platform unless ``files`` says otherwise: the demo, the dashboard's
+    parse loop and the tests that parse "the factory file" mean that one file at any size.
     """
     from factory import store
-    from factory.bootstrap import bootstrap
+    from factory.bootstrap import Split, bootstrap
     from factory.db import get_engine
     from factory.enums import RowStatus
 
-    results = bootstrap(eco, db_url, Path(dags_folder) if dags_folder is not None else None)
+    results = bootstrap(eco, db_url, Path(dags_folder) if dags_folder is not None else None, split=Split(files=files))
     broken: dict[str, list[str]] = {}
     if bad:
         with get_engine(db_url).begin() as conn:

@@ -236,20 +236,24 @@ def run_parse_loop(
     timeout: float = DEFAULT_IMPORT_TIMEOUT_S,
     env: dict[str, str] | None = None,
 ) -> list[ParseRun]:
-    """Parse the platform's factory file every ``interval`` seconds, like the DAG processor.
+    """Parse the platform's factory file every ``interval`` seconds, like the DAG processor (a
+    platform split over several files: each file in turn, see factory.split).
 
     Runs ``count`` parses (forever when None) or until ``stop`` is set; calls ``on_parse`` with
     each :class:`ParseRun` (its exceptions are logged, never stop the loop). The factory's loader
     writes its own parse report to the database. Returns the runs (the last 1,000 at most).
     Safe to call from a worker thread.
     """
-    path = ensure_factory_file(platform, dags_folder)
+    from factory.split import split_files_in
+
+    first = ensure_factory_file(platform, dags_folder)
     stop = stop or threading.Event()
     child = {**(env or {}), "YELLOW_DB_URL": db_url}
     runs: collections.deque[ParseRun] = collections.deque(maxlen=_KEEP_RUNS)
     done = 0
     while not stop.is_set() and (count is None or done < count):
-        run = parse_once(path, env=child, timeout=timeout)
+        files = [first.parent / name for _, name in sorted(split_files_in(first.parent, platform).items())]
+        run = parse_once(files[done % len(files)] if files else first, env=child, timeout=timeout)
         runs.append(run)
         done += 1
         if on_parse is not None:

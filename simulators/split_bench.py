@@ -5,9 +5,9 @@ sooner and keeps every file inside Airflow's parse limits. For each variant, in 
 the same generated platform of ``--streams`` streams:
 
 1. bootstrap the platform into a fresh config database and a fresh dags folder, as 1 file or K
-   (the rows are written once and copied: bootstrap writes row by row); a first ``bootstrap
-   --files K`` leaves the layout handing over from 1 file, so file 0 builds every stream until
-   each other file has parsed once; ``--settled`` starts instead where that hand-over ends;
+   (the rows are written once and copied: bootstrap writes row by row); a platform never parsed
+   starts settled (each file builds only its own streams); ``--settled`` also marks it so when
+   the copy has parse history, where ``bootstrap --files K`` would hand over from one file;
 2. give it a fresh Airflow metadata database (a copy of one migrated once for the run);
 3. start Airflow's ``dag-processor`` alone (the part that parses; no scheduler or API server to
    compete for the CPUs) with Airflow's DEFAULT limits: ``dagbag_import_timeout`` 30 s,
@@ -567,9 +567,9 @@ def room_for_locks(server: Any, streams: int) -> Any:
 
 def mark_settled(config_url: str, platform: str) -> None:
     """Record the layout as if its hand-over were done: each file builds only its own streams from
-    the first parse. A first ``bootstrap --files K`` leaves it moving from 1 file (factory/split.py),
-    so file 0 builds every stream until the others have parsed once; a platform split earlier, whose
-    DAG processor restarts or whose Airflow is new, starts settled like this."""
+    the first parse. Splitting a platform with parse history leaves it moving from 1 file
+    (factory/split.py), so file 0 builds every stream until the others have parsed once; a platform
+    never parsed starts settled like this by itself."""
     from sqlalchemy import text
 
     from factory.db import get_engine
@@ -768,8 +768,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--settled",
         action="store_true",
-        help="start each split from a settled layout (each file builds only its own streams) instead of "
-        "the hand-over a first `bootstrap --files K` leaves, where file 0 first builds every stream",
+        help="start each split from a settled layout (each file builds only its own streams) even if the "
+        "platform has parse history, where `bootstrap --files K` would hand over from one file "
+        "(a platform never parsed starts settled anyway)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated platform (default 0)")
     p.add_argument("--workdir", help="working directory (default: a new temporary one)")

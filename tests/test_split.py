@@ -353,3 +353,16 @@ def test_which_files_are_a_platforms_factory_files():
     ):
         assert split_index(P, other) is None
     assert split_index("yellow", f"{P}_factory_dag.py") is None
+
+
+def test_the_dashboards_parse_loop_parses_each_file_in_turn(db_url, eco, tmp_path, snapshot_dir):
+    from simulators.ecosystem import seed_database
+    from simulators.parse_loop import run_parse_loop
+
+    folder = tmp_path / "dags"
+    seed_database(db_url, eco, dags_folder=folder, files=2)
+    runs = run_parse_loop(db_url, P, folder, interval=0, count=2, env={"YELLOW_SNAPSHOT_DIR": str(snapshot_dir)})
+    assert [Path(r.path).name for r in runs] == [split_file_name(P, 0), split_file_name(P, 1)]
+    assert all(r.ok for r in runs), [r.summary for r in runs]
+    assert set(runs[0].dag_ids).isdisjoint(runs[1].dag_ids)
+    assert set(runs[0].dag_ids) | set(runs[1].dag_ids) == _expected(eco)

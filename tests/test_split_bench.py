@@ -93,15 +93,20 @@ def test_the_report_says_what_was_capped_and_the_docs_keep_hand_written_notes(tm
 
 
 def test_settled_layout_builds_only_each_files_own_streams(db_url, tmp_path: Path):
-    """A first `bootstrap --files K` hands over from one file; `--settled` starts where that ends."""
+    """Splitting a platform that already ran as one file hands over from that file; `--settled`
+    starts where that hand-over ends."""
     from sqlalchemy import create_engine
 
     from factory.bootstrap import Split, bootstrap
+    from factory.loader import load_platform
     from factory.split import read_layout
     from simulators.ecosystem import generate_ecosystem
     from simulators.split_bench import mark_settled
 
-    (result,) = bootstrap(generate_ecosystem(1, 20, seed=3), db_url, tmp_path / "dags", split=Split(files=3))
+    eco = generate_ecosystem(1, 20, seed=3)
+    bootstrap(eco, db_url, tmp_path / "dags")
+    load_platform("yellowlive", url=db_url, conn_id=None, snapshot_dir=tmp_path / "snapshots")  # it ran as one file
+    (result,) = bootstrap(eco, db_url, tmp_path / "dags", split=Split(files=3))
     assert result.layout.moving
     mark_settled(db_url, result.platform)
     engine = create_engine(db_url)
