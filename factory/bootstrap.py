@@ -159,7 +159,7 @@ def _write_rows(
     from factory import store
     from factory.apply import commit, reachable, retryable
     from factory.db import redact
-    from factory.split import write_layout
+    from factory.split import read_layout, write_layout
 
     results: list[PlatformBootstrap] = []
     check = "`yellowtui config list` (and each stream's history: `yellowtui config show KEY -p PLATFORM`)"
@@ -177,8 +177,12 @@ def _write_rows(
                 summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
                 outcome.summary = summary.to_dict()
                 if split is not None:
+                    files = split.count(len(configs))
+                    current = read_layout(conn, slug)
+                    if split.files is None and not split.force and not current.settled:
+                        files = current.files  # a count from the stream total waits for the running hand-over
                     outcome.layout = write_layout(
-                        conn, slug, split.count(len(configs)), actor=actor or store.default_actor(), force=split.force
+                        conn, slug, files, actor=actor or store.default_actor(), force=split.force
                     )
                 results.append(outcome)
         except (sa_exc.IntegrityError, sa_exc.OperationalError, sa_exc.InternalError) as exc:

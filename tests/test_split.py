@@ -366,3 +366,17 @@ def test_the_dashboards_parse_loop_parses_each_file_in_turn(db_url, eco, tmp_pat
     assert all(r.ok for r in runs), [r.summary for r in runs]
     assert set(runs[0].dag_ids).isdisjoint(runs[1].dag_ids)
     assert set(runs[0].dag_ids) | set(runs[1].dag_ids) == _expected(eco)
+
+
+def test_a_count_from_the_stream_total_waits_for_a_running_hand_over(env, eco, tmp_path):
+    """Re-running a plain bootstrap mid-change neither fails nor starts a second change."""
+    folder = tmp_path / "dags"
+    bootstrap(eco, env, folder)
+    _parse(folder / split_file_name(P, 0))
+    bootstrap(eco, env, folder, split=Split(files=2))
+    (again,) = bootstrap(eco, env, folder, split=Split(streams_per_file=10))  # 40 streams would be 4 files
+    assert again.layout.files == 2 and again.layout.moving
+    for path in _split_files(folder).values():
+        _parse(path)
+    (later,) = bootstrap(eco, env, folder, split=Split(streams_per_file=10))
+    assert later.layout.files == 4
