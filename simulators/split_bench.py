@@ -28,6 +28,7 @@ The clock starts when the dag-processor process is started, so it includes Airfl
 from __future__ import annotations
 
 import argparse
+import re
 import json
 import os
 import platform as platform_mod
@@ -306,9 +307,10 @@ def effective_config(airflow: Any) -> dict[str, str]:
 
 
 def _short_error(text: str) -> str:
+    """The line that says what went wrong, with this run's working folders left out of its paths."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
     hit = next((line for line in lines if IMPORT_TIMEOUT_TEXT in line), None)
-    return (hit or (lines[-1] if lines else ""))[:200]
+    return re.sub(r"/\S*/(?=[^/\s]+\.py\b)", "", hit or (lines[-1] if lines else ""))[:200]
 
 
 def observe(
