@@ -28,10 +28,10 @@ The clock starts when the dag-processor process is started, so it includes Airfl
 from __future__ import annotations
 
 import argparse
-import re
 import json
 import os
 import platform as platform_mod
+import re
 import shutil
 import statistics
 import subprocess
