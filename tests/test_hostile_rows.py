@@ -30,6 +30,7 @@ from factory.policy import PlatformPolicy, write_policy
 from factory.redact import redact_text, redact_url
 from factory.tables import platform_tables
 from tests.conftest import EXAMPLE_ECOSYSTEM
+from tests.samples import SAMPLE_CONFIG
 
 SLUG = "yellowlive"
 DEFAULT_EXAMPLES = 30
@@ -39,28 +40,7 @@ HOSTILE_DB_EXAMPLES = 150
 CLI_EXAMPLES = 6
 HOSTILE_CLI_EXAMPLES = 60
 
-BASE = {
-    "schema_version": 1,
-    "stream_key": "Store1",
-    "single_dataset": False,
-    "datasets": ["customers", "addresses"],
-    "store_name": "Store1",
-    "ingestion_type": "sql_snapshot",
-    "namespace_name": "yellow-live",
-    "platform_name": "YellowLive",
-    "original_platform_name": "YellowLive",
-    "postgres_hostname": "pg-data.yellow.svc",
-    "postgres_database": "datasurface_merge",
-    "postgres_port": 5432,
-    "postgres_credential_secret_name": "postgres-demo-creds",
-    "git_credential_secret_name": "git-demo-creds",
-    "slack_credential_secret_name": "slack-demo-creds",
-    "datasurface_docker_image": "datasurface/datasurface:v1.1.0",
-    "git_repo_url": "https://github.com/yellowdataplatform/ecosystem-model.git",
-    "git_repo_branch": "main",
-    "source_credential_secret_name": "store1-source-creds",
-    "schedule": "@hourly",
-}
+BASE = SAMPLE_CONFIG  # read only here: every use copies it first
 POLICY = PlatformPolicy(
     SLUG,
     namespaces=("yellow-live",),
