@@ -34,10 +34,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from simulators.bench_docs import DOCS_PATH, write_section
 from simulators.parse_loop import ParseRun, parse_once
 
 SECTION = "## Factory parse"
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 PLATFORM = "YellowLive"
 VARIANTS = ("factory_changed", "factory_unchanged", "static", "floor", "dagfactory", "worker_n", "worker_1")
 LABELS = {
@@ -620,20 +620,6 @@ def notes(results: dict[int, dict[str, Measure]]) -> list[str]:
     return out
 
 
-def write_docs(section: str, path: Path = DOCS_PATH) -> None:
-    """Replace our section of docs/benchmarks.md (or add it), leaving every other section alone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + section + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # ---- command line ---------------------------------------------------------------------------
 
 
@@ -746,7 +732,7 @@ def main(argv: list[str] | None = None) -> int:
             encoding="utf-8",
         )
     if not args.no_docs:
-        write_docs(markdown(results, command, env_info, pg_version, elapsed), args.docs)
+        write_section(SECTION, markdown(results, command, env_info, pg_version, elapsed), args.docs)
         _progress(f"wrote {args.docs}")
     return 0
 

@@ -44,9 +44,9 @@ from pathlib import Path
 from typing import Any
 
 from factory.split import DEFAULT_STREAMS_PER_FILE, MAX_FILES, files_for
+from simulators.bench_docs import DOCS_PATH, write_section
 
 SECTION = "## Split factory files"
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 #: Hand-written notes after this line survive ``--write-docs`` (the generated part above is replaced).
 NOTES_MARK = "<!-- split_bench: notes below are kept by --write-docs -->"
 #: Airflow's defaults, kept on purpose (issue 12: the limits production runs with).
@@ -699,22 +699,6 @@ def report(result: BenchResult, command: str) -> str:
     return "\n".join(lines)
 
 
-def write_docs(section: str, path: Path = DOCS_PATH) -> None:
-    """Replace the generated part of our section (or add the section), keeping notes after NOTES_MARK."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section + "\n" + NOTES_MARK + "\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        mark = next((i for i in range(start, end) if lines[i].rstrip() == NOTES_MARK), None)
-        kept = "".join(lines[mark:end]) if mark is not None else NOTES_MARK + "\n"
-        rest = "".join(lines[end:])
-        new = "".join(lines[:start]) + section + "\n" + kept.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 # ---- command line ----------------------------------------------------------------------------
 
 
@@ -849,7 +833,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(section)
     if args.write_docs:
-        write_docs(section)
+        write_section(SECTION, section, notes_mark=NOTES_MARK)
         _log(f"wrote the '{SECTION}' section of {DOCS_PATH}")
     _log(f"done in {result.total_s / 60:.1f} min; load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

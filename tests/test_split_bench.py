@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from factory.split import DEFAULT_STREAMS_PER_FILE, files_for
+from simulators.bench_docs import write_section
 from simulators.split_bench import (
     NOTES_MARK,
     SECTION,
@@ -16,7 +17,6 @@ from simulators.split_bench import (
     command_line,
     parse_args,
     report,
-    write_docs,
 )
 
 
@@ -82,11 +82,11 @@ def test_the_report_says_what_was_capped_and_the_docs_keep_hand_written_notes(tm
     )
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Other\n\nkept\n", encoding="utf-8")
-    write_docs(text, doc)
+    write_section(SECTION, text, doc, notes_mark=NOTES_MARK)
     body = doc.read_text(encoding="utf-8")
     notes = body.replace(NOTES_MARK, NOTES_MARK + "\nWhy the default.")
     doc.write_text(notes + "\n## Later\n\nalso kept\n", encoding="utf-8")
-    write_docs(text.replace("100 s", "101 s"), doc)
+    write_section(SECTION, text.replace("100 s", "101 s"), doc, notes_mark=NOTES_MARK)
     again = doc.read_text(encoding="utf-8")
     assert "## Other\n\nkept" in again and "Why the default." in again and "## Later\n\nalso kept" in again
     assert "listed all in 101 s" in again and "listed all in 100 s" not in again and again.count(SECTION) == 1

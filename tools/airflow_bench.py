@@ -42,7 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+from simulators.bench_docs import DOCS_PATH, write_section
+
 SECTION = "## Airflow run state"
 PLATFORM = "yellowlive"
 
@@ -307,19 +308,6 @@ def report(result: dict[str, Any], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_docs(section: str, path: Path = DOCS_PATH) -> None:
-    """Replace our section of docs/benchmarks.md (or add it), leaving every other section alone."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + section + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.airflow_bench", description=__doc__.split("\n")[0])
     parser.add_argument("--dags", type=int, default=1000, help="factory DAGs in Airflow (default 1000)")
@@ -334,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     section = report(result, command)
     print(section)
     if args.write_docs:
-        write_docs(section)
+        write_section(SECTION, section)
         _log(f"wrote the '{SECTION}' section of {DOCS_PATH}")
     return 0
 

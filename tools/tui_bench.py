@@ -36,8 +36,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from simulators.bench_docs import DOCS_PATH, write_section
+
 SECTION = "## Dashboard"
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SIZE = (120, 36)
 QUERY = "orders"
 HEARTBEAT_S = 0.005
@@ -313,25 +314,6 @@ def report(run_data: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_docs(section: str, path: Path = DOCS_PATH) -> None:
-    """Replace our section of docs/benchmarks.md (or append it), leaving every other section alone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.rstrip() == SECTION), None)
-    if start is None:
-        new = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = (
-            "\n".join(
-                lines[:start] + section.rstrip("\n").splitlines() + (["", *lines[end:]] if end < len(lines) else [])
-            )
-            + "\n"
-        )
-    path.write_text(new, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.tui_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -358,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     section = report(data, command)
     print(section)
     if not args.no_docs:
-        write_docs(section, args.docs)
+        write_section(SECTION, section, args.docs)
         _log(f"updated {args.docs} ({SECTION})")
     return 0
 
