@@ -7,6 +7,7 @@ Each names what failed, where, and what to do; none ever holds a password. Calle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class FactoryError(Exception):
@@ -161,6 +162,15 @@ class ChangesetConflict(ConcurrentChangeError):
             f"platform {platform}: {len(conflicts)} stream(s) changed since the changeset was based on them "
             f"({keys}); nothing was written"
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``--json`` prints for a conflict (``config import`` and ``apply`` alike)."""
+        return {
+            "ok": False,
+            "error": "conflict",
+            "message": str(self),
+            "conflicts": [c.to_dict() for c in self.conflicts],
+        }
 
 
 class UnknownPlatformError(FactoryError):

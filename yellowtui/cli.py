@@ -449,14 +449,7 @@ def config_import(
         invalid({key: [str(p) for p in found] for key, found in exc.problems.items()})
     except ChangesetConflict as exc:
         if as_json:
-            _dump(
-                {
-                    "ok": False,
-                    "error": "conflict",
-                    "message": str(exc),
-                    "conflicts": [c.to_dict() for c in exc.conflicts],
-                }
-            )
+            _dump(exc.to_dict())
         else:
             for c in exc.conflicts:
                 secho(f"{c.stream_key}: {c.reason}", fg="red", err=True)

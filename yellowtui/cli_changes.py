@@ -242,14 +242,7 @@ def _apply(
             result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
     except ChangesetConflict as exc:
         if as_json:
-            _dump(
-                {
-                    "ok": False,
-                    "error": "conflict",
-                    "message": str(exc),
-                    "conflicts": [c.to_dict() for c in exc.conflicts],
-                }
-            )
+            _dump(exc.to_dict())
         else:
             _print_conflict(exc, _console(stderr=True))
         sys.exit(EXIT_CONFLICT)
