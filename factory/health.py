@@ -151,13 +151,9 @@ def check_platform(
 
 def _judge_spool(health: Health, directory: Path | None) -> None:
     """Reports spooled on this host wait for the database: the factory here is on its snapshot."""
-    from factory.reports import spooled_reports
-    from factory.snapshot import snapshot_dir
+    from factory.reports import spooled_files, spooled_reports
 
-    parts = [0] + [
-        int(p.name.split(".part", 1)[1].split(".", 1)[0]) for p in _spools(snapshot_dir(directory), health.platform)
-    ]
-    for index in parts:
+    for index in spooled_files(health.platform, directory):
         path, spooled = spooled_reports(health.platform, directory, index)
         if spooled:
             latest = spooled[-1]
@@ -167,15 +163,6 @@ def _judge_spool(health: Health, directory: Path | None) -> None:
                 f"{len(spooled)} parse report(s) wait in {path}: parses on this host could not reach the config "
                 f"database and built from the snapshot ({latest.get('source_detail') or 'no detail'})",
             )
-
-
-def _spools(folder: Path, platform: str) -> list[Path]:
-    """Spool files of split files 1.. (``{platform}.part{i}.reports.jsonl``)."""
-    return sorted(
-        p
-        for p in folder.glob(f"{platform}.part*.reports.jsonl")
-        if p.name.split(".part", 1)[1].split(".", 1)[0].isdigit()
-    )
 
 
 def _judge_files(health: Health, files: dict[int, datetime | None], max_age_s: float, now: datetime) -> None:

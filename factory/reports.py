@@ -40,6 +40,15 @@ def _spool_path(platform: str, directory: Path | None, file_index: int = 0) -> P
     return snapshot_dir(directory) / f"{platform}{part_suffix(file_index)}.reports.jsonl"
 
 
+def spooled_files(platform: str, directory: Path | None = None) -> list[int]:
+    """The index of each of the platform's factory files with a spool file on this host, by index."""
+    import re
+
+    pattern = re.compile(rf"{re.escape(platform)}(?:\.part(\d+))?\.reports\.jsonl")
+    found = (pattern.fullmatch(p.name) for p in snapshot_dir(directory).glob(f"{platform}*.reports.jsonl"))
+    return sorted(int(m.group(1) or 0) for m in found if m is not None)
+
+
 def storable(text: str | None, limit: int | None = None) -> str | None:
     """Text PostgreSQL (and a UTF-8 file) can hold, with credentials hidden.
 
