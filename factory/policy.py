@@ -180,10 +180,12 @@ def write_policy(conn: Connection, policy: PlatformPolicy) -> None:
 
 def read_policy(conn: Connection, platform: str) -> PlatformPolicy | None:
     """The stored policy, or None when the platform has no policy table (platform rule only)."""
-    from sqlalchemy import select, text
+    from sqlalchemy import select
+
+    from factory.tables import table_exists
 
     table = policy_table(platform)
-    exists = conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": table.name}).scalar_one()
+    exists = table_exists(conn, table.name)
     if not exists:
         return None
     stored = conn.execute(select(table.c.policy_json).where(table.c.id == 1)).scalar_one_or_none()

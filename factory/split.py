@@ -170,10 +170,12 @@ def layout_table(platform: str) -> Table:
 def read_layout(conn: Connection, platform: str, *, confirmations: bool = True) -> Layout:
     """The platform's layout; the unsplit one when it has no layout table. Mid-change, also which
     files have confirmed (``confirmations``): one small query on the parse reports."""
-    from sqlalchemy import select, text
+    from sqlalchemy import select
+
+    from factory.tables import table_exists
 
     table = layout_table(platform)
-    if not conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": table.name}).scalar_one():
+    if not table_exists(conn, table.name):
         return Layout()
     row = conn.execute(
         select(table.c.files, table.c.previous_files, table.c.generation).where(table.c.id == 1)
@@ -206,10 +208,10 @@ def write_layout(conn: Connection, platform: str, files: int, *, actor: str, for
 
     if not 1 <= files <= MAX_FILES:
         raise LayoutError(f"a platform is split into 1 to {MAX_FILES} files, not {files}")
-    from sqlalchemy import text
+    from factory.tables import table_exists
 
     table = layout_table(platform)
-    if not conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": table.name}).scalar_one():
+    if not table_exists(conn, table.name):
         if files == 1:
             return Layout()  # never split: no layout table, exactly as before splitting existed
         table.create(conn)

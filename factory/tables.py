@@ -12,6 +12,7 @@ from functools import lru_cache
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Float,
     Integer,
@@ -104,3 +105,8 @@ def platform_tables(platform: str) -> PlatformTables:
     return PlatformTables(
         platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds
     )
+
+
+def table_exists(conn: Connection, name: str) -> bool:
+    """Whether the table ``name`` exists (one catalogue lookup; side tables are optional)."""
+    return bool(conn.execute(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name}).scalar_one())
