@@ -26,7 +26,7 @@ from factory.settings import reset_settings
 from factory.split import Layout, file_of, files_for, read_layout, split_file_name
 from factory.tables import platform_tables
 from simulators.ecosystem import generate_ecosystem
-from tests.airflow_helpers import serialized
+from tests.airflow_helpers import parse_folder, serialized
 
 pytestmark = pytest.mark.airflow
 
@@ -36,9 +36,7 @@ STREAMS = 40
 
 def _parse(path: Path) -> dict[str, str]:
     """dag_id -> fileloc for one file, as the DAG processor parses it (its own DagBag)."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(path), safe_mode=True)
+    bag = parse_folder(path)
     assert bag.import_errors == {}, bag.import_errors
     return {dag_id: dag.fileloc for dag_id, dag in bag.dags.items()}
 
@@ -94,7 +92,7 @@ def test_split_files_parse_to_the_same_dags_as_one_file(env, eco, tmp_path):
     bootstrap(eco, env, one)
     single = _parse(one / split_file_name(P, 0))
     assert set(single) == _expected(eco)
-    reference = {dag_id: serialized(dag) for dag_id, dag in _bag(one).dags.items()}
+    reference = {dag_id: serialized(dag) for dag_id, dag in parse_folder(one).dags.items()}
 
     split = tmp_path / "split"
     (result,) = bootstrap(eco, env, split, split=Split(files=3))
@@ -111,15 +109,9 @@ def test_split_files_parse_to_the_same_dags_as_one_file(env, eco, tmp_path):
         assert all(file_of(dag_id.split("__", 1)[1].removesuffix("_ingestion"), 3) == i for dag_id in share)
         assert {parsed[i][d] for d in share} == {str(split / split_file_name(P, i))}
     # One DagBag over the folder (as `airflow dags list` would) sees the same DAGs as one file.
-    bag = _bag(split)
+    bag = parse_folder(split)
     assert bag.import_errors == {}
     assert {dag_id: serialized(dag) for dag_id, dag in bag.dags.items()} == reference
-
-
-def _bag(folder: Path):
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(str(folder), safe_mode=True)
 
 
 class Processor:
@@ -215,7 +207,7 @@ def test_a_platform_split_before_its_first_parse_has_nothing_to_hand_over(env, e
     assert result.layout.settled and not result.layout.moving
     parsed = {i: _parse(path) for i, path in _split_files(folder).items()}
     assert sum(len(p) for p in parsed.values()) == STREAMS  # no stream in two files, from the start
-    assert _bag(folder).import_errors == {}
+    assert parse_folder(folder).import_errors == {}
 
 
 def test_a_new_count_waits_for_the_last_hand_over(env, eco, tmp_path):
