@@ -79,7 +79,10 @@ def planned_files(
         slug = platform_slug(platform.name)
         configs = configs_by_slug[slug]
         if static:
-            files[slug] = {static_file_name(slug, c.stream_key): render_static_file(dag_spec(c, slug)) for c in configs}
+            files[slug] = {
+                static_file_name(slug, c.stream_key): render_static_file(dag_spec(c, slug, platform.job))
+                for c in configs
+            }
         else:
             files[slug] = {
                 split_file_name(slug, i): render_factory_file(platform.name, conn_id, i)

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from factory.enums import JobLauncher
+from factory.job_contract import ResultFrom
 from factory.launchers import job_launcher, local_job_task
 from factory.models import StreamConfig
 from factory.shape import BRANCHES, CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID, WAIT_TASK_ID, ResultCode, edges
@@ -20,24 +21,26 @@ from factory.spec import START_DATE_ISO, DagSpec, dag_spec
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
+    from factory.job_contract import JobSettings
+
 
 @lru_cache(maxsize=1)
 def _airflow() -> dict[str, Any]:
     """Import the operators once per process (about a second, paid by the first build only)."""
     from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-    from airflow.providers.cncf.kubernetes.secret import Secret
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.standard.operators.python import BranchPythonOperator
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
     from airflow.sdk import DAG
     from kubernetes.client import models as k8s
 
+    from factory.pod_result import ResultCodeFromLog
     from factory.tasks import choose_next_task
 
     return {
+        "ResultCodeFromLog": ResultCodeFromLog,
         "DAG": DAG,
         "KubernetesPodOperator": KubernetesPodOperator,
-        "Secret": Secret,
         "EmptyOperator": EmptyOperator,
         "BranchPythonOperator": BranchPythonOperator,
         "TriggerDagRunOperator": TriggerDagRunOperator,
@@ -46,22 +49,45 @@ def _airflow() -> dict[str, Any]:
     }
 
 
-def build_dag(config: StreamConfig, platform: str, *, launcher: JobLauncher | None = None) -> DAG:
+def build_dag(
+    config: StreamConfig, platform: str, *, launcher: JobLauncher | None = None, job: JobSettings | None = None
+) -> DAG:
     """Build the ingestion DAG for one validated stream config. Same config, same DAG.
 
     ``launcher`` overrides ``YELLOW_JOB_LAUNCHER`` (``yellowtui migrate`` compares against the
-    Kubernetes form, the only one a static file has)."""
-    return build_dag_from_spec(dag_spec(config, platform), launcher=launcher)
+    Kubernetes form, the only one a static file has); ``job`` is the platform's job settings
+    (None: DataSurface's defaults)."""
+    return build_dag_from_spec(dag_spec(config, platform, job), launcher=launcher)
+
+
+def job_env_vars(spec: DagSpec, k8s: Any) -> list[Any]:
+    """The pod's environment: literal values, then each credential from its secret's key.
+
+    ``V1EnvVar`` with a ``secret_key_ref``, as DataSurface's own DAGs do, and not the provider's
+    ``Secret("env", ...)``: that one upper-cases the variable's name (cncf-kubernetes 10.25,
+    ``secret.py``), and the job reads ``postgres_USER``, not ``POSTGRES_USER``.
+    """
+    env = [k8s.V1EnvVar(name=name, value=value) for name, value in spec.env_vars.items()]
+    env += [
+        k8s.V1EnvVar(
+            name=s.env_var,
+            value_from=k8s.V1EnvVarSource(secret_key_ref=k8s.V1SecretKeySelector(name=s.secret_name, key=s.secret_key)),
+        )
+        for s in spec.secrets
+    ]
+    return env
 
 
 def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -> DAG:
     """Build the DAG described by ``spec``, wired as :mod:`factory.shape` says."""
     af = _airflow()
+    k8s = af["k8s"]
     resources = None
     if spec.resources:
-        resources = af["k8s"].V1ResourceRequirements(
+        resources = k8s.V1ResourceRequirements(
             requests=spec.resources.get("requests"), limits=spec.resources.get("limits")
         )
+    from_stdout = spec.result_from == ResultFrom.STDOUT
     # No ``with DAG(...)``: Airflow's DAG context is one process-wide stack, not per thread, so
     # two threads building at once (dashboard workers, racing applies) would hang each other's
     # tasks on the wrong DAG. Every task names its DAG instead.
@@ -86,13 +112,26 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
             image=spec.image,
             cmds=spec.cmds,
             arguments=spec.arguments,
-            env_vars=spec.env_vars,
-            secrets=[af["Secret"]("env", s.env_var, s.secret_name, s.secret_key) for s in spec.secrets],
+            env_vars=job_env_vars(spec, k8s),
             labels=spec.labels,
             container_resources=resources,
-            do_xcom_push=True,
+            volumes=[
+                k8s.V1Volume(
+                    name=v["name"],
+                    persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=v["claim_name"]),
+                )
+                for v in spec.volumes
+            ],
+            volume_mounts=[
+                k8s.V1VolumeMount(name=v["name"], mount_path=v["mount_path"], read_only=False) for v in spec.volumes
+            ],
+            # The real job prints its result and writes no XCom file: no sidecar, so no pods/exec.
+            do_xcom_push=not from_stdout,
+            callbacks=[af["ResultCodeFromLog"]] if from_stdout else None,
             get_logs=True,
             on_finish_action="delete_pod",
+            priority_weight=spec.priority_weight,
+            weight_rule="absolute",
         )
     af["BranchPythonOperator"](
         task_id=CHECK_TASK_ID,
@@ -102,6 +141,7 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
             "job_task_id": JOB_TASK_ID,
             "keep_working": BRANCHES[ResultCode.KEEP_WORKING],
             "done": BRANCHES[ResultCode.DONE],
+            "result_key": spec.result_key,
         },
     )
     af["TriggerDagRunOperator"](

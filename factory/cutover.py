@@ -348,7 +348,9 @@ def rollback(
     sources: dict[str, str] = {}
     for key in targets:
         try:
-            sources[key] = render_static_file(dag_spec(_config(rows[key], slug, policy), slug))
+            sources[key] = render_static_file(
+                dag_spec(_config(rows[key], slug, policy), slug, policy.job if policy else None)
+            )
         except StreamConfigError as exc:
             report.refused[key] = (
                 f"its row does not build, so no static file can be rendered from it: "

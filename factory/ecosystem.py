@@ -7,13 +7,22 @@ otherwise the whole store is one stream keyed by its name.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from factory.collisions import stream_problems
 from factory.errors import EcosystemError
-from factory.models import INGESTION_TYPES, JobResources, StreamConfig, json_path, oversize_problem, problems_from
+from factory.job_contract import JobSettings
+from factory.models import (
+    INGESTION_TYPES,
+    LEGACY_INGESTION_TYPES,
+    JobResources,
+    StreamConfig,
+    json_path,
+    oversize_problem,
+    problems_from,
+)
 from factory.names import platform_slug
 from factory.policy import PlatformPolicy, image_repository
 
@@ -24,10 +33,16 @@ class StoreSpec(BaseModel):
     name: str
     datasets: list[str] = Field(min_length=1)
     single_dataset: bool = False
-    ingestion_type: Literal[INGESTION_TYPES] = "sql_snapshot"  # type: ignore[valid-type]
+    ingestion_type: Literal[INGESTION_TYPES] = "sql_source"  # type: ignore[valid-type]
     schedule: str | None = None
     source_credential_secret: str | None = None
     job_resources: JobResources | None = None
+    priority: int | None = None
+
+    @field_validator("ingestion_type", mode="before")
+    @classmethod
+    def _legacy_type(cls, value: Any) -> Any:
+        return LEGACY_INGESTION_TYPES.get(value, value) if isinstance(value, str) else value
 
 
 class PolicySpec(BaseModel):
@@ -56,10 +71,14 @@ class PlatformSpec(BaseModel):
     git_repo_url: str
     git_repo_branch: str = "main"
     git_credential_secret: str
+    git_credential_name: str | None = None
     slack_credential_secret: str | None = None
+    kafka_connect_credential_secret: str | None = None
     default_schedule: str | None = "@hourly"
     stores: list[StoreSpec] = Field(default_factory=list)
     policy: PolicySpec | None = None
+    #: How the platform's job runs (factory.job_contract); left out: DataSurface's current generation.
+    job: JobSettings = Field(default_factory=JobSettings)
 
     @field_validator("name")
     @classmethod
@@ -97,11 +116,16 @@ def stream_payloads(platform: PlatformSpec) -> list[dict]:
                 "postgres_port": platform.postgres_port,
                 "postgres_credential_secret_name": platform.postgres_credential_secret,
                 "git_credential_secret_name": platform.git_credential_secret,
+                "git_credential_name": platform.git_credential_name,
                 "slack_credential_secret_name": platform.slack_credential_secret,
                 "datasurface_docker_image": platform.job_image,
                 "git_repo_url": platform.git_repo_url,
                 "git_repo_branch": platform.git_repo_branch,
                 "source_credential_secret_name": store.source_credential_secret,
+                "kafka_connect_credential_secret_name": (
+                    platform.kafka_connect_credential_secret if store.ingestion_type == "kafka" else None
+                ),
+                "priority": store.priority,
                 "schedule": store.schedule if store.schedule is not None else platform.default_schedule,
             }
             if store.job_resources is not None:
@@ -118,6 +142,7 @@ def platform_policy(platform: PlatformSpec) -> PlatformPolicy:
         platform.postgres_credential_secret,
         platform.git_credential_secret,
         platform.slack_credential_secret,
+        platform.kafka_connect_credential_secret,
         *(s.source_credential_secret for s in platform.stores),
     ]
     secret_names = given.secret_names
@@ -131,6 +156,7 @@ def platform_policy(platform: PlatformSpec) -> PlatformPolicy:
         ),
         secret_names=tuple(dict.fromkeys(secret_names)) if secret_names is not None else None,
         secret_prefixes=tuple(given.secret_prefixes),
+        job=platform.job,
     )
 
 

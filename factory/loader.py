@@ -18,6 +18,7 @@ from typing import Any
 from factory.builder import build_dag
 from factory.db import DEFAULT_CONN_ID
 from factory.enums import LoadMode, Outcome, Source
+from factory.job_contract import DEFAULT_JOB_SETTINGS, JobSettings
 from factory.models import StreamConfig
 from factory.names import dag_id_for
 from factory.outcome import LoadResult, StreamOutcome
@@ -94,12 +95,14 @@ def load_platform(
     result.validate_ms = _ms(phase)
 
     phase = time.perf_counter()
+    job = job_settings_of(read)
     result.dags, builds = build_configs(
         checked.configs,
         target.platform,
         fileloc,
         taken=taken,
         static_files=static_files or {},
+        job=job,
     )
     result.build_ms = _ms(phase)
     result.outcomes = merge_outcomes(checked, builds)
@@ -119,6 +122,7 @@ def build_configs(
     *,
     taken: Collection[str] = (),
     static_files: Mapping[str, str] | None = None,
+    job: JobSettings | None = None,
 ) -> tuple[dict[str, Any], dict[str, StreamOutcome]]:
     """Build one DAG per config, each in its own guard, in sorted order.
 
@@ -142,7 +146,7 @@ def build_configs(
                 error = f"stream {key!r}: dag_id {dag_id} is already taken by {owner}; this row builds nothing"
                 outcomes[key] = StreamOutcome(key, Outcome.ERROR, error, build_ms=_ms(started))
                 continue
-            dag = build_dag(configs[key], platform)
+            dag = build_dag(configs[key], platform, job=job)
             if fileloc:
                 dag.fileloc = fileloc
             dags[dag.dag_id] = dag
@@ -185,12 +189,25 @@ def _record(
     from factory import reports
 
     if isinstance(read, RowsRead):
-        _save_snapshot(read.fingerprint, checked, result, snapshot_dir)
+        _save_snapshot(read.fingerprint, checked, result, snapshot_dir, job_settings_of(read))
     if report and read.db_url is not None:
         reports.record_parse(read.db_url, result, snapshot_dir)
 
 
-def _save_snapshot(fingerprint: str | None, checked: Validated, result: LoadResult, snapshot_dir: Path | None) -> None:
+def job_settings_of(read: SourceRead) -> JobSettings:
+    """The platform's job settings: its stored policy's, or the snapshot's during an outage."""
+    if isinstance(read, RowsRead):
+        return read.policy.job if read.policy is not None else DEFAULT_JOB_SETTINGS
+    return read.snapshot.job_settings()
+
+
+def _save_snapshot(
+    fingerprint: str | None,
+    checked: Validated,
+    result: LoadResult,
+    snapshot_dir: Path | None,
+    job: JobSettings = DEFAULT_JOB_SETTINGS,
+) -> None:
     """Keep every config that built; note every stream that is not OK and every row's hash."""
     failed = {o.stream_key for o in result.outcomes if o.outcome == Outcome.ERROR}
     snapshot = Snapshot(
@@ -203,6 +220,7 @@ def _save_snapshot(fingerprint: str | None, checked: Validated, result: LoadResu
         hashes={o.stream_key: o.config_hash or "" for o in result.outcomes},
         file_index=result.file_index,
         layout=result.layout,
+        job={} if job == DEFAULT_JOB_SETTINGS else job.to_dict(),
     )
     try:
         write_snapshot(snapshot, snapshot_dir)

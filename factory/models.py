@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from factory import credentials
 from factory.errors import ConfigProblem, StreamConfigError
+from factory.job_contract import ENV_NAME_RE
 from factory.names import (
     STREAM_KEY_RE,
     is_image_reference,
@@ -33,9 +34,14 @@ MAX_JSON_DEPTH = 16
 #: A cron expression must fire within this many years of now (``0 0 29 2 *`` fires every 4-8).
 CRON_HORIZON_YEARS = 10
 SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
-INGESTION_TYPES = ("sql_snapshot", "sql_watermark", "cdc", "file_drop", "api")
+#: DataSurface's ``IngestionType`` values (yellow_dp.py): a SQL source, or Kafka (through Kafka Connect).
+INGESTION_TYPES = ("sql_source", "kafka")
+#: The name July 2025's files and the seed plan give a SQL source; read as ``sql_source``.
+LEGACY_INGESTION_TYPES = {"sql_snapshot": "sql_source"}
 QUANTITY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$")
-GIT_URL_RE = re.compile(r"^(https://|ssh://|git@)[^\s'\"\\]+$")
+#: DataSurface's rule (yellow_dp.py): the model's repository is ``https://github.com/OWNER/NAME``,
+#: and the job receives OWNER and NAME as two arguments.
+GITHUB_URL_RE = re.compile(r"^https://github\.com/([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))/([A-Za-z0-9._-]{1,100})$")
 BRANCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 DATASET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -59,7 +65,7 @@ DatasetName = Annotated[str, _matching(DATASET_RE, "dataset name")]
 PlatformText = Annotated[str, _matching(PLATFORM_TEXT_RE, "platform name")]
 Hostname = Annotated[str, _matching(HOSTNAME_RE, "hostname")]
 DatabaseName = Annotated[str, _matching(DATASET_RE, "database name")]
-GitUrl = Annotated[str, _matching(GIT_URL_RE, "git URL (https://, ssh:// or git@)")]
+GitUrl = Annotated[str, _matching(GITHUB_URL_RE, "GitHub repository URL of the form https://github.com/OWNER/NAME")]
 BranchName = Annotated[str, _matching(BRANCH_RE, "git branch name")]
 
 
@@ -97,7 +103,9 @@ class StreamConfig(BaseModel):
     )
     store_name: StoreName = Field(description="The data store the datasets come from.")
     ingestion_type: Literal[INGESTION_TYPES] = Field(  # type: ignore[valid-type]
-        "sql_snapshot", description="How the job ingests: passed to the job as DATASURFACE_INGESTION_TYPE and tagged."
+        "sql_source",
+        description="sql_source or kafka (DataSurface's values; 'sql_snapshot' is read as sql_source): "
+        "chooses which credentials the job receives, and tags the DAG.",
     )
     namespace_name: str = Field(description="Kubernetes namespace the job pod runs in.")
     platform_name: PlatformText = Field(
@@ -111,6 +119,11 @@ class StreamConfig(BaseModel):
         description="Kubernetes secret holding POSTGRES_USER and POSTGRES_PASSWORD for the merge database."
     )
     git_credential_secret_name: str = Field(description="Kubernetes secret holding the git token (key 'token').")
+    git_credential_name: str | None = Field(
+        None,
+        description="The git credential's name in the DataSurface model (--git-platform-repo-credential-name; "
+        "the job reads <name>_TOKEN); none: derived from git_credential_secret_name.",
+    )
     slack_credential_secret_name: str | None = Field(
         None, description="Kubernetes secret holding a Slack webhook (key 'token'); none: no Slack."
     )
@@ -118,7 +131,15 @@ class StreamConfig(BaseModel):
     git_repo_url: GitUrl = Field(description="The ecosystem model's git repository (https://, ssh:// or git@).")
     git_repo_branch: BranchName = Field("main", description="The branch of the ecosystem model to use.")
     source_credential_secret_name: str | None = Field(
-        None, description="Kubernetes secret holding USER and PASSWORD for the source; none: no source credentials."
+        None,
+        description="Kubernetes secret holding the SQL source's user and password; passed when it differs "
+        "from the merge database's. None: no source credentials.",
+    )
+    kafka_connect_credential_secret_name: str | None = Field(
+        None, description="Kubernetes secret holding Kafka Connect's api_key and api_secret (kafka streams)."
+    )
+    priority: int | None = Field(
+        None, ge=0, le=1000000, description="The job task's priority_weight (absolute); none: 0."
     )
     schedule: str | None = Field(
         "@hourly", description="Cron expression, a preset such as '@daily', or null for manual runs."
@@ -151,11 +172,26 @@ class StreamConfig(BaseModel):
             raise ValueError(f"{value!r} is not a valid Kubernetes namespace (lower-case RFC 1123 label)")
         return value
 
+    @field_validator("ingestion_type", mode="before")
+    @classmethod
+    def _legacy_ingestion_type(cls, value: Any) -> Any:
+        return LEGACY_INGESTION_TYPES.get(value, value) if isinstance(value, str) else value
+
+    @field_validator("git_credential_name")
+    @classmethod
+    def _credential_name(cls, value: str | None) -> str | None:
+        if value is not None and not ENV_NAME_RE.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a legal environment variable name, which DataSurface requires of a credential"
+            )
+        return value
+
     @field_validator(
         "postgres_credential_secret_name",
         "git_credential_secret_name",
         "slack_credential_secret_name",
         "source_credential_secret_name",
+        "kafka_connect_credential_secret_name",
     )
     @classmethod
     def _secret(cls, value: str | None) -> str | None:
@@ -187,6 +223,30 @@ class StreamConfig(BaseModel):
         if self.single_dataset and len(self.datasets) != 1:
             raise ValueError(f"single_dataset is true but {len(self.datasets)} datasets are listed")
         return self
+
+    # ---- what the job receives ----------------------------------------------------------
+
+    @property
+    def git_repo_owner(self) -> str:
+        """OWNER of ``https://github.com/OWNER/NAME`` (``--git-repo-owner``)."""
+        return self._github_parts()[0]
+
+    @property
+    def git_repo_name(self) -> str:
+        """NAME of ``https://github.com/OWNER/NAME`` (``--git-repo-name``)."""
+        return self._github_parts()[1]
+
+    def _github_parts(self) -> tuple[str, str]:
+        match = GITHUB_URL_RE.fullmatch(self.git_repo_url)
+        assert match is not None  # the field's own check guarantees it
+        return match.group(1), match.group(2)
+
+    @property
+    def job_git_credential(self) -> str:
+        """The git credential's name as the job knows it (``--git-platform-repo-credential-name``)."""
+        from factory.job_contract import credential_name
+
+        return self.git_credential_name or credential_name(self.git_credential_secret_name)
 
     # ---- serialisation ------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from factory.errors import ConfigProblem
+from factory.job_contract import DEFAULT_JOB_SETTINGS, JobSettings
 from factory.names import platform_slug
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ SECRET_FIELDS = (
     "git_credential_secret_name",
     "slack_credential_secret_name",
     "source_credential_secret_name",
+    "kafka_connect_credential_secret_name",
 )
 
 
@@ -58,6 +60,9 @@ class PlatformPolicy:
     image_repositories: tuple[str, ...] | None = None
     secret_names: tuple[str, ...] | None = None
     secret_prefixes: tuple[str, ...] = ()
+    #: How the platform's job is run (argument values, secret key names, where its result comes
+    #: from): kept here so the factory, the static files and the dashboard build alike.
+    job: JobSettings = DEFAULT_JOB_SETTINGS
 
     def allows_image(self, image: str) -> bool:
         if self.image_repositories is None:
@@ -113,6 +118,7 @@ class PlatformPolicy:
             "image_repositories": list(self.image_repositories) if self.image_repositories is not None else None,
             "secret_names": list(self.secret_names) if self.secret_names is not None else None,
             "secret_prefixes": list(self.secret_prefixes),
+            "job": self.job.to_dict(),
         }
 
     def to_json(self) -> str:
@@ -138,14 +144,16 @@ class PlatformPolicy:
                     raise ValueError(key)
                 return tuple(value)
 
+            job = data.get("job")
             return cls(
                 slug,
                 strings("namespaces"),
                 strings("image_repositories"),
                 strings("secret_names"),
                 strings("secret_prefixes") or (),
+                JobSettings.model_validate(job) if job is not None else DEFAULT_JOB_SETTINGS,
             )
-        except (ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError):  # pydantic's ValidationError is a ValueError
             return cls(slug, (), (), (), ())
 
 

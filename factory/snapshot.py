@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.files import write_atomic
+from factory.job_contract import DEFAULT_JOB_SETTINGS, JobSettings
 from factory.models import JobResources, StreamConfig, canonical_json
 from factory.names import platform_slug
 from factory.split import Layout, part_suffix
@@ -52,6 +53,16 @@ class Snapshot:
     #: Which of the platform's split files this is the share of, and the layout it was read under.
     file_index: int = 0
     layout: Layout = field(default_factory=Layout)
+    #: The platform's job settings the configs were built with (empty: DataSurface's defaults),
+    #: so an outage builds the same DAGs as the database would.
+    job: dict[str, Any] = field(default_factory=dict)
+
+    def job_settings(self) -> JobSettings:
+        """The stored job settings; unreadable ones give the defaults (the snapshot must serve)."""
+        try:
+            return JobSettings.model_validate(self.job) if self.job else DEFAULT_JOB_SETTINGS
+        except ValueError:
+            return DEFAULT_JOB_SETTINGS
 
     def config(self, stream_key: str) -> StreamConfig | None:
         data = self.configs.get(stream_key)
@@ -108,6 +119,7 @@ def read_snapshot(platform: str, directory: Path | None = None, file_index: int 
             hashes=data.get("hashes", {}),
             file_index=file_index,
             layout=Layout.from_dict(data["layout"]) if "layout" in data else Layout(),
+            job=data.get("job") or {},
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -128,5 +140,7 @@ def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
     }
     if snapshot.layout != Layout():
         payload["layout"] = snapshot.layout.to_dict()
+    if snapshot.job:
+        payload["job"] = snapshot.job
     write_atomic(path, canonical_json(payload))
     return path

@@ -3,7 +3,8 @@
 Everything the DAG needs is decided here, as strings, numbers, lists and dicts, so that the
 builder (inside Airflow) and the legacy static template (rendered as Python literals) start from
 the same values, and the dashboard can show and diff them without importing Airflow. The DAG's
-shape (its tasks and edges) is :mod:`factory.shape`'s.
+shape (its tasks and edges) is :mod:`factory.shape`'s; the job's command line, environment and
+secrets follow DataSurface's real job (:mod:`factory.job_contract` says where each fact comes from).
 """
 
 from __future__ import annotations
@@ -12,12 +13,25 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from factory.job_contract import (
+    DEFAULT_CPU,
+    DEFAULT_JOB_SETTINGS,
+    DEFAULT_MEMORY,
+    JOB_MODULE,
+    OPERATION,
+    RESULT_XCOM_KEY,
+    RETURN_VALUE_KEY,
+    JobSettings,
+    ResultFrom,
+    credential_name,
+    user_password_keys,
+)
 from factory.models import StreamConfig
 from factory.names import dag_id_for, platform_slug
 
 #: A fixed start date keeps the DAG deterministic: same config, same DAG.
 START_DATE_ISO = "2025-01-01T00:00:00+00:00"
-JOB_MODULE = "datasurface.platforms.yellow.jobs"
+GIT_CACHE_VOLUME = "git-model-cache"
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,14 @@ class DagSpec:
     secrets: list[SecretEnv]
     labels: dict[str, str]
     resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: ``priority_weight`` of the job task (``weight_rule="absolute"``).
+    priority_weight: int = 0
+    #: PersistentVolumeClaims mounted into the pod: ``{"name", "claim_name", "mount_path"}``.
+    volumes: list[dict[str, str]] = field(default_factory=list)
+    #: How the job's result code comes back: ``stdout`` (its line, via pods/log) or ``xcom``.
+    result_from: str = ResultFrom.STDOUT.value
+    #: The XCom key ``check_result`` reads the code from.
+    result_key: str = RESULT_XCOM_KEY
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,55 +86,95 @@ def _label_value(value: str) -> str:
     return value.strip("-_.") or "x"
 
 
-def dag_spec(config: StreamConfig, platform: str) -> DagSpec:
-    """The DAG the builder makes for ``config`` on ``platform``, as plain data."""
-    slug = platform_slug(platform)
-    dag_id = dag_id_for(platform, config.stream_key)
-    env_vars = {
-        "DATASURFACE_PLATFORM_NAME": config.platform_name,
-        "DATASURFACE_ORIGINAL_PLATFORM_NAME": config.original_platform_name,
-        "DATASURFACE_STORE_NAME": config.store_name,
-        "DATASURFACE_STREAM_KEY": config.stream_key,
-        "DATASURFACE_DATASETS": ",".join(config.datasets),
-        "DATASURFACE_INGESTION_TYPE": config.ingestion_type,
-        "DATASURFACE_POSTGRES_HOSTNAME": config.postgres_hostname,
-        "DATASURFACE_POSTGRES_PORT": str(config.postgres_port),
-        "DATASURFACE_POSTGRES_DATABASE": config.postgres_database,
-        "DATASURFACE_GIT_REPO_URL": config.git_repo_url,
-        "DATASURFACE_GIT_REPO_BRANCH": config.git_repo_branch,
-    }
-    secrets = [
-        SecretEnv("DATASURFACE_POSTGRES_USER", config.postgres_credential_secret_name, "POSTGRES_USER"),
-        SecretEnv("DATASURFACE_POSTGRES_PASSWORD", config.postgres_credential_secret_name, "POSTGRES_PASSWORD"),
-        SecretEnv("DATASURFACE_GIT_TOKEN", config.git_credential_secret_name, "token"),
-    ]
-    if config.slack_credential_secret_name:
-        secrets.append(SecretEnv("DATASURFACE_SLACK_WEBHOOK", config.slack_credential_secret_name, "token"))
-    if config.source_credential_secret_name:
-        secrets += [
-            SecretEnv("DATASURFACE_SOURCE_USER", config.source_credential_secret_name, "USER"),
-            SecretEnv("DATASURFACE_SOURCE_PASSWORD", config.source_credential_secret_name, "PASSWORD"),
-        ]
+def job_arguments(config: StreamConfig, job: JobSettings = DEFAULT_JOB_SETTINGS) -> list[str]:
+    """``python -m datasurface.platforms.yellow.jobs`` arguments, as DataSurface's own DAGs pass them."""
     arguments = [
-        "--operation",
-        "snapshot-merge",
         "--platform-name",
         config.original_platform_name,
         "--store-name",
         config.store_name,
-        "--git-repo-url",
-        config.git_repo_url,
+        "--operation",
+        OPERATION,
+        "--git-repo-path",
+        job.git_repo_path,
+        "--git-repo-owner",
+        config.git_repo_owner,
+        "--git-repo-name",
+        config.git_repo_name,
         "--git-repo-branch",
         config.git_repo_branch,
+        "--git-platform-repo-credential-name",
+        config.job_git_credential,
     ]
+    if job.max_cache_age_minutes is not None:
+        arguments += ["--max-cache-age-minutes", str(job.max_cache_age_minutes)]
+    if job.uses_git_cache:
+        arguments.append("--use-git-cache")
     if config.single_dataset:
         arguments += ["--dataset-name", config.datasets[0]]
-    resources: dict[str, dict[str, str]] = {}
-    if config.job_resources is not None:
-        r = config.job_resources
-        requests = {k: v for k, v in (("cpu", r.cpu_request), ("memory", r.memory_request)) if v}
-        limits = {k: v for k, v in (("cpu", r.cpu_limit), ("memory", r.memory_limit)) if v}
-        resources = {k: v for k, v in (("requests", requests), ("limits", limits)) if v}
+    return arguments
+
+
+def job_secrets(config: StreamConfig, job: JobSettings = DEFAULT_JOB_SETTINGS) -> list[SecretEnv]:
+    """The job's credentials, each an environment variable filled from a Kubernetes secret's key.
+
+    The variable is ``<credential>_USER`` / ``_PASSWORD`` / ``_TOKEN`` / ``_API_KEY`` /
+    ``_API_SECRET``, the names DataSurface's ``KubernetesEnvVarsCredentialStore`` reads.
+    """
+
+    def user_password(secret: str) -> list[SecretEnv]:
+        name = credential_name(secret)
+        user_key, password_key = user_password_keys(secret, job.secret_keys)
+        return [SecretEnv(f"{name}_USER", secret, user_key), SecretEnv(f"{name}_PASSWORD", secret, password_key)]
+
+    merge = config.postgres_credential_secret_name
+    secrets = user_password(merge)
+    secrets.append(SecretEnv(f"{config.job_git_credential}_TOKEN", config.git_credential_secret_name, "token"))
+    if config.slack_credential_secret_name:  # July 2025's files passed Slack's token; later ones do not
+        slack = config.slack_credential_secret_name
+        secrets.append(SecretEnv(f"{credential_name(slack)}_TOKEN", slack, "token"))
+    source = config.source_credential_secret_name
+    if config.ingestion_type == "sql_source" and source and source != merge:
+        secrets += user_password(source)
+    kafka = config.kafka_connect_credential_secret_name
+    if config.ingestion_type == "kafka" and kafka:
+        name = credential_name(kafka)
+        secrets += [
+            SecretEnv(f"{name}_API_KEY", kafka, "api_key"),
+            SecretEnv(f"{name}_API_SECRET", kafka, "api_secret"),
+        ]
+    return secrets
+
+
+def job_resources(config: StreamConfig) -> dict[str, dict[str, str]]:
+    """Requests and limits: the stream's own, else DataSurface's defaults (256Mi, 100m)."""
+    r = config.job_resources
+    return {
+        "requests": {
+            "cpu": (r.cpu_request if r else None) or DEFAULT_CPU,
+            "memory": (r.memory_request if r else None) or DEFAULT_MEMORY,
+        },
+        "limits": {
+            "cpu": (r.cpu_limit if r else None) or DEFAULT_CPU,
+            "memory": (r.memory_limit if r else None) or DEFAULT_MEMORY,
+        },
+    }
+
+
+def dag_spec(config: StreamConfig, platform: str, job: JobSettings | None = None) -> DagSpec:
+    """The DAG the builder makes for ``config`` on ``platform``, as plain data. ``job`` holds the
+    platform's job settings (its stored policy's); None: DataSurface's current defaults."""
+    job = job or DEFAULT_JOB_SETTINGS
+    slug = platform_slug(platform)
+    dag_id = dag_id_for(platform, config.stream_key)
+    env_vars = {
+        "DATASURFACE_PLATFORM_NAME": config.original_platform_name,
+        "DATASURFACE_NAMESPACE": config.namespace_name,
+    }
+    volumes = []
+    if job.git_cache_claim:
+        volumes.append({"name": GIT_CACHE_VOLUME, "claim_name": job.git_cache_claim, "mount_path": job.git_repo_path})
+    stdout = job.result_from is ResultFrom.STDOUT
     return DagSpec(
         dag_id=dag_id,
         platform=slug,
@@ -124,13 +186,17 @@ def dag_spec(config: StreamConfig, platform: str) -> DagSpec:
         image=config.datasurface_docker_image,
         pod_name=_pod_name(slug, config.stream_key),
         cmds=["python", "-m", JOB_MODULE],
-        arguments=arguments,
+        arguments=job_arguments(config, job),
         env_vars=env_vars,
-        secrets=secrets,
+        secrets=job_secrets(config, job),
         labels={
             "app.kubernetes.io/part-of": "yellow-dag-factory",
             "yellow/platform": _label_value(slug),
             "yellow/stream": _label_value(config.stream_key),
         },
-        resources=resources,
+        resources=job_resources(config),
+        priority_weight=config.priority or 0,
+        volumes=volumes,
+        result_from=job.result_from.value,
+        result_key=RESULT_XCOM_KEY if stdout else RETURN_VALUE_KEY,
     )

@@ -120,7 +120,7 @@ _SCHEDULES = (
     ("15 */2 * * *", 3),
     ("0 0 1 * *", 1),
 )
-_KNOWN_WEIGHTS = {"sql_snapshot": 40, "sql_watermark": 25, "cdc": 15, "file_drop": 12, "api": 8}
+_KNOWN_WEIGHTS = {"sql_source": 80, "kafka": 20}
 #: Every type the model allows appears, including any added after this file was written.
 _INGESTION_WEIGHTS = {t: _KNOWN_WEIGHTS.get(t, 5) for t in INGESTION_TYPES}
 _RESOURCES = (
@@ -154,10 +154,11 @@ def platform_spec(name: str, index: int = 0, stores: list[StoreSpec] | None = No
         postgres_database=f"datasurface_{platform_slug(name)}",
         postgres_port=5432,
         postgres_credential_secret=f"{kebab}-postgres-creds",
-        git_repo_url="https://github.com/yellowdataplatform/ecosystem-model.git",
+        git_repo_url="https://github.com/yellowdataplatform/ecosystem-model",
         git_repo_branch="main" if index % 2 == 0 else f"release/{kebab}",
         git_credential_secret="git-creds",
         slack_credential_secret=f"{kebab}-slack-creds" if index % 2 == 0 else None,
+        kafka_connect_credential_secret=f"{kebab}-connect-creds",
         default_schedule=_DEFAULT_SCHEDULES[index % len(_DEFAULT_SCHEDULES)],
         stores=stores or [],
     )
@@ -186,7 +187,7 @@ def _stores(rng: random.Random, streams: int) -> list[StoreSpec]:
                 single_dataset=single,
                 ingestion_type=ingestion,
                 schedule=_weighted(rng, _SCHEDULES),
-                source_credential_secret=f"{name.lower()}-source-creds" if ingestion != "file_drop" else None,
+                source_credential_secret=f"{name.lower()}-source-creds" if ingestion == "sql_source" else None,
                 job_resources=JobResources(**rng.choice(_RESOURCES)) if rng.random() < 0.15 else None,
             )
         )
@@ -226,7 +227,7 @@ def _base_payload(platform: str, key: str) -> dict[str, Any]:
     store = StoreSpec(
         name=key,
         datasets=["customers", "addresses"],
-        ingestion_type="sql_snapshot",
+        ingestion_type="sql_source",
         source_credential_secret="broken-source-creds",
     )
     return stream_payloads(spec.model_copy(update={"stores": [store]}))[0]
@@ -255,7 +256,7 @@ _BREAKAGES: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("datasets", _set("datasets", "customers,addresses")),
     ("missing", _drop("git_repo_url")),
     ("single", lambda p: {**p, "single_dataset": True}),
-    ("ingestion", _set("ingestion_type", "kafka")),
+    ("ingestion", _set("ingestion_type", "sql_watermark")),
     ("secret", _set("postgres_credential_secret_name", "Postgres_Creds")),
     ("preset", _set("schedule", "@fortnightly")),
     ("array", lambda p: [p]),

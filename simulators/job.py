@@ -1,16 +1,26 @@
 """The simulated ingestion job: what ``snapshot_merge_job`` runs under the local launcher.
 
-``python -m simulators.job --operation snapshot-merge --platform-name P --store-name S
-[--dataset-name D] [--git-repo-url U --git-repo-branch B]`` takes the arguments the real job
-image takes, and answers like it: it writes ``{"result_code": n}`` to the file named by
-``YELLOW_XCOM_FILE`` (the pod writes /airflow/xcom/return.json) and exits 0.
+It takes exactly the arguments of DataSurface's ``python -m datasurface.platforms.yellow.jobs``
+(``src/datasurface/platforms/yellow/jobs.py``: required ``--platform-name``, ``--git-repo-path``,
+``--git-repo-owner``, ``--git-repo-name``, ``--git-repo-branch``,
+``--git-platform-repo-credential-name``; optional ``--store-name``, ``--dataset-name``,
+``--operation`` (default ``snapshot-merge``), ``--use-git-cache``, ``--max-cache-age-minutes``),
+and a missing required one exits 2 as argparse does. It reads its credentials under the real
+names (``<git credential>_TOKEN``, and a ``<credential>_USER`` / ``_PASSWORD`` pair for the merge
+database) and answers as the real job does: one line ``DATASURFACE_RESULT_CODE=<n>`` on stdout,
+exit 1 for ``-1`` (error) and 0 otherwise. A missing credential is an error, as it is for the
+real job. With ``YELLOW_XCOM_FILE`` set (a platform whose job writes XCom) it also writes
+``{"result_code": n}`` there.
 
 What it answers is scripted per stream, so demos and tests are deterministic. ``YELLOW_JOB_SCRIPT``
-names a JSON file mapping a stream key (``DATASURFACE_STREAM_KEY``; ``"*"`` for any other) to::
+names a JSON file mapping a stream key (the store, or ``store_dataset`` with ``--dataset-name``,
+as DataSurface keys its streams; ``"*"`` for any other) to::
 
     {"results": [1, 1, 0]}      KEEP_WORKING twice, then DONE (the last entry repeats after that)
-    {"result": 7}               always 7 (an error code: the run fails at check_result)
-    {"exit": 3}                 exit 3 without a result (a crashed pod: the job task fails)
+    {"result": 7}               always 7 (not a code the branch knows: the run fails at check_result)
+    {"result": -1}              the job's error: prints -1 and exits 1 (the job task fails)
+    {"exit": 3}                 exit 3 printing no result line (a crashed pod); {"exit": 0} is a
+                                job that ends well but prints no line (the task fails, saying so)
     {"sleep_s": 2.5, ...}       take that long first (combines with any of the above)
     1                           shorthand for {"result": 1}; [1, 0] for {"results": [1, 0]}
 
@@ -35,9 +45,10 @@ from typing import Any
 
 SCRIPT_ENV = "YELLOW_JOB_SCRIPT"
 XCOM_FILE_ENV = "YELLOW_XCOM_FILE"  # the same name factory.launchers sets
-STREAM_KEY_ENV = "DATASURFACE_STREAM_KEY"
+RESULT_PREFIX = "DATASURFACE_RESULT_CODE="
 DONE = 0
 KEEP_WORKING = 1
+ERROR = -1
 ANY_STREAM = "*"
 
 
@@ -112,22 +123,51 @@ def next_step(stream_key: str, script: Path | None) -> Step:
     return steps[min(call, len(steps) - 1)]
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The real job's argument parser, argument for argument (see the module doc)."""
     parser = argparse.ArgumentParser(prog="python -m simulators.job", description="The simulated ingestion job.")
-    parser.add_argument("--operation", required=True)
     parser.add_argument("--platform-name", required=True)
-    parser.add_argument("--store-name", required=True)
+    parser.add_argument("--store-name")
     parser.add_argument("--dataset-name")
-    parser.add_argument("--git-repo-url")
-    parser.add_argument("--git-repo-branch")
+    parser.add_argument("--operation", default="snapshot-merge")
+    parser.add_argument("--git-repo-path", required=True)
+    parser.add_argument("--git-repo-owner", required=True)
+    parser.add_argument("--git-repo-name", required=True)
+    parser.add_argument("--git-repo-branch", required=True)
+    parser.add_argument("--git-platform-repo-credential-name", required=True)
+    parser.add_argument("--use-git-cache", action="store_true", default=True)
+    parser.add_argument("--max-cache-age-minutes", type=int, default=5)
     return parser
 
 
+def missing_credentials(git_credential: str, environ: dict[str, str]) -> list[str]:
+    """The credential variables the real job would fail without, by the names it reads them under."""
+    missing = [] if environ.get(f"{git_credential}_TOKEN") else [f"{git_credential}_TOKEN"]
+    users = {k.removesuffix("_USER") for k, v in environ.items() if k.endswith("_USER") and v}
+    if not any(environ.get(f"{name}_PASSWORD") for name in users):
+        missing.append("<credential>_USER and <credential>_PASSWORD (the merge database's)")
+    return missing
+
+
+def _finish(code: int) -> int:
+    """Print the result line and exit as DataSurface's job does: 1 for an error, else 0."""
+    print(f"{RESULT_PREFIX}{code}", flush=True)
+    out = os.environ.get(XCOM_FILE_ENV)
+    if out:
+        Path(out).write_text(json.dumps({"result_code": code}), encoding="utf-8")
+    return 1 if code == ERROR else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    stream_key = os.environ.get(STREAM_KEY_ENV) or (
-        f"{args.store_name}_{args.dataset_name}" if args.dataset_name else args.store_name
-    )
+    args = parser().parse_args(argv)
+    if args.operation != "snapshot-merge" or not args.store_name:
+        print(f"simulated job: unknown operation {args.operation!r} or no store", file=sys.stderr)
+        return _finish(ERROR)
+    stream_key = f"{args.store_name}_{args.dataset_name}" if args.dataset_name else args.store_name
+    missing = missing_credentials(args.git_platform_repo_credential_name, dict(os.environ))
+    if missing:
+        print(f"simulated job: no credential in the environment: {', '.join(missing)}", file=sys.stderr)
+        return _finish(ERROR)
     script = Path(os.environ[SCRIPT_ENV]) if os.environ.get(SCRIPT_ENV) else None
     try:
         step = next_step(stream_key, script)
@@ -136,18 +176,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(
         f"simulated job: {args.operation} platform={args.platform_name} store={args.store_name} "
-        f"dataset={args.dataset_name or '-'} stream={stream_key}"
+        f"dataset={args.dataset_name or '-'} stream={stream_key} "
+        f"model={args.git_repo_owner}/{args.git_repo_name}@{args.git_repo_branch} in {args.git_repo_path}"
     )
     if step.sleep_s:
         time.sleep(step.sleep_s)
     if step.result is None:
-        print(f"simulated job: exiting with {step.exit_code} (scripted)", file=sys.stderr)
+        print(f"simulated job: exiting with {step.exit_code} (scripted), no result line", file=sys.stderr)
         return step.exit_code
-    out = os.environ.get(XCOM_FILE_ENV)
-    if out:
-        Path(out).write_text(json.dumps({"result_code": step.result}), encoding="utf-8")
-    print(f"simulated job: result_code={step.result}")
-    return 0
+    if step.result == ERROR:
+        print("simulated job: the merge failed (scripted error)", file=sys.stderr)
+    return _finish(step.result)
 
 
 if __name__ == "__main__":  # pragma: no cover

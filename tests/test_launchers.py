@@ -1,5 +1,6 @@
 """The job launcher: KubernetesPodOperator by default (the parity test holds), a local process
-with YELLOW_JOB_LAUNCHER=local, the same task_id, the same shape and the same XCom result."""
+with YELLOW_JOB_LAUNCHER=local, the same task_id, the same shape, the same arguments and
+environment names, and the result read the same way: the job's DATASURFACE_RESULT_CODE line."""
 
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def test_default_and_local_build_the_same_shape(db_url, example_ecosystem, tmp_p
         assert type(k8s_dag.get_task(shape.JOB_TASK_ID)).__name__ == "KubernetesPodOperator"
         job = local_dag.get_task(shape.JOB_TASK_ID)
         assert type(job).__name__ == "PythonOperator"
-        assert job.do_xcom_push
+        # The real job writes no XCom file: the code is read from its output and pushed by key.
+        assert not job.do_xcom_push and not k8s_dag.get_task(shape.JOB_TASK_ID).do_xcom_push
         for task_id in (shape.CHECK_TASK_ID, shape.RESCHEDULE_TASK_ID, shape.WAIT_TASK_ID):
             assert type(k8s_dag.get_task(task_id)) is type(local_dag.get_task(task_id))
 
@@ -75,8 +77,9 @@ def test_local_job_gets_the_pods_arguments_and_env_with_secret_names_only(sample
     env = local_job_env(spec)
     for key, value in spec.env_vars.items():
         assert env[key] == value
-    assert env["DATASURFACE_POSTGRES_PASSWORD_SECRET"] == "postgres-demo-creds/POSTGRES_PASSWORD"
-    assert "DATASURFACE_POSTGRES_PASSWORD" not in env  # no value exists outside Kubernetes
+    # The variables the real job reads, each naming its secret and key; no value exists here.
+    assert env["postgres_demo_creds_PASSWORD"] == "local:postgres-demo-creds/postgres-demo-creds_PASSWORD"
+    assert env["git_demo_creds_TOKEN"] == "local:git-demo-creds/token"
 
 
 def _spec_args(sample_config):
@@ -86,46 +89,83 @@ def _spec_args(sample_config):
     return spec.arguments, local_job_env(spec)
 
 
-def test_run_local_job_returns_the_xcom_result(sample_config, tmp_path, monkeypatch):
+class _TaskInstance:
+    """What run_local_job needs of Airflow's task instance: somewhere to push the code."""
+
+    def __init__(self):
+        self.pushed = {}
+
+    def xcom_push(self, key, value):
+        self.pushed[key] = value
+
+
+def test_run_local_job_reads_the_result_line_and_pushes_it(sample_config, tmp_path, monkeypatch):
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"Store1": [1, 0]}))
     monkeypatch.setenv("YELLOW_JOB_SCRIPT", str(script))
     monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f"{sys.executable} -m simulators.job")
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://u:hunter2@h/db")
     arguments, env = _spec_args(sample_config)
-    assert run_local_job(arguments, env) == {"result_code": 1}
-    assert run_local_job(arguments, env) == {"result_code": 0}
+    ti = _TaskInstance()
+    assert run_local_job(arguments, env, ti=ti) == 1
+    assert ti.pushed == {"datasurface_result_code": 1}
+    assert run_local_job(arguments, env, ti=ti) == 0
+    assert ti.pushed == {"datasurface_result_code": 0}
 
 
 def test_the_worker_environment_does_not_leak_into_the_job(sample_config, tmp_path, monkeypatch):
     """Only the spec's variables and a few basics reach the job, as in a pod."""
     probe = tmp_path / "probe.py"
+    seen_file = tmp_path / "seen.json"
     probe.write_text(
         "import json, os\n"
-        "open(os.environ['YELLOW_XCOM_FILE'], 'w').write(json.dumps({'result_code': 0, 'env': sorted(os.environ)}))\n"
+        f"open({str(seen_file)!r}, 'w').write(json.dumps(sorted(os.environ)))\n"
+        "print('DATASURFACE_RESULT_CODE=0')\n"
     )
     monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f"{sys.executable} {probe}")
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://u:hunter2@h/db")
     arguments, env = _spec_args(sample_config)
-    seen = run_local_job(arguments, env)["env"]
+    assert run_local_job(arguments, env) == 0
+    seen = json.loads(seen_file.read_text())
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in seen
-    assert "DATASURFACE_STREAM_KEY" in seen and "YELLOW_XCOM_FILE" in seen
+    assert {"DATASURFACE_PLATFORM_NAME", "DATASURFACE_NAMESPACE", "git_demo_creds_TOKEN"} <= set(seen)
 
 
 @pytest.mark.parametrize(
     ("script", "message"),
-    [({"Store1": {"exit": 3}}, "exited with code 3"), (None, "no valid YELLOW_XCOM_FILE result")],
+    [
+        ({"Store1": {"exit": 3}}, "exited with code 3"),
+        ({"Store1": -1}, "exited with code 1: simulated job: the merge failed"),
+        ({"Store1": {"exit": 0}}, "printed no DATASURFACE_RESULT_CODE=<n> line"),
+    ],
 )
 def test_a_failed_job_fails_the_task(sample_config, tmp_path, monkeypatch, script, message):
     from airflow.sdk.exceptions import AirflowException
 
-    if script is not None:
-        path = tmp_path / "script.json"
-        path.write_text(json.dumps(script))
-        monkeypatch.setenv("YELLOW_JOB_SCRIPT", str(path))
-        monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f"{sys.executable} -m simulators.job")
-    else:  # a command that exits 0 and writes nothing
-        monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f"{sys.executable} -c pass")
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(script))
+    monkeypatch.setenv("YELLOW_JOB_SCRIPT", str(path))
+    monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f"{sys.executable} -m simulators.job")
     arguments, env = _spec_args(sample_config)
     with pytest.raises(AirflowException, match=message):
         run_local_job(arguments, env)
+
+
+def test_two_different_result_lines_fail_the_task(sample_config, monkeypatch):
+    from airflow.sdk.exceptions import AirflowException
+
+    code = "print('DATASURFACE_RESULT_CODE=1'); print('DATASURFACE_RESULT_CODE=0')"
+    monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f'{sys.executable} -c "{code}"')
+    arguments, env = _spec_args(sample_config)
+    with pytest.raises(AirflowException, match=r"different codes \(1, 0\)"):
+        run_local_job(arguments, env)
+
+
+def test_a_job_writing_xcom_is_still_supported(sample_config, tmp_path, monkeypatch):
+    """A platform whose job writes return.json (result_from: xcom) gets that file back."""
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"Store1": 1}))
+    monkeypatch.setenv("YELLOW_JOB_SCRIPT", str(script))
+    monkeypatch.setenv("YELLOW_LOCAL_JOB_COMMAND", f"{sys.executable} -m simulators.job")
+    arguments, env = _spec_args(sample_config)
+    assert run_local_job(arguments, env, result_from="xcom") == {"result_code": 1}

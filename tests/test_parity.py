@@ -35,8 +35,15 @@ def test_static_files_and_factory_build_identical_dags(db_url, example_ecosystem
     for dag_id in sorted(expected):
         assert serialized(from_static.dags[dag_id]) == serialized(from_factory.dags[dag_id]), dag_id
     # Secrets are compared too: names and keys only, the values live in Kubernetes.
-    secrets = serialized(from_factory.dags["yellowlive__Store1_ingestion"])["_job_secrets"]
-    assert ("env", "DATASURFACE_POSTGRES_PASSWORD", "postgres-demo-creds", "POSTGRES_PASSWORD") in secrets
+    # Credentials are compared too: names and keys only, the values live in Kubernetes. The
+    # variable keeps the case the job reads it in (the provider's Secret would upper-case it).
+    store1 = serialized(from_factory.dags["yellowlive__Store1_ingestion"])
+    env = store1["_job_env"]
+    assert ("postgres_demo_creds_PASSWORD", None, "postgres-demo-creds", "postgres-demo-creds_PASSWORD") in env
+    assert ("git_demo_creds_TOKEN", None, "git-demo-creds", "token") in env
+    assert ("DATASURFACE_PLATFORM_NAME", "YellowLive", None, None) in env
+    # The result comes from the job's output line, read by the callback: no XCom sidecar.
+    assert store1["_job_callbacks"] == ["ResultCodeFromLog"] and store1["_job_do_xcom_push"] is False
 
 
 def test_static_file_stands_alone(db_url, example_ecosystem, tmp_path):
@@ -48,7 +55,7 @@ def test_static_file_stands_alone(db_url, example_ecosystem, tmp_path):
                 imported |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom):
                 imported.add((node.module or "").split(".")[0])
-        assert imported <= {"datetime", "airflow", "kubernetes"}, (path.name, imported)
+        assert imported <= {"datetime", "re", "airflow", "kubernetes"}, (path.name, imported)
 
 
 def test_parity_notices_a_difference(db_url, example_ecosystem, tmp_path, snapshot_dir, monkeypatch):

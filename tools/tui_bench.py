@@ -178,7 +178,7 @@ async def datatable_baseline(rows: int) -> tuple[float, float]:
             "yellowlive",
             "active",
             "✓",
-            "sql_snapshot",
+            "sql_source",
             "*/5 * * * *",
             str(i % 7),
             "ok",
