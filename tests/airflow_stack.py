@@ -7,7 +7,7 @@ Three platforms, every stream manual-only (only the tests create runs) and its s
 scripted:
 
 - ``YellowLive`` (the service's end-to-end tests): Loop (KEEP_WORKING, KEEP_WORKING, DONE),
-  Broken (error code 7), Calm (DONE);
+  Broken (the job's own error: it prints -1 and exits 1, as DataSurface's job does), Calm (DONE);
 - ``YellowPaging``: 150 streams, more than one page of 100;
 - ``YellowRuns`` (the runs screen's tests): Again (KEEP_WORKING, then DONE), Fails (error
   code 7), Still (DONE; the read-only test checks nothing changes it), Slow (sleeps, then DONE).
@@ -32,7 +32,7 @@ LIVE_STREAMS = ("Loop", "Broken", "Calm")
 RUNS_STREAMS = ("Again", "Fails", "Still", "Slow")
 JOB_SCRIPT = {
     "Loop": [1, 1, 0],
-    "Broken": 7,
+    "Broken": -1,
     "Again": [1, 0],
     "Fails": 7,
     "Slow": {"result": 0, "sleep_s": 8},

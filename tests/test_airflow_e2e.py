@@ -4,7 +4,7 @@ runs that reschedule themselves and runs that fail, paging, token renewal, Airfl
 coming back, read-only.
 
 Two of its platforms: ``YellowLive`` with three manual-only streams whose simulated job is
-scripted (Loop: KEEP_WORKING, KEEP_WORKING, DONE; Broken: error code 7; Calm: DONE), and
+scripted (Loop: KEEP_WORKING, KEEP_WORKING, DONE; Broken: the job's error, -1; Calm: DONE), and
 ``YellowPaging`` with 150 streams (more than one page of 100).
 """
 
@@ -108,17 +108,26 @@ def test_keep_working_reschedules_itself_and_ends_done(stack, triggered):
     for keep_working in states[:2]:
         assert keep_working[shape.RESCHEDULE_TASK_ID] == "success" and keep_working[shape.WAIT_TASK_ID] == "skipped"
     assert states[2][shape.WAIT_TASK_ID] == "success" and states[2][shape.RESCHEDULE_TASK_ID] == "skipped"
-    log = service.task_log(LOOP, runs[0].run_id, shape.JOB_TASK_ID, 1)
-    assert "result_code" in log
+    # The simulated job ran with DataSurface's real arguments and credential names, and its
+    # DATASURFACE_RESULT_CODE line (not an XCom file) decided each branch.
+    first = service.task_log(LOOP, runs[0].run_id, shape.JOB_TASK_ID, 1)
+    last = service.task_log(LOOP, runs[2].run_id, shape.JOB_TASK_ID, 1)
+    assert "DATASURFACE_RESULT_CODE=1" in first and "DATASURFACE_RESULT_CODE=0" in last
+    for argument in ("--git-repo-owner", "--git-repo-name", "--git-platform-repo-credential-name"):
+        assert argument in first
 
 
-def test_an_error_code_fails_the_run_at_check_result(stack, triggered):
+def test_the_jobs_error_fails_the_run_with_the_jobs_message(stack, triggered):
+    """DataSurface's job prints DATASURFACE_RESULT_CODE=-1 and exits 1: the job task fails with
+    its message, and nothing after it runs."""
     service = _service(stack["airflow"])
     runs = _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
     assert [r.state for r in runs] == ["failed"]
     states = {t.task_id: t.state for t in service.task_instances(BROKEN, runs[0].run_id)}
-    assert states[shape.JOB_TASK_ID] == "success" and states[shape.CHECK_TASK_ID] == "failed"
+    assert states[shape.JOB_TASK_ID] == "failed" and states[shape.CHECK_TASK_ID] == "upstream_failed"
     assert states[shape.RESCHEDULE_TASK_ID] != "success" and states[shape.WAIT_TASK_ID] != "success"
+    log = service.task_log(BROKEN, runs[0].run_id, shape.JOB_TASK_ID, 1)
+    assert "DATASURFACE_RESULT_CODE=-1" in log and "the merge failed" in log
 
 
 def test_read_only_refuses_every_write_and_changes_nothing(stack, triggered):
@@ -152,7 +161,7 @@ def test_cli_clears_the_failed_run_after_confirmation(stack, triggered):
     assert service.dag_runs(BROKEN)[0].state == "failed"
     result = _cli(airflow, "airflow", "clear", BROKEN, "--yes")
     assert result.exit_code == 0, result.output
-    assert shape.CHECK_TASK_ID in result.output
+    assert shape.JOB_TASK_ID in result.output  # the failed task is cleared to run again
     assert service.dag_runs(BROKEN)[0].state in ("queued", "running", "failed")
 
 

@@ -123,9 +123,9 @@ async def test_keep_working_reschedules_and_ends_done_an_error_code_fails_and_th
         await pilot.press("enter")  # to the task instances: the first is the job
         assert screen.task_key == (shape.JOB_TASK_ID, 1)
         log = screen.query_one(TaskLog)
-        await wait_for(pilot, lambda: "simulated job: result_code=1" in log.text, 30, "the job's log")
+        await wait_for(pilot, lambda: "DATASURFACE_RESULT_CODE=1" in log.text, 30, "the job's log")
         assert "store=Again" in log.text
-        assert "result_code=1" in screen_text(app)  # drawn, wrapped at the pane's width
+        assert "DATASURFACE_RESULT_CODE=1" in screen_text(app)  # drawn, wrapped at the pane's width
 
         # Fails: the job answers 7, check_result fails the run.
         await _highlight_dag(pilot, screen, FAILS)
@@ -180,7 +180,7 @@ async def test_the_log_of_a_running_task_follows_it(airflow_stack) -> None:
         assert "following" in str(title.render())
         log = screen.query_one(TaskLog)
         # Nothing is pressed from here: the log grows while the job sleeps, then ends.
-        await _until(pilot, lambda: "simulated job: result_code=0" in log.text, "the log to follow the job", 120)
+        await _until(pilot, lambda: "DATASURFACE_RESULT_CODE=0" in log.text, "the log to follow the job", 120)
         assert "store=Slow" in log.text
 
 

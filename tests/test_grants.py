@@ -146,3 +146,25 @@ def test_grants_refuses_unsafe_role_names() -> None:
         assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
     same = CliRunner().invoke(main, ["grants", "-p", "yellowlive", "--owner-role", "yellowlive_operator"])
     assert same.exit_code == 2
+
+
+def test_kubernetes_grants_need_pods_log_and_no_pods_exec() -> None:
+    """The real job's result is read through pods/log: the Role has no pods/exec unless a
+    platform's job writes XCom through the sidecar."""
+    import yaml
+    from click.testing import CliRunner
+
+    from yellowtui.cli import main
+
+    result = CliRunner().invoke(main, ["grants", "--platform", "YellowLive", "--kubernetes", "yellow-live"])
+    assert result.exit_code == 0, result.output
+    role, binding = yaml.safe_load_all(result.output)
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert "pods/log" in resources and "pods/exec" not in resources
+    assert binding["subjects"][0]["name"] == "airflow-worker" and role["metadata"]["namespace"] == "yellow-live"
+    sidecar = CliRunner().invoke(
+        main, ["grants", "--platform", "YellowLive", "--kubernetes", "yellow-live", "--xcom-sidecar"]
+    )
+    assert "pods/exec" in sidecar.output
+    bad = CliRunner().invoke(main, ["grants", "--platform", "YellowLive", "--kubernetes", "Not A Namespace"])
+    assert bad.exit_code == 2 and "not a valid Kubernetes namespace" in bad.output

@@ -593,7 +593,30 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     "--operator-role", default=None, help="Role of people and tools changing rows (default: PLATFORM_operator)."
 )
 @click.option("--owner-role", default=None, help="Role owning tables and history (default: PLATFORM_owner).")
-def grants(platform: str, factory_role: str | None, operator_role: str | None, owner_role: str | None) -> None:
+@click.option(
+    "--kubernetes",
+    "k8s_namespace",
+    default=None,
+    metavar="NAMESPACE",
+    help="Print the Kubernetes Role and RoleBinding the job's pods need in NAMESPACE instead of SQL.",
+)
+@click.option(
+    "--service-account", default="airflow-worker", show_default=True, help="With --kubernetes: Airflow's account."
+)
+@click.option(
+    "--xcom-sidecar",
+    is_flag=True,
+    help="With --kubernetes: also pods/exec, for a platform whose job writes XCom (result_from: xcom).",
+)
+def grants(
+    platform: str,
+    factory_role: str | None,
+    operator_role: str | None,
+    owner_role: str | None,
+    k8s_namespace: str | None,
+    service_account: str,
+    xcom_sidecar: bool,
+) -> None:
     """Print the SQL giving three roles least privilege on a platform's tables.
 
     \b
@@ -602,10 +625,28 @@ def grants(platform: str, factory_role: str | None, operator_role: str | None, o
     owner:    everything; the only role that can alter, truncate or delete history
     History is append-only for everyone but the owner, records TRUNCATE, and names the
     session's login user unless a trusted writer sets yellow.actor (see docs/security.md).
+
+    \b
+    With --kubernetes NAMESPACE: the Role the job's pods need instead. DataSurface's job
+    prints its result, which is read through pods/log: no pods/exec (the XCom sidecar's).
     """
     from factory.errors import InvalidNameError
     from factory.grants import Roles, grants_sql
 
+    if k8s_namespace is not None:
+        from factory.job_contract import ResultFrom
+        from factory.k8s_rbac import pod_role_manifest
+        from factory.names import platform_slug
+
+        try:
+            mode = ResultFrom.XCOM if xcom_sidecar else ResultFrom.STDOUT
+            echo(
+                pod_role_manifest(k8s_namespace, service_account, mode, f"{platform_slug(platform)}-ingestion"),
+                nl=False,
+            )
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        return
     try:
         defaults = Roles.defaults(platform)
         roles = Roles(
