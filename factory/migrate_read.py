@@ -297,8 +297,6 @@ def config_data(dag: DAG, platform: str, given: Given) -> tuple[dict[str, Any], 
     types = sorted(set(dag.tags or []) & set(INGESTION_TYPES))
     if reading.generation == OURS and len(types) == 1:
         from_file("ingestion_type", types[0], "file (tags)")
-    elif given.lookup("ingestion_type", key) is not None:
-        from_given("ingestion_type", "")
     elif creds.kafka:
         from_file("ingestion_type", "kafka", "file (Kafka Connect credential)")
     elif creds.source:
