@@ -17,10 +17,10 @@ from factory.cutover import cutover, default_backup_dir, rollback
 from factory.db import get_engine
 from factory.ecosystem import platform_policy, platform_streams
 from factory.migrate import Verdict, compare, extract
+from factory.migrate_given import given_from
 from factory.policy import write_policy
 from factory.settings import reset_settings
 from factory.tables import platform_tables
-from factory.migrate_given import given_from
 from tests.airflow_helpers import parse_folder
 from tests.conftest import EXAMPLE_ECOSYSTEM
 from yellowtui.cli import main
