@@ -71,6 +71,8 @@ class MigrationReport:
     steps: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     resumed: bool = False
+    #: stream key -> the intended differences accepted for it (``--accept``).
+    accepted: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +88,7 @@ class MigrationReport:
             "steps": self.steps,
             "refused": self.refused,
             "resumed": self.resumed,
+            "accepted": self.accepted,
             "ok": self.ok,
         }
 
@@ -259,11 +262,14 @@ def cutover(
     conn_id: str = DEFAULT_CONN_ID,
     actor: str | None = None,
     allow_different: bool = False,
+    accept: Iterable[str] = (),
     on_step: StepHook | None = None,
 ) -> MigrationReport:
     """Move streams from their static files to the factory (all that have a static file and a
     row, or ``streams``). A stream whose static DAG differs from the factory's is refused
-    unless ``allow_different``; one whose row does not build is always refused."""
+    unless ``allow_different``, or, for a DataSurface static file differing only in intended
+    ways (:mod:`factory.intended`), unless every one is named in ``accept``; one whose row does
+    not build is always refused."""
     from factory.migrate import Verdict, compare
     from factory.render import render_factory_file
 
@@ -289,6 +295,14 @@ def cutover(
         for verdict in compare(dags_folder, slug, [rows[k] for k in checked], policy=policy, streams=checked).verdicts:
             if verdict.verdict == Verdict.DIFFERENT and not allow_different:
                 report.refused[verdict.stream_key] = f"its static DAG differs from the factory's: {verdict.detail}"
+            elif verdict.verdict == Verdict.INTENDED and not (allow_different or verdict.accepted(accept)):
+                missing = sorted(set(verdict.intended) - set(accept))
+                report.refused[verdict.stream_key] = (
+                    f"intended differences not accepted: {', '.join(missing)} "
+                    f"(review them with migrate compare, then pass --accept {','.join(verdict.intended)})"
+                )
+            elif verdict.verdict == Verdict.INTENDED:
+                report.accepted[verdict.stream_key] = verdict.intended
             elif verdict.verdict not in (Verdict.IDENTICAL, Verdict.DIFFERENT):
                 report.refused[verdict.stream_key] = f"{verdict.verdict}: {verdict.detail}"
     report.streams = [k for k in targets if k not in report.refused]

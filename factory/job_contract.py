@@ -43,7 +43,7 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 JOB_MODULE = "datasurface.platforms.yellow.jobs"
 OPERATION = "snapshot-merge"
@@ -66,6 +66,21 @@ class SecretKeys(StrEnum):
 
     PREFIXED = "prefixed"  # C_USER / C_PASSWORD: DataSurface's generation since August 2025
     PLAIN = "plain"  # username / password: the July 2025 static files
+
+
+class JobArguments(StrEnum):
+    """Which generation of the job's command line the platform's image accepts (argparse rejects
+    an argument it does not know, so the DAG must pass exactly its image's set)."""
+
+    #: jobs.py since August 2025: adds the required --git-platform-repo-credential-name.
+    CURRENT = "current"
+    #: jobs.py and ingestion_stream_dag.py.j2 of 2025-07-17/18 (commit c7cdb5c), the last static
+    #: generation: --git-repo-owner / --git-repo-name / --git-repo-branch, no credential name.
+    JULY_2025 = "july-2025"
+    #: the same files at commit db4c68f (2025-07-17, "No more xcom"): --platform-name,
+    #: --store-name, --dataset-name, --operation and --git-repo-path only (the job cloned a
+    #: repository written into its own code).
+    JULY_2025_NO_REPO = "july-2025-no-repo"
 
 
 class ResultFrom(StrEnum):
@@ -96,6 +111,10 @@ class JobSettings(BaseModel):
     max_cache_age_minutes: int | None = Field(
         default=None, ge=0, le=10080, description="--max-cache-age-minutes; none: the job's default (5)."
     )
+    arguments: JobArguments = Field(
+        default=JobArguments.CURRENT,
+        description="The job's command-line generation: current, july-2025 or july-2025-no-repo (July 2025 images).",
+    )
     result_from: ResultFrom = Field(
         default=ResultFrom.STDOUT,
         description="stdout: the DATASURFACE_RESULT_CODE line; xcom: a job writing return.json.",
@@ -116,6 +135,17 @@ class JobSettings(BaseModel):
         if value is not None and not is_k8s_subdomain(value):
             raise ValueError(f"{value!r} is not a valid PersistentVolumeClaim name")
         return value
+
+    @model_validator(mode="after")
+    def _cache_needs_current_job(self) -> JobSettings:
+        if self.arguments is not JobArguments.CURRENT and (
+            self.git_cache_claim or self.max_cache_age_minutes is not None
+        ):
+            raise ValueError(
+                f"arguments {self.arguments.value}: the July 2025 job has no --use-git-cache or "
+                "--max-cache-age-minutes; leave git_cache_claim and max_cache_age_minutes unset"
+            )
+        return self
 
     @property
     def uses_git_cache(self) -> bool:

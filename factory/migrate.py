@@ -21,12 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 from factory.enums import JobLauncher, RowStatus
 from factory.errors import StreamConfigError
+from factory.intended import Difference, classify, names
+from factory.migrate_given import Given
+from factory.migrate_read import Unmappable as _Unmappable
+from factory.migrate_read import config_data, generation_of
 from factory.names import platform_slug, stream_key_from_dag_id
-from factory.shape import JOB_TASK_ID, TASKS
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
+    from factory.job_contract import JobSettings
     from factory.models import StreamConfig
     from factory.policy import PlatformPolicy
     from factory.store import ConfigRow
@@ -43,7 +47,8 @@ class Verdict:
     """What ``compare`` found for one stream."""
 
     IDENTICAL = "identical"  # the static DAG and the factory's DAG serialize the same
-    DIFFERENT = "different"  # both exist and differ (the differences are listed)
+    INTENDED = "intended"  # a DataSurface static DAG differing only in named, intended ways
+    DIFFERENT = "different"  # both exist and differ in what the job runs: drift (listed)
     NO_ROW = "no-row"  # a static DAG with no config row
     INVALID_ROW = "invalid-row"  # a row the factory cannot build
     NO_STATIC = "no-static-file"  # a row (not retired) with no static DAG in the folder
@@ -70,10 +75,6 @@ class StaticDags:
     dags: dict[str, tuple[DAG, str]] = field(default_factory=dict)
     problems: list[Unmapped] = field(default_factory=list)
     files_read: int = 0
-
-
-class _Unmappable(ValueError):
-    """This DAG does not have the ingestion DAG's shape; the message says where."""
 
 
 def parse_static_files(folder: Path, platform: str) -> StaticDags:
@@ -122,114 +123,38 @@ def parse_static_files(folder: Path, platform: str) -> StaticDags:
 # ---- reading a config back from a DAG ---------------------------------------------------------
 
 
-def _env(env_vars: Any) -> dict[str, str]:
-    """The job's environment: a dict, or a list of ``V1EnvVar`` (older providers)."""
-    if isinstance(env_vars, dict):
-        return {str(k): str(v) for k, v in env_vars.items()}
-    found = {}
-    for item in env_vars or []:
-        if getattr(item, "value_from", None) is None:
-            found[str(item.name)] = str(item.value)
-    return found
-
-
-def config_from_dag(dag: DAG, platform: str, policy: PlatformPolicy | None = None) -> StreamConfig:
-    """The stream config a static ingestion DAG implies (the inverse of :func:`factory.spec.dag_spec`).
+def read_row(
+    dag: DAG, platform: str, given: Given | None = None, policy: PlatformPolicy | None = None
+) -> tuple[StreamConfig, dict[str, str], JobSettings]:
+    """The stream config a static ingestion DAG implies, where each field came from, and the
+    platform job settings the file implies (see :mod:`factory.migrate_read`).
 
     Raises :class:`ValueError` naming what does not fit (its message is the reason to show).
-    The result is validated, but not yet checked to rebuild the same DAG: see :func:`map_dag`.
+    The result is validated, but not yet checked to run the same job: see :func:`map_dag`.
     """
     from factory.models import parse_config
 
-    slug = platform_slug(platform)
-    key = stream_key_from_dag_id(slug, dag.dag_id)
-    if key is None:
-        raise _Unmappable(f"dag_id {dag.dag_id} is not of the form {slug}__<stream>_ingestion")
-    expected = sorted(t.task_id for t in TASKS)
-    if sorted(dag.task_ids) != expected:
-        raise _Unmappable(f"its tasks {sorted(dag.task_ids)} are not the ingestion DAG's {expected}")
-    job: Any = dag.get_task(JOB_TASK_ID)
-    if type(job).__name__ != "KubernetesPodOperator":
-        raise _Unmappable(f"{JOB_TASK_ID} is a {type(job).__name__}, not a KubernetesPodOperator")
-    env = _env(job.env_vars)
-    secrets = {s.deploy_target: s.secret for s in job.secrets or [] if s.deploy_type == "env"}
-
-    def var(name: str) -> str:
-        if name not in env:
-            raise _Unmappable(f"the job has no environment variable {name}")
-        return env[name]
-
-    def secret(target: str) -> str:
-        if target not in secrets:
-            raise _Unmappable(f"the job has no secret mounted as {target}")
-        return str(secrets[target])
-
-    schedule = dag.schedule
-    if schedule is not None and not isinstance(schedule, str):
-        raise _Unmappable(f"its schedule is a {type(schedule).__name__}, not a cron expression or preset")
-    port = var("DATASURFACE_POSTGRES_PORT")
-    if not port.isdigit():
-        raise _Unmappable(f"DATASURFACE_POSTGRES_PORT is {port!r}, not a port number")
-    data: dict[str, Any] = {
-        "schema_version": 1,
-        "stream_key": var("DATASURFACE_STREAM_KEY"),
-        "single_dataset": "--dataset-name" in list(job.arguments or []),
-        "datasets": var("DATASURFACE_DATASETS").split(","),
-        "store_name": var("DATASURFACE_STORE_NAME"),
-        "ingestion_type": var("DATASURFACE_INGESTION_TYPE"),
-        "namespace_name": job.namespace,
-        "platform_name": var("DATASURFACE_PLATFORM_NAME"),
-        "original_platform_name": var("DATASURFACE_ORIGINAL_PLATFORM_NAME"),
-        "postgres_hostname": var("DATASURFACE_POSTGRES_HOSTNAME"),
-        "postgres_database": var("DATASURFACE_POSTGRES_DATABASE"),
-        "postgres_port": int(port),
-        "postgres_credential_secret_name": secret("DATASURFACE_POSTGRES_USER"),
-        "git_credential_secret_name": secret("DATASURFACE_GIT_TOKEN"),
-        "datasurface_docker_image": job.image,
-        "git_repo_url": var("DATASURFACE_GIT_REPO_URL"),
-        "git_repo_branch": var("DATASURFACE_GIT_REPO_BRANCH"),
-        "schedule": schedule,
-    }
-    if "DATASURFACE_SLACK_WEBHOOK" in secrets:
-        data["slack_credential_secret_name"] = secret("DATASURFACE_SLACK_WEBHOOK")
-    if "DATASURFACE_SOURCE_USER" in secrets:
-        data["source_credential_secret_name"] = secret("DATASURFACE_SOURCE_USER")
-    resources = _resources(job.container_resources)
-    if resources:
-        data["job_resources"] = resources
+    data, where, job = config_data(dag, platform, given or Given())
     try:
-        return parse_config(data, stream_key=key, policy=policy)
+        config = parse_config(data, stream_key=data["stream_key"], policy=policy)
     except StreamConfigError as exc:
         raise _Unmappable(f"the config it implies is invalid: {'; '.join(str(p) for p in exc.problems)}") from None
+    return config, where, job
 
 
-def _resources(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    requests = dict(getattr(value, "requests", None) or {})
-    limits = dict(getattr(value, "limits", None) or {})
-    found = {
-        "cpu_request": requests.get("cpu"),
-        "memory_request": requests.get("memory"),
-        "cpu_limit": limits.get("cpu"),
-        "memory_limit": limits.get("memory"),
-    }
-    return {k: str(v) for k, v in found.items() if v is not None}
+def config_from_dag(
+    dag: DAG, platform: str, policy: PlatformPolicy | None = None, given: Given | None = None
+) -> StreamConfig:
+    """:func:`read_row`'s config alone."""
+    return read_row(dag, platform, given, policy)[0]
 
 
-def factory_dag(config: StreamConfig, platform: str) -> DAG:
-    """The DAG the factory builds for ``config``, in the Kubernetes form a static file has."""
+def factory_dag(config: StreamConfig, platform: str, job: JobSettings | None = None) -> DAG:
+    """The DAG the factory builds for ``config`` with the platform's job settings, in the
+    Kubernetes form a static file has."""
     from factory.builder import build_dag
 
-    return build_dag(config, platform, launcher=JobLauncher.KUBERNETES)
-
-
-def differences(static: DAG, built: DAG) -> dict[str, Any] | None:
-    """Airflow-serialized differences between two DAGs (None when there are none)."""
-    from factory.dag_diff import diff_dags
-
-    found = diff_dags(static, built)
-    return None if found.empty else found.to_dict()
+    return build_dag(config, platform, launcher=JobLauncher.KUBERNETES, job=job)
 
 
 def summarize(diff: dict[str, Any], limit: int = SHOWN_DIFFERENCES) -> str:
@@ -256,6 +181,13 @@ class Extraction:
     rows: list[dict[str, str]] = field(default_factory=list)
     unmapped: list[Unmapped] = field(default_factory=list)
     files_read: int = 0
+    #: stream key -> row field -> where its value came from (file, ecosystem, a flag).
+    fields_from: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: stream key -> the intended differences its factory DAG has (DataSurface's files only).
+    intended: dict[str, list[str]] = field(default_factory=dict)
+    #: The platform job settings the rows were built with, and where they came from.
+    job: dict[str, Any] | None = None
+    job_from: str | None = None
 
     def to_export(self) -> dict[str, Any]:
         """A `config export`-shaped document: ``config import`` and ``apply`` read its rows."""
@@ -265,17 +197,27 @@ class Extraction:
             "source": self.folder,
             "rows": self.rows,
             "unmapped": [u.to_dict() for u in self.unmapped],
+            "fields_from": self.fields_from,
+            "intended": self.intended,
+            "job": self.job,
+            "job_from": self.job_from,
         }
 
 
 def extract(
-    folder: Path, platform: str, *, status: str = RowStatus.PAUSED, policy: PlatformPolicy | None = None
+    folder: Path,
+    platform: str,
+    *,
+    status: str = RowStatus.PAUSED,
+    policy: PlatformPolicy | None = None,
+    given: Given | None = None,
 ) -> Extraction:
     """The config rows the platform's static files in ``folder`` imply.
 
-    A row is kept only when the factory, given it, builds exactly the static DAG (serialized by
-    Airflow); anything else is listed in ``unmapped`` with the reason. Rows carry ``status``
-    (paused by default: importing them changes nothing until ``migrate cutover``).
+    A row is kept only when the factory, given it, runs the same job (our own files: builds
+    exactly the static DAG, serialized by Airflow; DataSurface's: differs only in intended ways,
+    :mod:`factory.intended`); anything else is listed in ``unmapped`` with the reason. Rows carry
+    ``status`` (paused by default: importing them changes nothing until ``migrate cutover``).
     """
     slug = platform_slug(platform)
     static = parse_static_files(folder, slug)
@@ -283,24 +225,84 @@ def extract(
     for dag_id in sorted(static.dags):
         dag, file_name = static.dags[dag_id]
         try:
-            config = map_dag(dag, slug, policy)
+            mapped = map_dag(dag, slug, policy, given)
         except _Unmappable as exc:
             result.unmapped.append(Unmapped(file_name, str(exc), dag_id))
             continue
         except Exception as exc:  # a DAG of an unexpected make: listed, never the end of the extract
             result.unmapped.append(Unmapped(file_name, f"cannot be read back: {type(exc).__name__}: {exc}", dag_id))
             continue
-        result.rows.append({"stream_key": config.stream_key, "status": str(status), "config_json": config.to_json()})
+        key = mapped.config.stream_key
+        result.rows.append({"stream_key": key, "status": str(status), "config_json": mapped.config.to_json()})
+        result.fields_from[key] = mapped.fields_from
+        if mapped.intended:
+            result.intended[key] = mapped.intended
+        result.job, result.job_from = mapped.job.to_dict(), mapped.job_from
     return result
 
 
-def map_dag(dag: DAG, platform: str, policy: PlatformPolicy | None = None) -> StreamConfig:
-    """:func:`config_from_dag`, checked: the factory's DAG from that config must equal ``dag``."""
-    config = config_from_dag(dag, platform, policy)
-    diff = differences(dag, factory_dag(config, platform))
-    if diff is not None:
-        raise _Unmappable(f"the factory would build a different DAG from the config it implies: {summarize(diff)}")
-    return config
+@dataclass
+class Mapped:
+    """A static DAG read back: its row, where each field came from, the job settings it was
+    built with (and their source), and the intended differences left."""
+
+    config: StreamConfig
+    fields_from: dict[str, str]
+    job: JobSettings
+    job_from: str
+    intended: list[str]
+
+
+def job_settings(implied: JobSettings, policy: PlatformPolicy | None, given: Given | None) -> tuple[JobSettings, str]:
+    """The platform's job settings: its stored policy's, else the ecosystem file's ``job:``
+    section, else what the files imply."""
+    if policy is not None:
+        return policy.job, "the platform's stored policy (--db)"
+    if given is not None and given.job is not None:
+        return given.job, f"the ecosystem file's job: section ({given.ecosystem_source})"
+    return implied, "the static files"
+
+
+def _settings_mismatch(implied: JobSettings, used: JobSettings, source: str) -> str | None:
+    have, want = used.to_dict(), implied.to_dict()
+    wrong = [f"{k}: {want[k]} (here {have[k]})" for k in sorted(want) if want[k] != have[k]]
+    if not wrong:
+        return None
+    return (
+        f"the file needs the platform job settings {', '.join(wrong)}, from {source}; set them in the "
+        "platform's job: section of the ecosystem file and run bootstrap (docs/migration.md)"
+    )
+
+
+def map_dag(dag: DAG, platform: str, policy: PlatformPolicy | None = None, given: Given | None = None) -> Mapped:
+    """:func:`read_row`, checked: the factory's DAG from that row must run the same job."""
+    config, where, implied = read_row(dag, platform, given, policy)
+    used, source = job_settings(implied, policy, given)
+    mismatch = _settings_mismatch(implied, used, source)
+    if mismatch:
+        raise _Unmappable(mismatch)
+    found = differences_of(dag, factory_dag(config, platform, used))
+    if found is None:
+        return Mapped(config, where, used, source, [])
+    diff, named = found
+    drift = [d for d in named if not d.intended]
+    if drift:
+        if generation_of(dag) == "yellow":
+            shown = summarize(diff.to_dict())
+        else:
+            shown = "; ".join(f"{d.name} at {d.where}: {d.old!r} -> {d.new!r}" for d in drift[:SHOWN_DIFFERENCES])
+        raise _Unmappable(f"the factory would build a different DAG from the config it implies: {shown}")
+    return Mapped(config, where, used, source, names(named, intended=True))
+
+
+def differences_of(static: DAG, built: DAG) -> tuple[Any, list[Difference]] | None:
+    """The serialized differences between a static DAG and the factory's, each named."""
+    from factory.dag_diff import diff_dags
+
+    diff = diff_dags(static, built)
+    if diff.empty:
+        return None
+    return diff, classify(diff, generation_of(static) or "", static)
 
 
 # ---- compare ------------------------------------------------------------------------------------
@@ -315,10 +317,24 @@ class StreamVerdict:
     status: str | None = None
     differences: dict[str, Any] | None = None
     detail: str | None = None
+    #: Each difference with its name and whether it is intended (factory.intended).
+    named: list[Difference] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
         return self.verdict == Verdict.IDENTICAL
+
+    @property
+    def intended(self) -> list[str]:
+        return names(self.named, intended=True)
+
+    @property
+    def drift(self) -> list[str]:
+        return names(self.named, intended=False)
+
+    def accepted(self, accept: Iterable[str]) -> bool:
+        """Identical, or only intended differences, every one of them in ``accept``."""
+        return self.identical or (self.verdict == Verdict.INTENDED and set(self.intended) <= set(accept))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -327,6 +343,9 @@ class StreamVerdict:
             "dag_id": self.dag_id,
             "file": self.file,
             "status": self.status,
+            "intended": self.intended,
+            "drift": self.drift,
+            "named": [d.to_dict() for d in self.named],
             "differences": self.differences,
             "detail": self.detail,
         }
@@ -342,6 +361,10 @@ class Comparison:
     def identical(self) -> bool:
         return all(v.identical for v in self.verdicts)
 
+    def accepted(self, accept: Iterable[str]) -> bool:
+        """Every stream identical or differing only in intended ways named in ``accept``."""
+        return all(v.accepted(accept) for v in self.verdicts)
+
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for v in self.verdicts:
@@ -353,6 +376,7 @@ class Comparison:
             "platform": self.platform,
             "folder": self.folder,
             "identical": self.identical,
+            "intended": sorted({n for v in self.verdicts for n in v.intended}),
             "counts": self.counts(),
             "streams": [v.to_dict() for v in self.verdicts],
         }
@@ -411,9 +435,13 @@ def compare(
                 verdict.verdict = Verdict.INVALID_ROW
                 verdict.detail = "; ".join(str(p) for p in exc.problems)
             else:
-                diff = differences(found[0], factory_dag(config, slug))
-                if diff is not None:
-                    verdict.verdict, verdict.differences, verdict.detail = Verdict.DIFFERENT, diff, summarize(diff)
+                found_diff = differences_of(found[0], factory_dag(config, slug, policy.job if policy else None))
+                if found_diff is not None:
+                    diff, verdict.named = found_diff[0].to_dict(), found_diff[1]
+                    verdict.differences, verdict.detail = diff, summarize(diff)
+                    verdict.verdict = Verdict.DIFFERENT if verdict.drift else Verdict.INTENDED
+                    if verdict.drift:
+                        verdict.detail = f"drift: {', '.join(verdict.drift)}; {verdict.detail}"
         result.verdicts.append(verdict)
     result.verdicts.sort(key=lambda v: v.stream_key)
     return result

@@ -21,6 +21,7 @@ from factory.job_contract import (
     OPERATION,
     RESULT_XCOM_KEY,
     RETURN_VALUE_KEY,
+    JobArguments,
     JobSettings,
     ResultFrom,
     credential_name,
@@ -87,7 +88,10 @@ def _label_value(value: str) -> str:
 
 
 def job_arguments(config: StreamConfig, job: JobSettings = DEFAULT_JOB_SETTINGS) -> list[str]:
-    """``python -m datasurface.platforms.yellow.jobs`` arguments, as DataSurface's own DAGs pass them."""
+    """``python -m datasurface.platforms.yellow.jobs`` arguments, as DataSurface's own DAGs pass them,
+    for the job generation the platform's image holds (``job.arguments``)."""
+    if job.arguments is not JobArguments.CURRENT:
+        return _july_arguments(config, job)
     arguments = [
         "--platform-name",
         config.original_platform_name,
@@ -112,6 +116,25 @@ def job_arguments(config: StreamConfig, job: JobSettings = DEFAULT_JOB_SETTINGS)
         arguments.append("--use-git-cache")
     if config.single_dataset:
         arguments += ["--dataset-name", config.datasets[0]]
+    return arguments
+
+
+def _july_arguments(config: StreamConfig, job: JobSettings) -> list[str]:
+    """July 2025's command line (ingestion_stream_dag.py.j2 at c7cdb5c and db4c68f, 2025-07-17/18):
+    --dataset-name right after --store-name, no credential name and no cache flags."""
+    arguments = ["--platform-name", config.original_platform_name, "--store-name", config.store_name]
+    if config.single_dataset:
+        arguments += ["--dataset-name", config.datasets[0]]
+    arguments += ["--operation", OPERATION, "--git-repo-path", job.git_repo_path]
+    if job.arguments is JobArguments.JULY_2025:
+        arguments += [
+            "--git-repo-owner",
+            config.git_repo_owner,
+            "--git-repo-name",
+            config.git_repo_name,
+            "--git-repo-branch",
+            config.git_repo_branch,
+        ]
     return arguments
 
 

@@ -17,10 +17,12 @@ from factory.cutover import cutover, default_backup_dir, rollback
 from factory.db import get_engine
 from factory.ecosystem import platform_policy, platform_streams
 from factory.migrate import Verdict, compare, extract
+from factory.migrate_given import given_from
 from factory.policy import write_policy
 from factory.settings import reset_settings
 from factory.tables import platform_tables
 from tests.airflow_helpers import parse_folder
+from tests.conftest import EXAMPLE_ECOSYSTEM
 from yellowtui.cli import main
 
 pytestmark = pytest.mark.airflow
@@ -75,7 +77,20 @@ def _statuses(db_url: str) -> dict[str, str]:
 
 def _extract_and_import(dags: Path, tmp_path: Path, db_url: str) -> Path:
     rows_file = tmp_path / "rows.json"
-    code, out = _cli("migrate", "extract", str(dags), "-p", PLATFORM, "--db", db_url, "-o", str(rows_file))
+    # The merge database is in no static file (the job reads it from its model): the ecosystem gives it.
+    code, out = _cli(
+        "migrate",
+        "extract",
+        str(dags),
+        "-p",
+        PLATFORM,
+        "--db",
+        db_url,
+        "--ecosystem",
+        str(EXAMPLE_ECOSYSTEM),
+        "-o",
+        str(rows_file),
+    )
     assert code == 0, out
     code, out = _cli("apply", str(rows_file), "--db", db_url, "--actor", "migration")
     assert code == 0, out
@@ -257,12 +272,14 @@ def test_extract_lists_what_it_cannot_map(legacy, db_url, tmp_path):
     )
     text = (dags / "yellowlive__Payments_ingestion.py").read_text()
     (dags / "yellowlive__Payments_ingestion.py").write_text(text.replace("max_active_runs=1", "max_active_runs=3"))
-    result = extract(dags, PLATFORM)
+    result = extract(dags, PLATFORM, given=given_from(str(EXAMPLE_ECOSYSTEM), PLATFORM, {}))
     reasons = {u.file: u.reason for u in result.unmapped}
     assert "boom" in reasons["yellowlive__Broken_ingestion.py"]
     assert "max_active_runs" in reasons["yellowlive__Payments_ingestion.py"]  # not what the factory builds
     assert {r["stream_key"] for r in result.rows} == {"Store1", "Store2_orders", "Store2_order_lines", "Store2_returns"}
-    code, out = _cli("migrate", "extract", str(dags), "-p", PLATFORM, "--db", db_url)
+    code, out = _cli(
+        "migrate", "extract", str(dags), "-p", PLATFORM, "--db", db_url, "--ecosystem", str(EXAMPLE_ECOSYSTEM)
+    )
     assert code == 1  # the stored policy refuses the foreign image too
     assert "UNMAPPED yellowlive__Store1_ingestion.py" in out and "other/image" in out
 

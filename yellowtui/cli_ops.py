@@ -128,10 +128,64 @@ def migrate_group() -> None:
     """
 
 
+def _accept_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--accept",
+        "accept",
+        default="",
+        metavar="NAMES",
+        help="Intended differences to accept, comma-separated (e.g. result-code,default-args,tags); "
+        "`yellowtui migrate compare --help` lists them. Drift is never accepted.",
+    )(f)
+
+
+def _accepted(value: str) -> list[str]:
+    """The names given to --accept, each checked: an unknown name, or drift, is a usage error."""
+    from factory.intended import DRIFT, INTENDED
+
+    chosen = [n.strip() for n in value.split(",") if n.strip()]
+    for name in chosen:
+        if name in DRIFT:
+            _fail(f"--accept {name}: {name} is drift (what the job runs differs), never an intended difference")
+        if name not in INTENDED:
+            _fail(f"--accept {name}: unknown; the intended differences are {', '.join(INTENDED)}")
+    return chosen
+
+
+def _given_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the fields a static file does not carry come from (factory.migrate_given)."""
+    for name, flag, kind, text in reversed(
+        [
+            (
+                "ecosystem",
+                "--ecosystem",
+                click.Path(exists=True, dir_okay=False),
+                "Ecosystem file whose platform gives "
+                "the fields the files lack (postgres host, port, database; July 2025 files also datasets, ingestion type).",
+            ),
+            ("postgres_host", "--postgres-host", str, "Merge database host (overrides the ecosystem file)."),
+            ("postgres_port", "--postgres-port", click.IntRange(1, 65535), "Merge database port."),
+            ("postgres_database", "--postgres-database", str, "Merge database name."),
+            ("git_repo_url", "--git-repo-url", str, "https://github.com/OWNER/NAME, for files that do not name it."),
+            ("git_repo_branch", "--git-repo-branch", str, "The model's branch, for files that do not name it."),
+            (
+                "ingestion_type",
+                "--ingestion-type",
+                click.Choice(["sql_source", "kafka"]),
+                "For files that do not "
+                "record it (July 2025); a Kafka Connect or SQL source credential in the file says it otherwise.",
+            ),
+        ]
+    ):
+        f = click.option(flag, name, type=kind, default=None, help=text)(f)
+    return f
+
+
 @migrate_group.command("extract", context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_platform_option
 @_db_option
+@_given_options
 @click.option(
     "--status",
     type=click.Choice(["paused", "active"]),
@@ -142,22 +196,44 @@ def migrate_group() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the rows to FILE.")
 @_json_option
 def migrate_extract(
-    folder: Path, platform: str, db_url: str | None, status: str, output: Path | None, as_json: bool
+    folder: Path,
+    platform: str,
+    db_url: str | None,
+    ecosystem: str | None,
+    status: str,
+    output: Path | None,
+    as_json: bool,
+    **flags: Any,
 ) -> None:
     """Read the platform's static DAG files in FOLDER through Airflow and write the config rows
     they imply, in the `config export` format (`config import` and `apply` read it).
 
-    A row is written only when the factory, given it, builds exactly the static DAG; every file
-    that gives no row is listed with the reason (exit 1). With --db, rows are also checked
-    against the platform's stored policy.
+    Reads our own static files (bootstrap --static) and those DataSurface rendered in July 2025.
+    Every field comes from the file where the file has it; the postgres host, port and database
+    (in no static file) and what July's files lack come from --ecosystem FILE or the flags, never
+    guessed: "fields_from" in the output says where each came from, and a field found nowhere is
+    the file's reason in the list of unmapped files.
+
+    A row is written only when the factory, given it, runs the same job (our files: exactly the
+    same DAG; DataSurface's: only intended differences, listed by name under "intended"). Job
+    settings a file needs (e.g. July's secret keys username/password => secret_keys: plain) are
+    under "job". With --db, rows and job settings are checked against the platform's stored policy.
+
+    \b
+    yellowtui migrate extract DAGS -p yellowlive --ecosystem eco.yaml -o rows.json
+    yellowtui migrate extract DAGS -p yellowlive --postgres-host pg --postgres-port 5432 \\
+        --postgres-database merge --ingestion-type sql_source
     """
     from factory.migrate import extract
+    from factory.migrate_given import given_from
 
     slug = _slug(platform)
+    names = {"postgres_host": "postgres_hostname", "postgres_port": "postgres_port"}
     with _exit_codes(as_json):
+        given = given_from(ecosystem, slug, {names.get(k, k): v for k, v in flags.items()})
         policy = _rows(_require_db(db_url), slug)[1] if db_url else None
         with _airflow_logs_to_stderr():
-            result = extract(folder, slug, status=status, policy=policy)
+            result = extract(folder, slug, status=status, policy=policy, given=given)
     document = result.to_export()
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if output is not None:
@@ -171,6 +247,7 @@ def migrate_extract(
             click.echo(text, nl=False)
         for item in result.unmapped:
             click.echo(f"UNMAPPED {_visible(item.file)}: {_visible(item.reason)}", err=True)
+        _print_sources(result)
         click.echo(
             f"{slug}: {result.files_read} static file(s) read, {len(result.rows)} row(s) extracted, "
             f"{len(result.unmapped)} unmapped" + (f"; wrote {output}" if output else ""),
@@ -179,17 +256,65 @@ def migrate_extract(
     sys.exit(EXIT_OK if not result.unmapped else EXIT_DIFFERENT)
 
 
+def _print_sources(result: Any) -> None:
+    """Where the rows' fields came from, field by field, and the job settings they need."""
+    sources: dict[str, set[str]] = {}
+    for fields in result.fields_from.values():
+        for name, where in fields.items():
+            sources.setdefault(name, set()).add(where)
+    not_file = {k: v for k, v in sorted(sources.items()) if v != {"file"}}
+    if not_file:
+        click.echo("fields not read from the files' job as such:", err=True)
+        for name, where in not_file.items():
+            click.echo(f"  {name}: {_visible(', '.join(sorted(where)))}", err=True)
+    if result.job is not None:
+        shown = ", ".join(f"{k}={v}" for k, v in result.job.items() if v is not None)
+        click.echo(f"job settings: {shown} (from {_visible(result.job_from or '')})", err=True)
+    intended = sorted({n for names in result.intended.values() for n in names})
+    if intended:
+        click.echo(f"intended differences (accept at cutover): {','.join(intended)}", err=True)
+
+
 @migrate_group.command("compare", context_settings=CONTEXT)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_platform_option
 @_db_option
 @click.option("--streams", "-s", multiple=True, help="Only these stream keys (repeatable).")
+@_accept_option
 @_json_option
-def migrate_compare(folder: Path, platform: str, db_url: str | None, streams: tuple[str, ...], as_json: bool) -> None:
+def migrate_compare(
+    folder: Path, platform: str, db_url: str | None, streams: tuple[str, ...], accept: str, as_json: bool
+) -> None:
     """Each stream's static DAG in FOLDER against the DAG the factory builds from its row, through
-    Airflow's serializer: a verdict per stream and the exact differences. Exit 1 on any."""
+    Airflow's serializer: a verdict per stream and every difference, each named.
+
+    \b
+    Verdicts: identical, intended (a DataSurface static file differing only in the ways below),
+    different (drift: arguments, image, command, namespace, schedule, credentials, environment,
+    shape, other), no-row, invalid-row, no-static-file, unreadable.
+
+    \b
+    Intended differences (names for --accept here and at cutover):
+      result-code      July read the result from the task's log file; the factory reads the
+                       DATASURFACE_RESULT_CODE line through pods/log (do_xcom_push=False)
+      default-args     owner datasurface, email_on_failure, retry_delay, ... against owner yellow
+      tags             ['datasurface','ingestion',P,S] against ['yellow',P,ingestion_type]
+      description      DataSurface's against the factory's text
+      max-active-runs  Airflow's default 16 against 1
+      slack-channel    the literal DATASURFACE_SLACK_CHANNEL (the job does not read it)
+      platform-env     DATASURFACE_PLATFORM_NAME: the dag_id's platform against the original name
+      resources        requests only against requests and limits (256Mi/100m by default)
+      pod-settings     pod name, labels, the empty git-workspace volume, priority weight
+      reschedule-conf  conf {'triggered_by': 'reschedule'} on the reschedule trigger
+      order            order of arguments or environment variables
+
+    Exit 0 when every stream is identical or differs only in intended ways named by --accept;
+    1 otherwise. --json for scripts: per stream "intended", "drift" and "named" (each difference
+    with its name, where, and both values).
+    """
     from factory.migrate import compare
 
+    chosen = _accepted(accept)
     slug = _slug(platform)
     url = _require_db(db_url)
     with _exit_codes(as_json):
@@ -200,9 +325,16 @@ def migrate_compare(folder: Path, platform: str, db_url: str | None, streams: tu
         _dump(result.to_dict())
     else:
         for v in result.verdicts:
-            mark = "=" if v.identical else "≠"
+            mark = "=" if v.identical else "~" if v.accepted(chosen) else "≠"
             click.echo(f"{mark} {_visible(v.stream_key)}  {v.verdict}" + (f"  {_visible(v.file)}" if v.file else ""))
-            if v.differences:
+            if v.named and not v.drift:
+                click.echo(f"    intended: {', '.join(v.intended)}")
+            elif v.differences:
+                if v.drift:
+                    click.echo(
+                        f"    drift: {', '.join(v.drift)}"
+                        + (f"; intended: {', '.join(v.intended)}" if v.intended else "")
+                    )
                 for arg in v.differences.get("dag", []):
                     click.echo(
                         f"    dag.{_visible(arg['name'])}: {_visible(repr(arg['old']))} -> {_visible(repr(arg['new']))}"
@@ -217,7 +349,7 @@ def migrate_compare(folder: Path, platform: str, db_url: str | None, streams: tu
                 click.echo(f"    {_visible(v.detail)}")
         counts = ", ".join(f"{n} {k}" for k, n in result.counts().items()) or "no streams"
         click.echo(f"{slug}: {counts}")
-    sys.exit(EXIT_OK if result.identical and result.verdicts else EXIT_DIFFERENT)
+    sys.exit(EXIT_OK if result.accepted(chosen) and result.verdicts else EXIT_DIFFERENT)
 
 
 def _folders(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -242,6 +374,8 @@ def _print_report(report: Any, as_json: bool) -> None:
         click.echo(f"resuming an unfinished {report.operation}")
     for step in report.steps:
         click.echo(f"  {_visible(step)}")
+    for key, names in sorted(getattr(report, "accepted", {}).items()):
+        click.echo(f"  accepted for {_visible(key)}: {', '.join(names)}")
     for key, reason in sorted(report.refused.items()):
         click.secho(f"REFUSED {_visible(key)}: {_visible(reason)}", fg="red", err=True)
     verb = "moved to the factory" if report.operation == "cutover" else "given back to static files"
@@ -261,6 +395,7 @@ def _print_report(report: Any, as_json: bool) -> None:
 @click.option(
     "--allow-different", is_flag=True, help="Also cut over streams whose static DAG differs from the factory's."
 )
+@_accept_option
 @_json_option
 def migrate_cutover(
     platform: str,
@@ -271,6 +406,7 @@ def migrate_cutover(
     conn_id: str,
     actor: str | None,
     allow_different: bool,
+    accept: str,
     as_json: bool,
 ) -> None:
     """Activate the rows, render the factory file, move the static files to the backup folder.
@@ -278,9 +414,14 @@ def migrate_cutover(
     dag_ids stay the same, so run history continues. At no moment do two files define one
     dag_id: the factory skips a stream while its static file is still in the dags folder.
     Idempotent; after a crash, run it again to finish.
+
+    A stream is refused when its static DAG differs from the factory's: drift always (unless
+    --allow-different), and a DataSurface static file's intended differences unless each is named
+    in --accept (e.g. --accept result-code,default-args,tags; see `migrate compare --help`).
     """
     from factory.cutover import cutover
 
+    chosen = _accepted(accept)
     slug = _slug(platform)
     url = _require_db(db_url)
     with _exit_codes(as_json), _airflow_logs_to_stderr():
@@ -293,6 +434,7 @@ def migrate_cutover(
             conn_id=conn_id,
             actor=actor,
             allow_different=allow_different,
+            accept=chosen,
         )
     _print_report(report, as_json)
     sys.exit(EXIT_OK if report.ok else EXIT_DIFFERENT)
