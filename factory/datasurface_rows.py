@@ -114,12 +114,13 @@ class Adopted:
         to_model = {source: name for name, source in self.sources.items()}
         moved = set()
         for loc in locs:
-            if loc and loc[0] in to_model:
-                rest = loc[1:]
-                if loc[0] == "job_limits" and rest and rest[0] in LIMITS:
-                    rest = (LIMITS[rest[0]], *rest[1:])
-                loc = (to_model[loc[0]], *rest)
-            moved.add(loc)
+            if not loc or loc[0] not in to_model:
+                moved.add(loc)
+                continue
+            rest = loc[1:]
+            if loc[0] == "job_limits" and rest and rest[0] in LIMITS:
+                rest = (LIMITS[rest[0]], *rest[1:])
+            moved.add((to_model[loc[0]], *rest))
         return frozenset(moved)
 
     def located(self, problems: Iterable[ConfigProblem]) -> list[ConfigProblem]:
@@ -130,11 +131,12 @@ class Adopted:
         longest_first = sorted(paths, key=len, reverse=True)
         out = []
         for problem in problems:
+            path = problem.path
             for model_path in longest_first:
-                if problem.path == model_path or problem.path.startswith((f"{model_path}.", f"{model_path}[")):
-                    problem = ConfigProblem(paths[model_path] + problem.path[len(model_path) :], problem.message)
+                if path == model_path or path.startswith((f"{model_path}.", f"{model_path}[")):
+                    path = paths[model_path] + path[len(model_path) :]
                     break
-            out.append(problem)
+            out.append(ConfigProblem(path, problem.message))
         return out
 
 
@@ -185,7 +187,10 @@ def _check_repository(out: Adopted, data: dict[str, Any]) -> None:
         if isinstance(full, str):
             out.data["git_repo_url"], out.sources["git_repo_url"] = f"https://github.com/{full}", "git_repo_name"
         elif isinstance(owner, str) and isinstance(name, str):
-            out.data["git_repo_url"], out.sources["git_repo_url"] = f"https://github.com/{owner}/{name}", "git_repo_owner"
+            out.data["git_repo_url"], out.sources["git_repo_url"] = (
+                f"https://github.com/{owner}/{name}",
+                "git_repo_owner",
+            )
         return
     url = data["git_repo_url"]
     match = GITHUB_URL_RE.fullmatch(url) if isinstance(url, str) else None
@@ -195,7 +200,9 @@ def _check_repository(out: Adopted, data: dict[str, Any]) -> None:
     expected = {"git_repo_owner": owner, "git_repo_repo_name": name, "git_repo_name": f"{owner}/{name}"}
     for key, value in given.items():
         if isinstance(value, str) and value != expected[key]:
-            out.problems.append(ConfigProblem(f"$.{key}", f"does not match $.git_repo_url, which says {expected[key]!r}"))
+            out.problems.append(
+                ConfigProblem(f"$.{key}", f"does not match $.git_repo_url, which says {expected[key]!r}")
+            )
 
 
 def _check_dataset(out: Adopted, data: dict[str, Any]) -> None:

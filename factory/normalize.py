@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from factory import datasurface_rows
-from factory.changeset import Changeset, edit_of, new_changeset
+from factory.changeset import Changeset, Delete, SetStatus, Upsert, edit_of, new_changeset
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.models import parse_config
 from factory.names import platform_slug
@@ -89,7 +89,10 @@ def plan_normalize(conn: Connection, platform: str, *, actor: str | None = None)
 
     slug = platform_slug(platform)
     rows = list(iter_rows(conn, slug))
-    changes, rewrites, left, other = [], [], {}, 0
+    changes: list[Upsert | SetStatus | Delete] = []
+    rewrites: list[Rewrite] = []
+    left: dict[str, list[ConfigProblem]] = {}
+    other = 0
     for row in rows:
         data = datasurface_rows.read_form(row.config_json)
         if data is None:

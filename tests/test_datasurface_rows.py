@@ -160,7 +160,11 @@ def test_a_datasurface_row_reads_as_the_model():
     assert config.job_resources is not None
     assert (config.job_resources.cpu_request, config.job_resources.memory_request) == ("100m", "512M")
     assert (config.job_resources.cpu_limit, config.job_resources.memory_limit) == ("500m", "1Gi")
-    assert (config.git_repo_owner, config.git_repo_name, config.job_git_credential) == ("acme", "eco-model", "GIT_MODEL")
+    assert (config.git_repo_owner, config.git_repo_name, config.job_git_credential) == (
+        "acme",
+        "eco-model",
+        "GIT_MODEL",
+    )
 
 
 def test_an_externally_triggered_store_has_no_schedule():
@@ -316,7 +320,9 @@ def test_normalize_plans_then_rewrites_every_healthy_row_and_no_dag_changes(adop
     before = {dag_id: serialized(dag) for dag_id, dag in parse_folder(adopted).dags.items()}
     assert set(before) == HEALTHY
 
-    plan = json.loads(run("migrate", "normalize", "--platform", P, "--db", db_url, "--dry-run", "--json", code=1).output)
+    plan = json.loads(
+        run("migrate", "normalize", "--platform", P, "--db", db_url, "--dry-run", "--json", code=1).output
+    )
     assert plan["dry_run"] is True and plan["written"] == {} and plan["dags_unchanged"] is True
     assert {r["stream_key"] for r in plan["rewrites"]} == set(STREAMS)
     assert list(plan["left"]) == ["Store2_returns"]

@@ -138,7 +138,7 @@ def _datasurface_rows() -> list[str]:
         "|---|---|---|",
     ]
     how = {
-        "schedule_string": f"a cron expression as it is; `null` or the text `\"{MANUAL_SCHEDULE}\"` (an externally triggered store): manual runs only",
+        "schedule_string": f'a cron expression as it is; `null` or the text `"{MANUAL_SCHEDULE}"` (an externally triggered store): manual runs only',
         "job_limits": "an object; each key below",
     }
     for key, name in RENAMED.items():
@@ -147,7 +147,13 @@ def _datasurface_rows() -> list[str]:
         out.append(f"| `job_limits.{key}` | `job_resources.{name}` | renamed |")
     for key, rule in CHECKED.items():
         out.append(f"| `{key}` | (dropped) | checked: {rule} |")
-    out += ["", "Carried unused (a warning, never a failure):", "", "| key | why the factory needs none of it |", "|---|---|"]
+    out += [
+        "",
+        "Carried unused (a warning, never a failure):",
+        "",
+        "| key | why the factory needs none of it |",
+        "|---|---|",
+    ]
     out += [f"| `{key}` | {why} |" for key, why in CARRIED.items()]
     out += ["| any other key | not a key the factory or DataSurface's rows are known to use |", ""]
     return out
