@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from factory import credentials
+from factory import credentials, datasurface_rows
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.job_contract import ENV_NAME_RE
 from factory.names import (
@@ -416,7 +416,8 @@ def parse_config(
     mismatch between the row's key and the ``stream_key`` inside the JSON. Hostile input
     (duplicate keys, deep nesting, huge numbers, NUL characters, credential-looking values,
     anything else) is a problem too: this raises nothing but :class:`StreamConfigError`.
-    With ``policy``, a row that steps outside its platform is refused as well.
+    With ``policy``, a row that steps outside its platform is refused as well. A row in
+    DataSurface's own JSON is read through :mod:`factory.datasurface_rows`.
     """
     try:
         return _parse_config(raw, stream_key, policy)
@@ -473,10 +474,16 @@ def _parse_config(raw: str | dict[str, Any], stream_key: str | None, policy: Pla
                 "and name the secret instead",
             )
         )
+    adopted = datasurface_rows.adopt(data) if datasurface_rows.looks_like(data) else None  # DataSurface's own JSON
+    if adopted is not None:
+        data, problems = adopted.data, problems + adopted.problems
     try:
         config = StreamConfig.model_validate(data)
     except ValidationError as exc:
-        problems += problems_from(exc, skip=frozenset(found))
+        if adopted is None:
+            problems += problems_from(exc, skip=frozenset(found))
+        else:
+            problems += adopted.located(problems_from(exc, skip=adopted.model_locs(found)))
         raise StreamConfigError(_shown_key(stream_key or _key_of(data)), sorted(set(problems))) from None
     size_problem = oversize_problem(config)
     if size_problem:

@@ -296,7 +296,8 @@ def _row_op(
     if row is None:
         return RowOp.INSERT, text
     if old_config is not None and new_config is not None:
-        same = old_config.to_json() == new_config.to_json()
+        # The same config stored in another form (DataSurface's, or by hand) is rewritten canonical.
+        same = old_config.to_json() == new_config.to_json() and row.config_json == text
     else:
         same = _canonical(row.config_json) == _canonical(text)
     if not same:

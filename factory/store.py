@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, inspect, select, text
 from factory.enums import RowStatus
 from factory.errors import ConcurrentChangeError, IncompatibleTableError
 from factory.names import DSG_SUFFIX, PLATFORM_NAME_RE
-from factory.tables import SEED_COLUMNS, PlatformTables, platform_tables
+from factory.tables import SEED_COLUMNS, PlatformTables, platform_tables, table_exists
 
 
 @dataclass(frozen=True)
@@ -391,8 +391,10 @@ def apply_rows(
 def read_history(
     conn: Connection, platform: str, stream_key: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    """Newest first."""
+    """Newest first; none while the table has no history table (a table DataSurface made)."""
     h = platform_tables(platform).history
+    if not table_exists(conn, h.name):
+        return []
     query = select(h).order_by(h.c.changed_at.desc(), h.c.id.desc()).limit(limit)
     if stream_key is not None:
         query = query.where(h.c.stream_key == stream_key)

@@ -20,7 +20,7 @@ from factory.errors import ConfigProblem, StreamConfigError
 from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
 from factory.policy import effective_policy, read_policy
 from factory.store import ConfigRow, iter_rows, list_platforms
-from factory.tables import platform_tables
+from factory.tables import platform_tables, table_exists
 from factory.validation import Rules, unknown_status_message
 
 
@@ -123,7 +123,8 @@ def iter_stream_views(
     query = select(builds_t)
     if stream_key is not None:
         query = query.where(builds_t.c.stream_key == stream_key)
-    builds = {b.stream_key: b for b in conn.execute(query)}
+    # A table DataSurface made has no side tables until bootstrap or an apply adds them.
+    builds = {b.stream_key: b for b in conn.execute(query)} if table_exists(conn, builds_t.name) else {}
     rules = platform_rules(conn, platform)
     for row in iter_rows(conn, platform, status=status, stream_key=stream_key, yield_per=yield_per):
         yield stream_view(row, builds.get(row.stream_key), rules)

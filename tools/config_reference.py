@@ -23,7 +23,8 @@ A stream's configuration is the JSON in the `config_json` column of `{platform}_
 `yellowtui schema` prints the JSON Schema this page is generated from; `yellowtui config validate`
 checks every row against it. Unknown fields are refused (with a "did you mean" hint), values
 are never converted (`"5432"` is not a port), and credentials never belong here: only the
-names of Kubernetes secrets.
+names of Kubernetes secrets. Rows DataSurface itself wrote are read through their own mapping
+([below](#rows-in-datasurfaces-form)).
 """
 
 
@@ -94,6 +95,7 @@ def render() -> str:
     ]
     for name, sub in sorted(schema.get("$defs", {}).items()):
         out += [f"### {name}", "", sub.get("description", ""), "", *_table(sub), ""]
+    out += _datasurface_rows()
     settings = FactorySettings.model_json_schema()
     out += [
         "## Factory settings (environment)",
@@ -115,6 +117,46 @@ def render() -> str:
         out.append(f"| `{env_name(field)}` | {_type(spec)} | {shown} | {description} |")
     out.append("")
     return "\n".join(out)
+
+
+def _datasurface_rows() -> list[str]:
+    """The mapping of :mod:`factory.datasurface_rows`, from its own tables."""
+    from factory.datasurface_rows import CARRIED, CHECKED, LIMITS, MANUAL_SCHEDULE, RENAMED
+
+    out = [
+        "## Rows in DataSurface's form",
+        "",
+        "DataSurface writes its own JSON into `{platform}_airflow_dsg` (`yellow_dp.py`, `populateDAGConfigurations`,",
+        "in billynewport/datasurface). A row holding any of its own keys below is read through",
+        "`factory.datasurface_rows`, at parse time as everywhere else: it builds the DAG its canonical form builds.",
+        "Keys with the model's names (`stream_key`, `datasets`, `namespace_name`, `git_credential_name`, ...) are",
+        "read as they are. A key that contradicts another is a problem at its own path; every other key is",
+        "carried unused, and `yellowtui config validate` warns naming it. Credentials are refused in every key.",
+        "`yellowtui migrate normalize` rewrites such rows in the canonical form ([migration](migration.md)).",
+        "",
+        "| DataSurface's key | the model's field | how |",
+        "|---|---|---|",
+    ]
+    how = {
+        "schedule_string": f'a cron expression as it is; `null` or the text `"{MANUAL_SCHEDULE}"` (an externally triggered store): manual runs only',
+        "job_limits": "an object; each key below",
+    }
+    for key, name in RENAMED.items():
+        out.append(f"| `{key}` | `{name}` | {how.get(key, 'renamed')} |")
+    for key, name in LIMITS.items():
+        out.append(f"| `job_limits.{key}` | `job_resources.{name}` | renamed |")
+    for key, rule in CHECKED.items():
+        out.append(f"| `{key}` | (dropped) | checked: {rule} |")
+    out += [
+        "",
+        "Carried unused (a warning, never a failure):",
+        "",
+        "| key | why the factory needs none of it |",
+        "|---|---|",
+    ]
+    out += [f"| `{key}` | {why} |" for key, why in CARRIED.items()]
+    out += ["| any other key | not a key the factory or DataSurface's rows are known to use |", ""]
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -347,6 +347,7 @@ def config_list(db_url: str | None, platform: str | None, status: str | None, as
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def config_show(stream_key: str, db_url: str | None, platform: str, as_json: bool) -> None:
     """Show one row: its config, its problems, the DAG it builds and its history."""
+    from factory.datasurface_rows import carried, warnings_for
     from factory.models import parse_config
     from factory.spec import dag_spec
 
@@ -357,8 +358,10 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
         _fail(f"no stream {stream_key!r} on platform {slug}", 1)
     spec = dag_spec(parse_config(view.config_json, stream_key), slug).to_dict() if view.valid else None
     history = service.history(slug, stream_key)
+    warnings = warnings_for(carried(view.config_json))
     data = {
         **view.to_dict(),
+        "warnings": [w.to_dict() for w in warnings],
         "config": json.loads(view.config_json) if view.valid else view.config_json,
         "dag": spec,
         "history": history,
@@ -369,6 +372,8 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
     echo(f"{slug} / {stream_key}  status={view.status}  valid={'yes' if view.valid else 'NO'}")
     for p in view.problems:
         secho(f"  {p['path']}: {p['message']}", fg="red")
+    for w in warnings:
+        secho(f"  {w.path}: {w.message}", fg="yellow")
     echo(json.dumps(data["config"], indent=2) if view.valid else view.config_json)
     if spec:
         from factory import shape
@@ -489,8 +494,11 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
     """Validate rows; print every problem; exit 1 when any row is invalid.
 
     Rows with a status outside active/paused/retired are always checked (they build nothing,
-    silently, until fixed), and so are dag_ids that would collide across all platforms.
+    silently, until fixed), and so are dag_ids that would collide across all platforms. A row in
+    DataSurface's own form is read through its mapping (docs/configuration.md): WARN names the
+    keys it carries unused, which alone never fails it (`yellowtui migrate normalize` drops them).
     """
+    from factory.datasurface_rows import carried, warnings_for
     from factory.views import clashes_of
 
     service = _service(db_url)
@@ -500,19 +508,35 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
         view.valid = False
         view.problems += [p for p in problems if p not in view.problems]
     bad = [v for v in views if not v.valid]
+    kept = [(v, keys) for v in views if (keys := carried(v.config_json))]
     if as_json:
         _dump(
             {
                 "checked": len(views),
                 "invalid": len(bad),
                 "problems": [{"platform": v.platform, "stream_key": v.stream_key, "problems": v.problems} for v in bad],
+                "warned": len(kept),
+                "warnings": [
+                    {
+                        "platform": v.platform,
+                        "stream_key": v.stream_key,
+                        "carried": keys,
+                        "warnings": [w.to_dict() for w in warnings_for(keys)],
+                    }
+                    for v, keys in kept
+                ],
             }
         )
     else:
         for v in bad:
             for p in v.problems:
                 echo(f"FAIL {v.platform}/{v.stream_key} {p['path']}: {p['message']}")
-        echo(f"{len(views)} row(s) checked, {len(bad)} invalid")
+        for v, keys in kept:
+            echo(
+                f"WARN {v.platform}/{v.stream_key} in DataSurface's form, {len(keys)} key(s) carried unused: "
+                + ", ".join(w.path.removeprefix("$.") for w in warnings_for(keys))
+            )
+        echo(f"{len(views)} row(s) checked, {len(bad)} invalid" + (f", {len(kept)} with warnings" if kept else ""))
     sys.exit(1 if bad else 0)
 
 

@@ -1,6 +1,6 @@
-"""Operations from the command line: ``migrate`` (extract, compare, cutover, rollback),
+"""Operations from the command line: ``migrate`` (extract, compare, cutover, rollback, normalize),
 ``health`` and ``platform drop``. Thin shells over :mod:`factory.migrate`,
-:mod:`factory.cutover`, :mod:`factory.health` and :mod:`factory.drop`.
+:mod:`factory.cutover`, :mod:`factory.normalize`, :mod:`factory.health` and :mod:`factory.drop`.
 
 Exit codes: ``migrate`` and ``platform drop`` 0 done, 1 a difference, an unmapped file or a
 refused stream, 2 usage or connection error, 3 a row changed underneath (nothing written).
@@ -125,6 +125,7 @@ def migrate_group() -> None:
     yellowtui migrate compare DAGS --platform P                 # every stream identical?
     yellowtui migrate cutover --platform P --dags-folder DAGS   # static files -> factory
     yellowtui migrate rollback --platform P --dags-folder DAGS  # factory -> static files
+    yellowtui migrate normalize --platform P                    # DataSurface's rows -> the factory's form
     """
 
 
@@ -469,6 +470,86 @@ def migrate_rollback(
         report = rollback(url, slug, dags_folder, streams=list(streams) or None, backup_dir=backup_dir, actor=actor)
     _print_report(report, as_json)
     sys.exit(EXIT_OK if report.ok else EXIT_DIFFERENT)
+
+
+@migrate_group.command("normalize", context_settings=CONTEXT)
+@_platform_option
+@_db_option
+@click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@_json_option
+def migrate_normalize(platform: str, db_url: str | None, actor: str | None, dry_run: bool, as_json: bool) -> None:
+    """Rewrite the rows DataSurface wrote (its own JSON) in the factory's canonical form.
+
+    \b
+    yellowtui migrate normalize --platform P --dry-run   # the plan: each row's renamed and dropped keys
+    yellowtui migrate normalize --platform P             # the plan, then one conflict-checked transaction
+
+    Such rows already build as they are; the rewrite changes only their text, and every DAG stays
+    exactly the same (the plan checks it, else nothing is written). A row that does not validate
+    is left as it is and listed (exit 1). A row changed since it was read: nothing is written,
+    exit 3. DataSurface rewrites the whole table each time it runs: normalize once it no longer
+    does (docs/migration.md).
+    """
+    from factory.apply import reachable
+    from factory.db import get_engine, redact
+    from factory.errors import ChangesetConflict, OutcomeUnknown, RetryableConflict, UnknownPlatformError
+    from factory.normalize import apply_normalize, plan_normalize
+    from factory.store import list_platforms
+
+    slug = _slug(platform)
+    url = _require_db(db_url)
+    applied = None
+    with _exit_codes(as_json):
+        with reachable(redact(url)), get_engine(url).connect() as conn:
+            if slug not in list_platforms(conn):
+                raise UnknownPlatformError(f"platform {slug!r} has no config table in {redact(url)}")
+            result = plan_normalize(conn, slug, actor=actor)
+        if not as_json:
+            _print_normalization(result)
+        if result.changeset.changes and result.dags_unchanged and not dry_run:
+            try:
+                applied = apply_normalize(url, result, actor=actor)
+            except ChangesetConflict as exc:
+                if as_json:
+                    _dump({**exc.to_dict(), "normalize": result.to_dict()})
+                _fail(f"{exc}; nothing was written: run the same command again", EXIT_CONFLICT)
+            except (OutcomeUnknown, RetryableConflict) as exc:
+                _fail(str(exc), 4 if isinstance(exc, OutcomeUnknown) else EXIT_CONFLICT)
+    done = EXIT_OK if result.dags_unchanged and not result.left else EXIT_DIFFERENT
+    if as_json:
+        written = {k: str(v) for k, v in applied.written.items()} if applied else {}
+        _dump({"ok": done == EXIT_OK, "dry_run": dry_run, "written": written, **result.to_dict()})
+    elif not result.dags_unchanged:
+        click.secho("REFUSED: a rewrite would change a DAG (see the plan); nothing was written", fg="red", err=True)
+    elif applied is not None:
+        click.echo(f"Applied as {applied.actor}: {len(applied.written)} row(s) rewritten.")
+    elif result.changeset.changes:
+        click.echo(f"Dry run: would rewrite {len(result.changeset.changes)} row(s); nothing was written.")
+    sys.exit(done)
+
+
+def _print_normalization(result: Any) -> None:
+    """Each rewrite with its renamed and dropped keys, each row left as it is, then the plan's summary."""
+    entries = {e.stream_key: e for e in result.plan.entries}
+    click.echo(
+        f"{result.platform}: {len(result.rewrites)} row(s) in DataSurface's form to rewrite, "
+        f"{len(result.left)} that do not validate, {result.other} other row(s) left alone"
+    )
+    for r in result.rewrites:
+        entry = entries.get(r.stream_key)
+        same = entry is not None and entry.action.value == "unchanged" and not entry.problems
+        verdict = "DAG unchanged" if same else f"DAG {entry.action.value if entry else 'unknown'}"
+        click.echo(f"~ {_visible(r.stream_key)} ({_visible(r.status)}): {verdict}")
+        for old, new in r.renamed.items():
+            click.echo(f"    {old} -> {new}")
+        if r.dropped:
+            click.echo(f"    dropped: {_visible(', '.join(r.dropped))}")
+    for key, problems in result.left.items():
+        click.secho(f"! {_visible(key)}: does not validate; left as it is", fg="red")
+        for p in problems:
+            click.secho(f"    {_visible(p.path)}: {_visible(p.message)}", fg="red")
+    click.echo(result.plan.summary())
 
 
 # ---- health -------------------------------------------------------------------------------------
