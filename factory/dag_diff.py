@@ -3,7 +3,8 @@
 Both sides go through Airflow's own serializer (``DagSerialization.to_dict``), the form the
 scheduler and the UI see, so a difference shown here is a difference Airflow will see. Where
 a DAG came from (file locations) is left out; what serialization leaves out but the job depends
-on (its secrets' names and keys, XCom push, what happens to the pod) is added to the job task.
+on (its callbacks, XCom push, what happens to the pod) is added to the job task; its environment
+is keyed by variable name, each credential shown as the secret and key it is read from.
 
 Serializing costs milliseconds per DAG: callers diff only DAGs whose config changed. The
 builder is deterministic (same config, same DAG), so identical configs need no diff at all.
@@ -91,9 +92,12 @@ def dag_document(dag: DAG) -> dict[str, Any]:
     if dag.has_task(JOB_TASK_ID):
         job: Any = dag.get_task(JOB_TASK_ID)
         extras = {
+            # The credentials are V1EnvVars in env_vars, which Airflow serializes; the provider's
+            # Secret objects (not serialized) are only read for DAGs built the old way.
             "secrets": sorted(
                 [s.deploy_type, s.deploy_target, s.secret, s.key] for s in getattr(job, "secrets", None) or []
             ),
+            "callbacks": sorted(getattr(c, "__name__", str(c)) for c in getattr(job, "callbacks", None) or []),
             "do_xcom_push": job.do_xcom_push,
             "on_finish_action": str(getattr(job, "on_finish_action", "")),
         }
@@ -101,7 +105,21 @@ def dag_document(dag: DAG) -> dict[str, Any]:
             body = task.get("__var", task)
             if body.get("task_id") == JOB_TASK_ID:
                 body.update(extras)
+                if isinstance(body.get("env_vars"), list):
+                    body["env_vars"] = _env_by_name(body["env_vars"])
     return data
+
+
+def _env_by_name(env_vars: list[Any]) -> dict[str, Any]:
+    """The job's serialized V1EnvVars by name: a literal value, or the secret and key it comes
+    from, so a diff reads ``env_vars.postgres_PASSWORD.secret: 'a' -> 'b'``."""
+    found: dict[str, Any] = {}
+    for var in env_vars:
+        if not isinstance(var, dict) or "name" not in var:
+            return {"list": env_vars}  # not the shape we build: keep it whole
+        ref = (var.get("value_from") or {}).get("secret_key_ref") or {}
+        found[str(var["name"])] = {"secret": ref.get("name"), "key": ref.get("key")} if ref else var.get("value")
+    return found
 
 
 def diff_dags(old: DAG, new: DAG) -> DagDiff:

@@ -107,20 +107,21 @@ def test_dataset_change_shows_in_the_jobs_arguments_and_env(seeded):
     (job,) = entry.dag_diff.tasks
     assert job.task_id == "snapshot_merge_job" and job.kind == "changed"
     args = {a.name: (a.old, a.new) for a in job.args}
-    assert args["env_vars.DATASURFACE_DATASETS"] == ("orders", "orders_v2")
     old_args, new_args = args["arguments"]
     assert old_args[-2:] == ["--dataset-name", "orders"] and new_args[-2:] == ["--dataset-name", "orders_v2"]
     # The description (a DAG-level argument) names the datasets too.
     assert [a.name for a in entry.dag_diff.dag] == ["description"]
 
 
-def test_secret_names_are_diffed_though_airflow_does_not_serialize_them(seeded):
+def test_credential_secret_names_and_keys_are_diffed(seeded):
     row = _rows(seeded)["Store1"]
     config = _config(row, postgres_credential_secret_name="postgres-other-creds")
     entry = _simulate(seeded, new_changeset(P, [edit_of(row, "Store1", config)])).changes[0]
     (job,) = entry.dag_diff.tasks
-    (secrets,) = [a for a in job.args if a.name == "secrets"]
-    assert ["env", "DATASURFACE_POSTGRES_PASSWORD", "postgres-other-creds", "POSTGRES_PASSWORD"] in secrets.new
+    args = {a.name: (a.old, a.new) for a in job.args}
+    # The credential's variable is named after it, and read from the secret's key.
+    assert args["env_vars.postgres_other_creds_PASSWORD.secret"][1] == "postgres-other-creds"
+    assert args["env_vars.postgres_other_creds_PASSWORD.key"][1] == "postgres-other-creds_PASSWORD"
 
 
 def test_same_config_written_differently_is_no_change(seeded):
