@@ -58,6 +58,8 @@ def write_changeset(
     """
     from sqlalchemy import inspect
 
+    from factory.views import platform_rules
+
     slug = changeset.platform
     actor = actor or store.default_actor()
     if not inspect(conn).has_table(store.platform_tables(slug).dsg.name):
@@ -66,12 +68,15 @@ def write_changeset(
     keys = sorted(changes)
     # Plan (validate and build) before taking locks, so other writers wait milliseconds, not
     # for Airflow's import; re-plan under the locks only if a row moved in between.
+    # Every row it writes is judged by the platform's policy and the cross-platform dag_id rule,
+    # as the loader judges it (rows it does not touch are not judged).
+    rules = platform_rules(conn, slug)
     read = {key: store.read_row(conn, slug, key) for key in keys}
-    plan = plan_changes(slug, read, changeset, diff=False)
+    plan = plan_changes(slug, read, changeset, diff=False, rules=rules)
     store.lock_keys(conn, slug, keys)
     rows = {key: store.lock_row(conn, slug, key) for key in keys}
     if any(store.RowBase.of(rows[key]) != store.RowBase.of(read[key]) for key in keys):
-        plan = plan_changes(slug, rows, changeset, diff=False)
+        plan = plan_changes(slug, rows, changeset, diff=False, rules=rules)
     conflicts = [
         RowConflict(
             key,
@@ -85,7 +90,6 @@ def write_changeset(
     if conflicts and not force:
         raise ChangesetConflict(slug, conflicts)
     rejected = {e.stream_key: e.problems for e in plan.entries if e.action is Action.FAILS}
-    rejected.update(_outside_rules(conn, slug, plan, rejected))
     if rejected:
         raise ChangesetRejected(slug, rejected)
     result = ApplyResult(slug, actor, dry_run=False, plan=plan, forced=[c.stream_key for c in conflicts])
@@ -166,33 +170,6 @@ def _check_hint(changeset: Changeset) -> str:
     keys = sorted(changeset.by_key())
     shown = keys[0] if keys else "KEY"
     return f"`yellowtui config show {shown} --platform {changeset.platform}` (its history) or `yellowtui config list --platform {changeset.platform}`"
-
-
-def _outside_rules(conn: Connection, slug: str, plan: Plan, rejected: dict[str, Any]) -> dict[str, Any]:
-    """Rows this changeset writes that break the platform's policy or whose dag_id reaches into
-    another platform: refused as the loader would refuse them (rows it does not touch are not judged)."""
-    from factory.errors import StreamConfigError
-    from factory.models import parse_config
-    from factory.views import platform_rules
-
-    written = [
-        e
-        for e in plan.entries
-        if e.row_op in (RowOp.INSERT, RowOp.UPDATE) and e.new_config_json and e.stream_key not in rejected
-    ]
-    if not written:
-        return {}
-    rules = platform_rules(conn, slug)
-    found: dict[str, Any] = {}
-    for entry in written:
-        try:
-            config = parse_config(entry.new_config_json or "", entry.stream_key)
-        except StreamConfigError:
-            continue
-        problems = rules.problems(config, entry.stream_key)
-        if problems:
-            found[entry.stream_key] = problems
-    return found
 
 
 def retryable(exc: BaseException) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from factory.collisions import stream_problems
-from factory.errors import EcosystemError
+from factory.errors import EcosystemError, StreamConfigError
 from factory.job_contract import JobSettings
 from factory.models import (
     INGESTION_TYPES,
@@ -20,11 +20,11 @@ from factory.models import (
     JobResources,
     StreamConfig,
     json_path,
-    oversize_problem,
-    problems_from,
+    parse_config,
 )
 from factory.names import platform_slug
 from factory.policy import PlatformPolicy, image_repository
+from factory.rules import Rules
 
 
 class StoreSpec(BaseModel):
@@ -165,7 +165,7 @@ def platform_streams(platform: PlatformSpec) -> tuple[list[StreamConfig], list[s
     configs: list[StreamConfig] = []
     problems: list[str] = []
     seen: set[str] = set()
-    policy = platform_policy(platform)
+    rules = Rules.of(platform_policy(platform))
     for payload in stream_payloads(platform):
         key = payload["stream_key"]
         where = f"platform {platform.name}, stream {key}"
@@ -174,19 +174,9 @@ def platform_streams(platform: PlatformSpec) -> tuple[list[StreamConfig], list[s
             continue
         seen.add(key)
         try:
-            config = StreamConfig.model_validate(payload)
-        except ValidationError as exc:
-            problems += [f"{where}: {p}" for p in problems_from(exc)]
-            continue
-        too_big = oversize_problem(config)
-        if too_big:
-            problems.append(f"{where}: {too_big}")
-            continue
-        outside = policy.problems(config)
-        if outside:
-            problems += [f"{where}: {p}" for p in outside]
-            continue
-        configs.append(config)
+            configs.append(parse_config(payload, key, rules=rules))
+        except StreamConfigError as exc:  # the model, size, credentials, policy and key rules at once
+            problems += [f"{where}: {p}" for p in exc.problems]
     return configs, problems
 
 

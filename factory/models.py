@@ -26,6 +26,7 @@ from factory.names import (
 
 if TYPE_CHECKING:
     from factory.policy import PlatformPolicy
+    from factory.rules import Rules
 
 SCHEMA_VERSION: Literal[1] = 1
 MAX_CONFIG_CHARS = 2048
@@ -407,20 +408,30 @@ def _data_depth(data: Any, limit: int, depth: int = 1) -> bool:
 
 
 def parse_config(
-    raw: str | dict[str, Any], stream_key: str | None = None, policy: PlatformPolicy | None = None
+    raw: str | dict[str, Any],
+    stream_key: str | None = None,
+    policy: PlatformPolicy | None = None,
+    *,
+    rules: Rules | None = None,
 ) -> StreamConfig:
-    """Validate a row's config_json (text or dict) into a :class:`StreamConfig`.
+    """Validate a row's config_json (text or dict) into a :class:`StreamConfig`: the one way
+    outside data becomes a config (``tests/test_one_way_in.py`` keeps it the only one).
 
     Raises :class:`StreamConfigError` listing every problem with its JSON path, including the
     2048-character limit of the seed's column (with the size and the largest field), and a
     mismatch between the row's key and the ``stream_key`` inside the JSON. Hostile input
     (duplicate keys, deep nesting, huge numbers, NUL characters, credential-looking values,
     anything else) is a problem too: this raises nothing but :class:`StreamConfigError`.
-    With ``policy``, a row that steps outside its platform is refused as well. A row in
-    DataSurface's own JSON is read through :mod:`factory.datasurface_rows`.
+    With ``rules`` (or just a ``policy``), a row that steps outside its platform, or whose
+    dag_id reaches into another platform's names, is refused as well. A row in DataSurface's
+    own JSON is read through :mod:`factory.datasurface_rows`.
     """
+    if rules is None and policy is not None:
+        from factory.rules import Rules
+
+        rules = Rules.of(policy)
     try:
-        return _parse_config(raw, stream_key, policy)
+        return _parse_config(raw, stream_key, rules)
     except StreamConfigError:
         raise
     except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # pathological input, never a crash
@@ -428,7 +439,7 @@ def parse_config(
         raise StreamConfigError(stream_key, [problem]) from None
 
 
-def _parse_config(raw: str | dict[str, Any], stream_key: str | None, policy: PlatformPolicy | None) -> StreamConfig:
+def _parse_config(raw: str | dict[str, Any], stream_key: str | None, rules: Rules | None) -> StreamConfig:
     problems: list[ConfigProblem] = []
     if isinstance(raw, str):
         if len(raw) > MAX_CONFIG_CHARS:
@@ -490,8 +501,8 @@ def _parse_config(raw: str | dict[str, Any], stream_key: str | None, policy: Pla
         problems.append(size_problem)
     if stream_key is not None and config.stream_key != stream_key:
         problems.append(ConfigProblem("$.stream_key", f"is {config.stream_key!r} but the row's key is {stream_key!r}"))
-    if policy is not None:
-        problems += policy.problems(config)
+    if rules is not None:
+        problems += rules.problems(config, stream_key or config.stream_key)
     if problems:
         raise StreamConfigError(stream_key or config.stream_key, sorted(set(problems)))
     return config

@@ -86,8 +86,10 @@ class Normalization:
 def plan_normalize(conn: Connection, platform: str, *, actor: str | None = None) -> Normalization:
     """Read the platform's rows (every status) and plan rewriting those in DataSurface's form."""
     from factory.store import iter_rows
+    from factory.views import platform_rules
 
     slug = platform_slug(platform)
+    rules = platform_rules(conn, slug)  # judged as the apply will judge the rewrite
     rows = list(iter_rows(conn, slug))
     changes: list[Upsert | SetStatus | Delete] = []
     rewrites: list[Rewrite] = []
@@ -99,14 +101,14 @@ def plan_normalize(conn: Connection, platform: str, *, actor: str | None = None)
             other += 1
             continue
         try:
-            config = parse_config(row.config_json, stream_key=row.stream_key)
+            config = parse_config(row.config_json, stream_key=row.stream_key, rules=rules)
         except StreamConfigError as exc:
             left[row.stream_key] = list(exc.problems)
             continue
         changes.append(edit_of(row, row.stream_key, config.to_data()))
         rewrites.append(_rewrite(row.stream_key, row.status, data, config.to_data()))
     changeset = new_changeset(slug, changes, created_by=actor)
-    plan = plan_changes(slug, touched_rows(rows, changeset), changeset, diff=False)
+    plan = plan_changes(slug, touched_rows(rows, changeset), changeset, diff=False, rules=rules)
     return Normalization(slug, changeset, plan, rewrites, left, other)
 
 

@@ -27,6 +27,7 @@ from factory.enums import RowStatus
 from factory.errors import ConfigProblem, FactoryError, StreamConfigError
 from factory.models import StreamConfig, canonical_json, parse_config
 from factory.names import platform_slug
+from factory.rules import Rules
 from factory.spec import DagSpec, dag_spec
 from factory.store import ConfigRow
 
@@ -183,20 +184,22 @@ class _Built:
     build_ms: float | None = None
 
 
-def _validate(config_json: str, stream_key: str | None) -> tuple[StreamConfig | None, list[ConfigProblem]]:
+def _validate(
+    config_json: str, stream_key: str | None, rules: Rules | None = None
+) -> tuple[StreamConfig | None, list[ConfigProblem]]:
     try:
-        return parse_config(config_json, stream_key=stream_key), []
+        return parse_config(config_json, stream_key=stream_key, rules=rules), []
     except StreamConfigError as exc:
         return None, list(exc.problems)
     except Exception as exc:  # a bug must not cost the rest of the plan
         return None, [ConfigProblem("$", f"validation failed: {type(exc).__name__}: {exc}")]
 
 
-def _build(config_json: str, stream_key: str, platform: str) -> _Built:
+def _build(config_json: str, stream_key: str, platform: str, rules: Rules | None = None) -> _Built:
     """Validate and build one stream, in its own guard, as the factory file does."""
     from factory.builder import build_dag
 
-    config, problems = _validate(config_json, stream_key)
+    config, problems = _validate(config_json, stream_key, rules)
     if config is None:
         return _Built(None, problems)
     started = time.perf_counter()
@@ -322,11 +325,13 @@ def plan_entry(
     change: Upsert | SetStatus | Delete | None,
     *,
     diff: bool = True,
+    rules: Rules | None = None,
 ) -> tuple[PlanEntry, Any]:
     """One stream's entry and the DAG its new state builds (or None).
 
     An untouched stream is built once (old and new are the same). A touched one builds its new
-    state; when its config changed and ``diff`` is on, its old state too, for the DAG diff.
+    state, judged by the platform's ``rules`` too (as the loader will judge it); when its config
+    changed and ``diff`` is on, its old state too, for the DAG diff.
     """
     target = _target(row, change)
     entry = PlanEntry(
@@ -354,10 +359,10 @@ def plan_entry(
     new: _Built | None = None
     new_config: StreamConfig | None = None
     if new_active and target.config_json is not None:
-        new = _build(target.config_json, stream_key, platform)
+        new = _build(target.config_json, stream_key, platform, rules)
         new_config, entry.problems, entry.build_ms = new.config, new.problems, new.build_ms
     elif target.config_json is not None:  # kept but not active: validated, not built
-        new_config, problems = _validate(target.config_json, stream_key)
+        new_config, problems = _validate(target.config_json, stream_key, rules)
         if isinstance(change, Upsert):  # an edit is checked even when it builds nothing yet
             entry.problems = problems
     entry.row_op, entry.new_config_json = _row_op(row, target, change, old_config, new_config)
@@ -403,9 +408,11 @@ def plan_changes(
     progress: Progress | None = None,
     keep_dags: bool = False,
     diff: bool = True,
+    rules: Rules | None = None,
 ) -> Plan:
     """The plan for ``changeset`` over ``rows`` (the streams it should cover, by key; None for
-    a key with no row). Lists every active stream and every stream the changeset touches.
+    a key with no row). Lists every active stream and every stream the changeset touches; the
+    streams it touches are judged by the platform's ``rules`` too (the others are not judged).
     Pure: reads nothing, writes nothing; never raises for a bad row or a bad change.
     """
     started = time.perf_counter()
@@ -416,7 +423,7 @@ def plan_changes(
     keys = sorted(set(rows) | set(changes))
     plan = Plan(slug, [])
     for done, key in enumerate(keys, 1):
-        entry, dag = plan_entry(slug, key, rows.get(key), changes.get(key), diff=diff)
+        entry, dag = plan_entry(slug, key, rows.get(key), changes.get(key), diff=diff, rules=rules)
         if entry.touched or entry.old_status == RowStatus.ACTIVE:
             plan.entries.append(entry)
         plan.build_ms += entry.build_ms or 0.0
@@ -495,12 +502,18 @@ class EditVerdict:
 
 
 def simulate_edit(
-    platform: str, stored: ConfigRow | None, edited_json: str, *, status: RowStatus | None = None
+    platform: str,
+    stored: ConfigRow | None,
+    edited_json: str,
+    *,
+    status: RowStatus | None = None,
+    rules: Rules | None = None,
 ) -> EditVerdict:
     """Validate and build an edited config as the factory would, against the stored row.
 
     ``stored`` is the row as loaded (None for a new stream, whose key then comes from the
-    text's ``stream_key``); ``status`` None keeps the row's status. Never raises: invalid JSON,
+    text's ``stream_key``); ``status`` None keeps the row's status; ``rules`` are the platform's
+    (policy, other platforms), as the apply will judge the edit. Never raises: invalid JSON,
     wrong types, an unknown platform or a bug all come back as problems. A paused or retired
     row's edit is built too, so the editor shows what resuming it would build.
     """
@@ -508,16 +521,17 @@ def simulate_edit(
     try:
         slug = platform_slug(platform)
         if key is None:  # a new stream: its key comes from the text
-            problems = [p for p in _validate(edited_json, None)[1] if p.path != "$.stream_key"]
+            problems = [p for p in _validate(edited_json, None, rules)[1] if p.path != "$.stream_key"]
             problems.append(ConfigProblem("$.stream_key", "a new stream needs a valid stream_key"))
             return EditVerdict(None, False, Action.FAILS, sorted(set(problems)))
         change = edit_of(stored, key, edited_json)
         if status is not None:
             change = change.model_copy(update={"status": status})
-        entry, _ = plan_entry(slug, key, stored, change)
+        entry, _ = plan_entry(slug, key, stored, change, rules=rules)
         shown = entry
         if entry.new_status != RowStatus.ACTIVE and entry.action is not Action.FAILS:
-            shown, _ = plan_entry(slug, key, stored, change.model_copy(update={"status": RowStatus.ACTIVE}))
+            active = change.model_copy(update={"status": RowStatus.ACTIVE})
+            shown, _ = plan_entry(slug, key, stored, active, rules=rules)
         return EditVerdict(
             stream_key=key,
             builds=not shown.problems and (shown.spec is not None),

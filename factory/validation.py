@@ -10,12 +10,12 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from factory.collisions import dag_id_problems
 from factory.enums import LoadMode, Outcome, RowStatus
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.models import StreamConfig, parse_config
 from factory.outcome import StreamOutcome
-from factory.policy import PlatformPolicy, effective_policy
+from factory.policy import effective_policy
+from factory.rules import Rules
 from factory.snapshot import LastGood, Snapshot
 from factory.source import ParseTarget, RowsRead, SourceRead
 
@@ -60,20 +60,6 @@ def unknown_status_message(status: str) -> str:
     return f"status {shown} is not one of {', '.join(RowStatus)}; the row builds no DAG until it is fixed"
 
 
-@dataclass(frozen=True)
-class Rules:
-    """What a row is judged by beyond its own JSON: its platform's policy and the other platforms
-    (for dag_ids that would reach into another platform's names)."""
-
-    platform: str
-    policy: PlatformPolicy | None = None
-    platforms: tuple[str, ...] = ()
-
-    def problems(self, config: StreamConfig, key: str) -> list[ConfigProblem]:
-        found = self.policy.problems(config) if self.policy is not None else []
-        return found + dag_id_problems(self.platform, key, self.platforms)
-
-
 def validate_rows(
     rows: Iterable[tuple[str, str]], fallback: Snapshot | None = None, *, rules: Rules | None = None
 ) -> Validated:
@@ -92,11 +78,7 @@ def validate_rows(
                 out.reused += 1
                 continue
         try:
-            config = parse_config(raw, stream_key=key)
-            broken = rules.problems(config, key) if rules is not None else []
-            if broken:
-                raise StreamConfigError(key, broken)
-            out.configs[key] = config
+            out.configs[key] = parse_config(raw, stream_key=key, rules=rules)
         except StreamConfigError as exc:
             _invalid(out, key, exc, fallback, rules)
         except Exception as exc:  # a bug must not cost the other streams their DAGs

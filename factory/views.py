@@ -19,9 +19,10 @@ from factory.enums import RowStatus
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
 from factory.policy import effective_policy, read_policy
+from factory.rules import Rules
 from factory.store import ConfigRow, iter_rows, list_platforms
 from factory.tables import platform_tables, table_exists
-from factory.validation import Rules, unknown_status_message
+from factory.validation import unknown_status_message
 
 
 @dataclass
@@ -69,10 +70,7 @@ def stream_view(row: ConfigRow, build: Any = None, rules: Rules | None = None) -
     view = StreamView(row.platform, row.stream_key, row.status, row.config_json, row.updated_at, row.created_at)
     _summarize(view, row.config_json)
     try:
-        config = parse_config(row.config_json, stream_key=row.stream_key)
-        broken = rules.problems(config, row.stream_key) if rules is not None else []
-        if broken:
-            raise StreamConfigError(row.stream_key, broken)
+        parse_config(row.config_json, stream_key=row.stream_key, rules=rules)
     except StreamConfigError as exc:
         view.valid = False
         view.problems = [p.to_dict() for p in exc.problems]

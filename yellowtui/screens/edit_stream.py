@@ -49,6 +49,7 @@ from yellowtui.widgets.diff_view import ROLE_STYLE, DiffView
 
 if TYPE_CHECKING:
     from factory.plan import EditVerdict
+    from factory.rules import Rules
     from factory.store import ConfigRow
 
 #: Seconds of quiet after a keystroke before the edit is simulated.
@@ -81,6 +82,8 @@ class EditStreamScreen(DashboardScreen):
         self.copy_of = copy_of
         #: The stored row the edit is based on (None: a new stream, or not read yet).
         self.stored: ConfigRow | None = None
+        #: The platform's policy and other platforms, read with the row (None: not read yet).
+        self.rules: Rules | None = None
         self.loaded = False
         #: The text as opened and as last staged: leaving with other text asks first.
         self.opened_text = ""
@@ -138,6 +141,7 @@ class EditStreamScreen(DashboardScreen):
             if self.is_new and row is not None and service.row(self.platform, self.stream_key) is not None:
                 self.post_message(EditRowLoaded(self.platform, self.stream_key, None))
                 return
+            self.rules = service.rules(self.platform)  # the edit is judged as the apply will judge it
         except DatabaseUnavailable as exc:
             self.database_unavailable(exc)
             return
@@ -197,7 +201,7 @@ class EditStreamScreen(DashboardScreen):
     @work(thread=True, exclusive=True, group="edit-simulate", exit_on_error=False)
     def simulate(self, text: str) -> None:
         """Validate and build ``text`` with the factory (never raises for bad input)."""
-        verdict = simulate_edit(self.platform, self.stored, text)
+        verdict = simulate_edit(self.platform, self.stored, text, rules=self.rules)
         self.post_message(EditSimulated(text, verdict))
 
     @on(EditSimulated)

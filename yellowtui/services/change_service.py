@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from factory.apply import ApplyResult
     from factory.changeset import Changeset
+    from factory.rules import Rules
     from factory.store import ConfigRow
 
 
@@ -44,6 +45,13 @@ class ChangeService:
         """The stream's row as stored now (an edit is based on it), or None."""
         with self._connect() as conn:
             return store.read_row(conn, platform, stream_key)
+
+    def rules(self, platform: str) -> Rules:
+        """What the platform's rows are judged by beyond their JSON (policy, other platforms)."""
+        from factory.views import platform_rules
+
+        with self._connect() as conn:
+            return platform_rules(conn, platform)
 
     def plan(self, changeset: Changeset) -> Plan:
         """Every active stream of the changeset's platform built offline with the changeset laid
