@@ -37,6 +37,19 @@ class PlatformBootstrap:
     layout: Layout = field(default_factory=Layout)
     #: Split files beyond the new count kept until the hand-over is done (run bootstrap again then).
     kept_files: list[str] = field(default_factory=list)
+    #: Rows already in the table this run cannot handle (a key no file or dag_id may hold): named
+    #: here and left exactly as they are (never retired, never rewritten).
+    left_untouched: list[str] = field(default_factory=list)
+
+    def committed(self) -> str:
+        """What the transaction wrote for this platform, in one line."""
+        rows = self.summary
+        table = "table created" if self.table_created else "table adopted"
+        left = f"; left untouched: {', '.join(map(repr, self.left_untouched))}" if self.left_untouched else ""
+        return (
+            f"{self.platform} ({table}): {len(rows.get('inserted', []))} inserted, {len(rows.get('updated', []))} "
+            f"updated, {len(rows.get('unchanged', []))} unchanged, {len(rows.get('retired', []))} retired{left}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +59,7 @@ class PlatformBootstrap:
             "files": self.files,
             "removed_files": self.removed_files,
             "kept_files": self.kept_files,
+            "left_untouched": self.left_untouched,
             "layout": self.layout.to_dict(),
         }
 
@@ -122,14 +136,17 @@ def bootstrap(
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         raise
+    # Committed: from here on, every failure says what was committed; files go in all or none.
     if dags_folder is not None and staging is not None:
         try:
             _publish(dags_folder, staging, results, files, static=static)
-        except OSError as exc:
+        except Exception as exc:
+            reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise FilesNotWritten(
-                f"the rows were committed, but the DAG files could not be put in place in {dags_folder}: "
-                f"{exc.strerror or exc}; fix the folder and run the same bootstrap again (rows already "
-                "written stay unchanged)"
+                "the rows were committed ("
+                + "; ".join(r.committed() for r in results)
+                + f"), but no DAG file was written or removed in {dags_folder}: {reason}; fix the folder and "
+                "run the same bootstrap again (the committed rows stay as they are)"
             ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -137,7 +154,8 @@ def bootstrap(
 
 
 class FilesNotWritten(FactoryError):
-    """The transaction committed; the files could not be put in place (never "nothing was written")."""
+    """The transaction committed; the files could not be put in place, and none was: the message
+    names what was committed (never "nothing was written")."""
 
 
 #: Serializes bootstraps of one database: two at once would race creating the same tables.
@@ -177,7 +195,14 @@ def _write_rows(
                 outcome.table_created = store.ensure_tables(conn, slug)
                 write_policy(conn, platform_policy(platform))
                 store.lock_keys(conn, slug, [c.stream_key for c in configs])
-                summary = store.apply_rows(conn, slug, [(c.stream_key, c.to_json()) for c in configs], actor=actor)
+                outcome.left_untouched = _unhandled_keys(conn, slug)
+                summary = store.apply_rows(
+                    conn,
+                    slug,
+                    [(c.stream_key, c.to_json()) for c in configs],
+                    actor=actor,
+                    keep=frozenset(outcome.left_untouched),
+                )
                 outcome.summary = summary.to_dict()
                 if split is not None:
                     files = split.count(len(configs))
@@ -200,8 +225,20 @@ def _write_rows(
             transaction.rollback()
             raise
         platforms = ", ".join(r.platform for r in results)
-        commit(transaction, f"the bootstrap of {platforms}", check)
+        commit(transaction, f"the bootstrap of {platforms} (no DAG file was written)", check)
     return results
+
+
+def _unhandled_keys(conn: Any, platform: str) -> list[str]:
+    """Keys of rows already in the table that no file or dag_id may hold (a row made by hand):
+    the run cannot retire or render them, so it leaves them as they are and names them."""
+    from sqlalchemy import select
+
+    from factory.names import STREAM_KEY_RE
+    from factory.tables import platform_tables
+
+    t = platform_tables(platform).dsg
+    return sorted(k for (k,) in conn.execute(select(t.c.stream_key)) if not STREAM_KEY_RE.fullmatch(k))
 
 
 def _stage(dags_folder: Path, files: dict[str, dict[str, str]]) -> Path:
@@ -228,24 +265,47 @@ def _publish(
     *,
     static: bool,
 ) -> None:
+    """Put every staged file in place and remove the files no longer wanted, all or none: each
+    file replaced or removed is first moved aside into the staging folder, and on any failure
+    every step is undone, so the folder is exactly as it was."""
+    placed: dict[str, list[str]] = {}
+    removed: dict[str, list[str]] = {}
+    kept: dict[str, list[str]] = {}
     for outcome in results:
-        for name in files[outcome.platform]:
-            os.replace(staging / name, dags_folder / name)
-            outcome.files.append(name)
+        placed[outcome.platform] = list(files[outcome.platform])
         if static:
-            for key in outcome.summary.get("retired", []):
-                stale = dags_folder / static_file_name(outcome.platform, key)
-                if stale.exists():
-                    stale.unlink()
-                    outcome.removed_files.append(stale.name)
+            stale = [static_file_name(outcome.platform, key) for key in outcome.summary.get("retired", [])]
+            removed[outcome.platform] = [n for n in stale if (dags_folder / n).exists()]
         else:
-            _tidy_split_files(dags_folder, outcome)
-
-
-def _tidy_split_files(dags_folder: Path, outcome: PlatformBootstrap) -> None:
-    """Remove split files beyond the platform's file count once every stream they built has been
-    handed over; until then keep them (removing one early would make its DAGs stale)."""
-    removable, outcome.kept_files = surplus_files(dags_folder, outcome.platform, outcome.layout)
-    for name in removable:
-        (dags_folder / name).unlink(missing_ok=True)
-        outcome.removed_files.append(name)
+            removed[outcome.platform], kept[outcome.platform] = surplus_files(
+                dags_folder, outcome.platform, outcome.layout
+            )
+    aside = staging / ".replaced"
+    aside.mkdir()
+    undo: list[tuple[Path, Path | None]] = []  # (a path now in the folder, or moved aside; where it went)
+    try:
+        for names in placed.values():
+            for name in names:
+                target = dags_folder / name
+                if target.is_dir() and not target.is_symlink():
+                    raise IsADirectoryError(21, "a folder holds the name of a DAG file", name)
+                if target.exists() or target.is_symlink():
+                    os.replace(target, aside / name)
+                    undo.append((aside / name, target))
+                os.replace(staging / name, target)
+                undo.append((target, None))
+        for names in removed.values():
+            for name in names:
+                os.replace(dags_folder / name, aside / name)
+                undo.append((aside / name, dags_folder / name))
+    except BaseException:
+        for path, back in reversed(undo):
+            if back is None:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(path, back)
+        raise
+    for outcome in results:
+        outcome.files += placed[outcome.platform]
+        outcome.removed_files += removed[outcome.platform]
+        outcome.kept_files = kept.get(outcome.platform, [])

@@ -364,11 +364,13 @@ def apply_rows(
     *,
     actor: str | None = None,
     retire_missing: bool = True,
+    keep: frozenset[str] = frozenset(),
 ) -> ApplySummary:
     """Make the table hold ``desired`` (stream_key, config_json) as active rows.
 
     Unchanged rows are not rewritten (their ``updated_at`` stays); rows no longer desired are
-    marked ``retired``, never deleted. Call inside a transaction.
+    marked ``retired``, never deleted, except those in ``keep``, left as they are. Call inside
+    a transaction.
     """
     summary = ApplySummary()
     wanted = dict(desired)
@@ -381,7 +383,7 @@ def apply_rows(
         outcome = write_row(conn, platform, key, wanted[key], RowStatus.ACTIVE, actor=actor)
         getattr(summary, outcome).append(key)
     if retire_missing:
-        for key in sorted(set(existing) - set(wanted)):
+        for key in sorted(set(existing) - set(wanted) - keep):
             if existing[key].status != RowStatus.RETIRED:
                 write_row(conn, platform, key, existing[key].config_json, RowStatus.RETIRED, actor=actor)
                 summary.retired.append(key)

@@ -295,6 +295,11 @@ def bootstrap(
             echo(f"{r.platform}: split over {r.layout.files} factory file(s) (layout generation {r.layout.generation})")
         if r.removed_files:
             echo(f"{r.platform}: removed {', '.join(r.removed_files)}")
+        if r.left_untouched:
+            echo(
+                f"{r.platform}: left untouched {', '.join(map(repr, r.left_untouched))}: a key no DAG file or "
+                "dag_id may hold (a row made by hand?); rename or delete it with `yellowtui config`"
+            )
         if r.kept_files:
             echo(
                 f"{r.platform}: kept {', '.join(r.kept_files)} until the DAG processor has parsed the new layout; "
