@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, inspect, select, text
+from sqlalchemy import Connection, func, inspect, null, select, text
 
 from factory.enums import RowStatus
 from factory.errors import ConcurrentChangeError, IncompatibleTableError
@@ -96,6 +96,8 @@ _ADDED_COLUMNS = (
     ("parses", "file_index", "smallint NOT NULL DEFAULT 0"),
     ("parses", "generation", "integer NOT NULL DEFAULT 0"),
     ("builds", "file_index", "smallint NOT NULL DEFAULT 0"),
+    # The session's database user beside the actor; entries written before it stay readable (NULL).
+    ("history", "db_user", "varchar(255)"),
 )
 
 
@@ -107,11 +109,12 @@ def _add_new_columns(conn: Connection, tables: PlatformTables) -> None:
 
 
 #: The history trigger. ``SECURITY DEFINER``: it writes history with its owner's rights, so a role
-#: that may change rows needs no right on the history table (which stays append-only for it). The
-#: actor is the session's login user; ``yellow.actor`` (set by our writers per transaction) is
-#: honoured only for trusted writers: superusers, members of the table's owner, and members of
-#: the role ``{platform}_trusted_writer`` when it exists. Anyone else claiming to be someone is
-#: recorded as who they logged in as.
+#: that may change rows needs no right on the history table (which stays append-only for it).
+#: ``db_user`` is always the session's login user (``session_user``: ``SET ROLE`` does not change
+#: it, and inside this function ``current_user`` is the owner). ``changed_by`` is the actor:
+#: ``yellow.actor`` (set by our writers per transaction) when a trusted writer sets it
+#: (superusers, members of the table's owner, members of ``{platform}_trusted_writer`` when it
+#: exists), else the login user again. A claim never replaces ``db_user``.
 _HISTORY_FUNCTION = """
 CREATE OR REPLACE FUNCTION {dsg}_actor() RETURNS text LANGUAGE sql STABLE
 SET search_path FROM CURRENT AS $$
@@ -129,34 +132,35 @@ CREATE OR REPLACE FUNCTION {dsg}_record_history() RETURNS trigger LANGUAGE plpgs
 SET search_path FROM CURRENT AS $$
 DECLARE
     actor text := {dsg}_actor();
+    login text := session_user;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
-        VALUES (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, timezone('UTC', now()));
+        INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, db_user, changed_at)
+        VALUES (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, login, timezone('UTC', now()));
         RETURN NEW;
     ELSIF TG_OP = 'UPDATE' THEN
         IF NEW.config_json IS DISTINCT FROM OLD.config_json OR NEW.status IS DISTINCT FROM OLD.status
            OR NEW.stream_key IS DISTINCT FROM OLD.stream_key THEN
             IF NEW.stream_key IS DISTINCT FROM OLD.stream_key THEN
-                INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
-                VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, timezone('UTC', now())),
-                       (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, timezone('UTC', now()));
+                INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, db_user, changed_at)
+                VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, login, timezone('UTC', now())),
+                       (NEW.stream_key, 'insert', NULL, NEW.config_json, NULL, NEW.status, actor, login, timezone('UTC', now()));
             ELSE
-                INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
+                INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, db_user, changed_at)
                 VALUES (NEW.stream_key,
                         CASE WHEN NEW.config_json IS DISTINCT FROM OLD.config_json THEN 'update' ELSE 'status' END,
-                        OLD.config_json, NEW.config_json, OLD.status, NEW.status, actor, timezone('UTC', now()));
+                        OLD.config_json, NEW.config_json, OLD.status, NEW.status, actor, login, timezone('UTC', now()));
             END IF;
         END IF;
         RETURN NEW;
     ELSIF TG_OP = 'TRUNCATE' THEN
         -- statement level, before the rows go: one 'truncate' entry per row, holding what it held
-        INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
-        SELECT stream_key, 'truncate', config_json, NULL, status, NULL, actor, timezone('UTC', now()) FROM {dsg};
+        INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, db_user, changed_at)
+        SELECT stream_key, 'truncate', config_json, NULL, status, NULL, actor, login, timezone('UTC', now()) FROM {dsg};
         RETURN NULL;
     END IF;
-    INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, changed_at)
-    VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, timezone('UTC', now()));
+    INSERT INTO {history} (stream_key, action, old_config_json, new_config_json, old_status, new_status, changed_by, db_user, changed_at)
+    VALUES (OLD.stream_key, 'delete', OLD.config_json, NULL, OLD.status, NULL, actor, login, timezone('UTC', now()));
     RETURN OLD;
 END
 $$
@@ -397,10 +401,21 @@ def read_history(
     h = platform_tables(platform).history
     if not table_exists(conn, h.name):
         return []
-    query = select(h).order_by(h.c.changed_at.desc(), h.c.id.desc()).limit(limit)
+    # A table an earlier version made has no db_user until bootstrap upgrades it: read it as NULL.
+    upgraded = _has_column(conn, h.name, "db_user")
+    columns = [c if upgraded or c.name != "db_user" else null().label("db_user") for c in h.columns]
+    query = select(*columns).order_by(h.c.changed_at.desc(), h.c.id.desc()).limit(limit)
     if stream_key is not None:
         query = query.where(h.c.stream_key == stream_key)
     return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _has_column(conn: Connection, table: str, column: str) -> bool:
+    found = conn.execute(
+        text("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = :c AND NOT attisdropped"),
+        {"t": table, "c": column},
+    )
+    return found.first() is not None
 
 
 def fingerprint(conn: Connection, platform: str) -> str:

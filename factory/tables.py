@@ -65,8 +65,12 @@ def platform_tables(platform: str) -> PlatformTables:
         Column("new_config_json", Text),
         Column("old_status", String(50)),
         Column("new_status", String(50)),
+        # The actor: a trusted writer's claim (yellow.actor), else the database user.
         Column("changed_by", String(255), nullable=False),
         Column("changed_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+        # The session's database user (session_user), whoever claims to act; NULL in entries
+        # written before this column existed.
+        Column("db_user", String(255)),
     )
     parses = Table(
         f"{base}_parse",

@@ -388,6 +388,33 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
     echo(f"{len(history)} change(s) in history")
 
 
+@config.command("history", context_settings=CONTEXT)
+@click.argument("stream_key")
+@_db_option
+@click.option("--platform", "-p", required=True, help="The stream's platform.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1), help="How many entries, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def config_history(stream_key: str, db_url: str | None, platform: str, limit: int, as_json: bool) -> None:
+    """STREAM_KEY's change history, newest first: who (the actor a trusted writer named, else the
+    database user) and the database user who really made each change (docs/security.md)."""
+    service = _service(db_url)
+    (slug,) = _platforms(service, platform)
+    history = service.history(slug, stream_key, limit=limit)
+    if as_json:
+        _dump(history)
+        return
+    echo(f"{'changed at':<19}  {'action':<8}  {'by':<20}  {'db user':<20}  status")
+    for h in history:
+        old, new = h.get("old_status"), h.get("new_status")
+        status = new if old in (None, new) else f"{old} -> {new}"
+        echo(
+            f"{h['changed_at']:%Y-%m-%d %H:%M:%S}  {h['action']:<8}  {h['changed_by']:<20}  "
+            f"{h.get('db_user') or '-':<20}  {status or ''}"
+        )
+    if not history:
+        echo(f"no history for {stream_key!r} on platform {slug}")
+
+
 @config.command("export", context_settings=CONTEXT)
 @_db_option
 @click.option("--platform", "-p", required=True, help="The platform to export.")

@@ -78,7 +78,7 @@ class StreamDetailScreen(DashboardScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
-        table.add_columns("When", "Action", "By", "Status", "Fields changed")
+        table.add_columns("When", "Action", "By", "DB user", "Status", "Fields changed")
         self.watch(self.app, "health", self._health_changed, init=False)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.load()
@@ -160,7 +160,14 @@ class StreamDetailScreen(DashboardScreen):
                 if h["action"] == "update"
                 else ""
             )
-            cells = (f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—")
+            cells = (
+                f"{h['changed_at']:%Y-%m-%d %H:%M:%S}",
+                h["action"],
+                h["changed_by"],
+                h.get("db_user") or "—",  # the login that made it; "—" before it was recorded
+                status or "",
+                fields or "—",
+            )
             table.add_row(*(Text(visible(c)) for c in cells))  # literal: a str cell would be read as markup
 
     def _title(self, view: StreamView) -> Content:
