@@ -57,6 +57,21 @@ def split_userinfo(rest: str) -> tuple[str, str] | None:
             return rest[:at], rest[at + 1 :]
 
 
+def split_userinfo_loosely(rest: str) -> tuple[str, str] | None:
+    """Like :func:`split_userinfo`, and for a URL that cannot be parsed (a port that is not a
+    number, a broken IPv6 literal) the userinfo up to the last ``@``: hiding too much is safe."""
+    parts = split_userinfo(rest)
+    if parts is not None and "@" not in _before_query(parts[1]):
+        return parts
+    head = _before_query(rest)
+    at = head.rfind("@") if "@" in head else rest.rfind("@")
+    return (rest[:at], rest[at + 1 :]) if at >= 0 else parts
+
+
+def _before_query(text: str) -> str:
+    return text.split("?", 1)[0].split("#", 1)[0]
+
+
 def url_secrets(url: str) -> list[str]:
     """The secret values a URL holds: its password and its secret-named query values."""
     return list(_url_secrets(url))
@@ -67,7 +82,7 @@ def _url_secrets(url: str) -> tuple[str, ...]:
     found: list[str] = []
     match = _SCHEME_RE.match(url.strip())
     if match:
-        parts = split_userinfo(match["rest"])
+        parts = split_userinfo_loosely(match["rest"])
         if parts is not None:
             user, sep, password = parts[0].partition(":")
             if sep and password:
@@ -99,7 +114,7 @@ def redact_url(url: str) -> str:
     if not match:
         return redact_text(text)
     scheme, rest = match["scheme"], match["rest"]
-    parts = split_userinfo(rest)
+    parts = split_userinfo_loosely(rest)
     if parts is not None:
         userinfo, after = parts
         user, sep, password = userinfo.partition(":")
