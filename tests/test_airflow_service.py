@@ -103,7 +103,7 @@ def test_service_modules_import_neither_textual_nor_the_rest_client():
     import sys
 
     code = (
-        "import sys, yellowtui.services.airflow_service, yellowtui.services.run_state, yellowtui.cli_airflow\n"
+        "import sys, yellowtui.services.airflow_service, yellowtui.services.run_state, yellowtui.cli.airflow\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'airflow_client')))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)

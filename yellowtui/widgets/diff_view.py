@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from yellowtui.presenters.plan_view import Line, Role
 
-#: How the dashboard styles each role (the command line has its own map, in cli_changes).
+#: How the dashboard styles each role (the command line has its own map, in yellowtui.cli.changes).
 ROLE_STYLE: dict[Role, str] = {
     Role.PLAIN: "",
     Role.STRONG: "bold",

@@ -1,18 +1,14 @@
-"""``yellowtui runs``, ``yellowtui airflow …`` and ``yellowtui demo --airflow``: Airflow's side
-of the command line, over :mod:`yellowtui.services.airflow_service`.
+"""``yellowtui runs`` and ``yellowtui airflow …``: Airflow's side of the command line, over
+:mod:`yellowtui.services.airflow_service`.
 
-Exit codes: 0 done; 1 not found, refused by Airflow, or cancelled; 2 usage, connection or
-credentials, or a write refused by ``--read-only``. Every error is one line on stderr; the
-token and password are never printed.
-
-:func:`register` adds the commands to the main group (two lines at the end of ``cli.py``).
+Exit codes (:class:`yellowtui.cli.core.ExitCode`): 0 done; 1 not found, refused by Airflow, or
+cancelled; 2 usage, connection or credentials, or a write refused by ``--read-only``. Every
+error is one line on stderr; the token and password are never printed.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,10 +16,9 @@ from typing import Any
 import click
 
 from factory.db import DB_URL_ENV
-from factory.errors import AirflowError, FactoryError
-from yellowtui.cli_text import dump as _dump
-from yellowtui.cli_text import echo
-from yellowtui.cli_text import fail as _fail
+from factory.errors import AirflowError
+from yellowtui.cli.core import ExitCode, config_service, db_option, json_option, platform_option, platform_slug
+from yellowtui.cli.output import dump, echo, fail
 from yellowtui.services.airflow_service import (
     API_URL_ENV,
     PASSWORD_ENV,
@@ -34,18 +29,7 @@ from yellowtui.services.airflow_service import (
     RunState,
 )
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 READ_ONLY_ENV = "YELLOW_READ_ONLY"
-
-
-def _exit_code(exc: AirflowError) -> int:
-    from factory.errors import AirflowAuthError, AirflowUnavailable, ReadOnlyError
-
-    if isinstance(exc, AirflowUnavailable | AirflowAuthError | ReadOnlyError):
-        return EXIT_USAGE
-    return EXIT_FAILED
 
 
 def _airflow_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +58,7 @@ def _service(airflow_url: str | None, read_only: bool, page_size: int | None) ->
     try:
         settings = AirflowSettings.from_env(airflow_url, read_only=read_only or None, page_size=page_size)
     except AirflowError as exc:
-        _fail(str(exc), EXIT_USAGE)
+        fail(str(exc), ExitCode.USAGE)
     return AirflowService(settings)
 
 
@@ -96,17 +80,11 @@ def _runs_cell(runs: tuple[RunState, ...] | list[RunState]) -> str:
 # ---- yellowtui runs ----------------------------------------------------------------------------
 
 
-@click.command("runs", context_settings=CONTEXT)
-@click.option("--platform", "-p", required=True, help="The platform whose DAGs to show.")
-@click.option(
-    "--db",
-    "db_url",
-    envvar=DB_URL_ENV,
-    metavar="URL",
-    help=f"Config database, to set rows against DAGs (default: ${DB_URL_ENV}; without it, Airflow's side only).",
-)
+@click.command("runs")
+@platform_option(help="The platform whose DAGs to show.")
+@db_option
 @_airflow_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def runs(
     platform: str, db_url: str | None, airflow_url: str | None, read_only: bool, page_size: int | None, as_json: bool
 ) -> None:
@@ -116,30 +94,17 @@ def runs(
     For each factory DAG: paused, stale, last parsed and parse duration (Airflow's figures),
     next run, recent runs (newest first). Then Airflow's import errors for the platform's
     factory file, its DAG warnings, DAGs no active row explains, and valid active rows that
-    are not in Airflow.
+    are not in Airflow. With --db (or $YELLOW_DB_URL), rows are set against the DAGs;
+    without it, Airflow's side only.
     """
-    from factory.names import platform_slug
     from yellowtui.services.run_state import platform_run_state
 
-    try:
-        slug = platform_slug(platform)
-    except FactoryError as exc:
-        _fail(str(exc), EXIT_USAGE)
+    slug = platform_slug(platform)
     service = _service(airflow_url, read_only, page_size)
-    streams = None
-    if db_url:
-        from yellowtui.services.config_service import ConfigService
-
-        try:
-            streams = ConfigService(db_url).streams(slug)
-        except FactoryError as exc:
-            _fail(str(exc), EXIT_USAGE)
-    try:
-        state = platform_run_state(service, slug, streams)
-    except AirflowError as exc:
-        _fail(str(exc), _exit_code(exc))
+    streams = config_service(db_url).streams(slug) if db_url else None
+    state = platform_run_state(service, slug, streams)
     if as_json:
-        _dump(state.to_dict())
+        dump(state.to_dict())
         return
     _print_run_state(state)
 
@@ -148,8 +113,8 @@ def _print_run_state(state: Any) -> None:
     from rich import box
     from rich.table import Table
 
-    from yellowtui.cli_text import cell as Text
-    from yellowtui.cli_text import console as make_console
+    from yellowtui.cli.output import cell as Text
+    from yellowtui.cli.output import console as make_console
 
     console = make_console(soft_wrap=False)
     table = Table(
@@ -187,7 +152,7 @@ def _print_run_state(state: Any) -> None:
 # ---- yellowtui airflow … -----------------------------------------------------------------------
 
 
-@click.group("airflow", context_settings=CONTEXT)
+@click.group("airflow")
 def airflow_group() -> None:
     """Read and operate Airflow's DAGs: runs, tasks, logs; trigger, pause, unpause, clear.
 
@@ -206,31 +171,27 @@ def _confirm(question: str, yes: bool) -> None:
     except click.Abort:  # end of input (a script without --yes) or ctrl-c
         confirmed = False
     if not confirmed:
-        _fail("cancelled; nothing was changed (pass --yes to skip the question)", EXIT_FAILED)
+        fail("cancelled; nothing was changed (pass --yes to skip the question)", ExitCode.FAILED)
 
 
 def _with_service(
     airflow_url: str | None, read_only: bool, page_size: int | None, action: Callable[[AirflowService], Any]
 ) -> Any:
-    service = _service(airflow_url, read_only, page_size)
-    try:
-        return action(service)
-    except AirflowError as exc:
-        _fail(str(exc), _exit_code(exc))
+    return action(_service(airflow_url, read_only, page_size))
 
 
 def _refuse_if_read_only(service_read_only: bool, what: str) -> None:
     """Refuse before asking or sending anything (the service refuses again, to be sure)."""
     if service_read_only:
-        _fail(f"read-only: refused to {what} (started with --read-only)", EXIT_USAGE)
+        fail(f"read-only: refused to {what} (started with --read-only)", ExitCode.USAGE)
 
 
-@airflow_group.command("trigger", context_settings=CONTEXT)
+@airflow_group.command("trigger")
 @click.argument("dag_id")
 @click.option("--conf", "conf_text", metavar="JSON", help="The run's conf, a JSON object.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @_airflow_options
-@click.option("--json", "as_json", is_flag=True, help="Print the new run as JSON.")
+@json_option
 def trigger(
     dag_id: str,
     conf_text: str | None,
@@ -246,22 +207,23 @@ def trigger(
         try:
             conf = json.loads(conf_text)
         except ValueError as exc:
-            _fail(f"--conf is not JSON: {exc}", EXIT_USAGE)
+            fail(f"--conf is not JSON: {exc}", ExitCode.USAGE)
         if not isinstance(conf, dict):
-            _fail("--conf must be a JSON object such as '{\"full\": true}'", EXIT_USAGE)
+            fail("--conf must be a JSON object such as '{\"full\": true}'", ExitCode.USAGE)
     _refuse_if_read_only(read_only, f"trigger {dag_id}")
     _confirm(f"Trigger a run of {dag_id}{' with conf ' + json.dumps(conf) if conf else ''}?", yes)
     run = _with_service(airflow_url, read_only, page_size, lambda s: s.trigger(dag_id, conf))
     if as_json:
-        _dump(run.to_dict())
+        dump(run.to_dict())
     else:
         echo(f"triggered {run.run_id} of {dag_id} ({run.state})")
 
 
 def _pause_command(paused: bool) -> click.Command:
     verb = "pause" if paused else "unpause"
+    summary = f"{verb.capitalize()} DAG_ID (the scheduler {'stops' if paused else 'starts'} creating its runs)."
 
-    @click.command(verb, context_settings=CONTEXT)
+    @click.command(verb, help=summary)
     @click.argument("dag_id")
     @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
     @_airflow_options
@@ -271,15 +233,14 @@ def _pause_command(paused: bool) -> click.Command:
         dag = _with_service(airflow_url, read_only, page_size, lambda s: s.set_paused(dag_id, paused))
         echo(f"{dag_id} is now {'paused' if dag.is_paused else 'unpaused'}")
 
-    command.help = f"{verb.capitalize()} DAG_ID (the scheduler {'stops' if paused else 'starts'} creating its runs)."
     return command
 
 
-airflow_group.add_command(_pause_command(True))
+airflow_group.add_command(_pause_command(True))  # made by one factory: registered like the others
 airflow_group.add_command(_pause_command(False))
 
 
-@airflow_group.command("clear", context_settings=CONTEXT)
+@airflow_group.command("clear")
 @click.argument("dag_id")
 @click.argument("run_id", required=False)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -290,34 +251,31 @@ def clear(
     """Clear the failed tasks of a run of DAG_ID so they run again (default: its newest failed run)."""
     _refuse_if_read_only(read_only, f"clear {run_id or 'the newest failed run'} of {dag_id}")
     service = _service(airflow_url, read_only, page_size)
-    try:
-        if run_id is None:
-            failed = [r for r in service.dag_runs(dag_id, limit=100) if r.state == "failed"]
-            if not failed:
-                _fail(f"{dag_id} has no failed run among its newest 100", EXIT_FAILED)
-            run_id = failed[0].run_id
-        tasks = service.clear_failed(dag_id, run_id, dry_run=True)
-        if not tasks:
-            _fail(f"run {run_id} of {dag_id} has no failed task to clear", EXIT_FAILED)
-        _confirm(f"Clear {', '.join(tasks)} in {run_id} of {dag_id}?", yes)
-        cleared = service.clear_failed(dag_id, run_id)
-    except AirflowError as exc:
-        _fail(str(exc), _exit_code(exc))
+    if run_id is None:
+        failed = [r for r in service.dag_runs(dag_id, limit=100) if r.state == "failed"]
+        if not failed:
+            fail(f"{dag_id} has no failed run among its newest 100", ExitCode.FAILED)
+        run_id = failed[0].run_id
+    tasks = service.clear_failed(dag_id, run_id, dry_run=True)
+    if not tasks:
+        fail(f"run {run_id} of {dag_id} has no failed task to clear", ExitCode.FAILED)
+    _confirm(f"Clear {', '.join(tasks)} in {run_id} of {dag_id}?", yes)
+    cleared = service.clear_failed(dag_id, run_id)
     echo(f"cleared {', '.join(cleared) or 'nothing'} in {run_id} of {dag_id}")
 
 
-@airflow_group.command("runs", context_settings=CONTEXT)
+@airflow_group.command("runs")
 @click.argument("dag_id")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 10_000), help="How many, newest first.")
 @_airflow_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def dag_runs(
     dag_id: str, limit: int, airflow_url: str | None, read_only: bool, page_size: int | None, as_json: bool
 ) -> None:
     """The newest runs of DAG_ID."""
     found = _with_service(airflow_url, read_only, page_size, lambda s: s.dag_runs(dag_id, limit))
     if as_json:
-        _dump([r.to_dict() for r in found])
+        dump([r.to_dict() for r in found])
         return
     for r in found:
         echo(f"{_local(r.run_after)}  {r.state:<8}  {r.run_type:<18}  {r.run_id}")
@@ -325,25 +283,25 @@ def dag_runs(
         echo(f"{dag_id} has no runs")
 
 
-@airflow_group.command("tasks", context_settings=CONTEXT)
+@airflow_group.command("tasks")
 @click.argument("dag_id")
 @click.argument("run_id")
 @_airflow_options
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def task_instances(
     dag_id: str, run_id: str, airflow_url: str | None, read_only: bool, page_size: int | None, as_json: bool
 ) -> None:
     """The task instances of RUN_ID of DAG_ID."""
     found = _with_service(airflow_url, read_only, page_size, lambda s: s.task_instances(dag_id, run_id))
     if as_json:
-        _dump([t.to_dict() for t in found])
+        dump([t.to_dict() for t in found])
         return
     for t in found:
         duration = f"{t.duration_s:.1f}s" if t.duration_s is not None else "—"
         echo(f"{t.task_id:<24}  {t.state or 'none':<16}  try {t.try_number}  {duration}")
 
 
-@airflow_group.command("log", context_settings=CONTEXT)
+@airflow_group.command("log")
 @click.argument("dag_id")
 @click.argument("run_id")
 @click.argument("task_id")
@@ -363,97 +321,4 @@ def task_log(
     echo(text)
 
 
-# ---- yellowtui demo --airflow ------------------------------------------------------------------
-
-
-def run_demo_with_airflow(
-    reset: bool = False, theme: str | None = None, read_only: bool = False, **_ignored: Any
-) -> None:
-    """The demo database, a real local Airflow on it (local job launcher), then the dashboard.
-
-    The Airflow's URL and login are put in ``AIRFLOW_API_URL``/``_USERNAME``/``_PASSWORD`` of
-    this process, where :meth:`AirflowSettings.from_env` (and so the runs screen) finds them.
-    Airflow is stopped when the dashboard exits.
-    """
-    from simulators.local_airflow import PASSWORDS_FILE, LocalAirflow
-    from yellowtui.demo import open_demo
-
-    def log(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    with open_demo(reset=reset, log=log) as demo:
-        metadata_url = demo.server.create_database("yellowtui_airflow")
-        script = demo.home / "job-script.json"
-        if not script.exists():
-            script.write_text("{}\n", encoding="utf-8")  # every job answers DONE until edited
-        airflow = LocalAirflow(
-            demo.home / "airflow-local",
-            metadata_url,
-            demo.dags_folder,
-            env={"YELLOW_DB_URL": demo.url, "YELLOW_JOB_SCRIPT": str(script)},
-            log=log,
-        )
-        log("Starting a local Airflow (api-server, scheduler, dag-processor) …")
-        airflow.start()
-        try:
-            os.environ.update(airflow.credentials_env())
-            log(
-                f"Airflow: {airflow.url}  user {airflow.username}, password in {airflow.home / PASSWORDS_FILE}; "
-                f"job script {script}. Try: yellowtui runs --platform yellowlive"
-            )
-            from yellowtui.app import make_app
-
-            service = AirflowService(AirflowSettings.from_env(read_only=read_only or None))
-            app = make_app(
-                demo.url,
-                theme=theme,
-                dags_folder=demo.dags_folder,
-                parse_env=demo.parse_env,
-                display_label=f"{demo.label} · Airflow {airflow.url}",
-                airflow=service,
-                read_only=read_only,
-            )
-            try:
-                app.run()
-            finally:
-                app.stop_background()
-        finally:
-            log("Stopping the local Airflow …")
-            airflow.stop()
-
-
-def _extend_demo(main: click.Group) -> None:
-    """Give ``yellowtui demo`` an ``--airflow`` flag that runs :func:`run_demo_with_airflow`."""
-    demo = main.commands.get("demo")
-    if demo is None or demo.callback is None or any(p.name == "with_airflow" for p in demo.params):
-        return
-    demo.params.append(
-        click.Option(
-            ["--airflow", "with_airflow"],
-            is_flag=True,
-            help="Also start a real local Airflow on the demo database (stopped on exit).",
-        )
-    )
-    demo.params.append(
-        click.Option(
-            ["--read-only", "read_only"],
-            is_flag=True,
-            envvar=READ_ONLY_ENV,
-            help="With --airflow: the dashboard refuses every write to Airflow.",
-        )
-    )
-    original = demo.callback
-
-    def callback(with_airflow: bool = False, read_only: bool = False, **kwargs: Any) -> Any:
-        if with_airflow:
-            return run_demo_with_airflow(read_only=read_only, **kwargs)
-        return original(**kwargs)
-
-    demo.callback = callback
-
-
-def register(main: click.Group) -> None:
-    """Add ``runs``, ``airflow`` and ``demo --airflow`` to the ``yellowtui`` group."""
-    main.add_command(runs)
-    main.add_command(airflow_group)
-    _extend_demo(main)
+COMMANDS = (runs, airflow_group)

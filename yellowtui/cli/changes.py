@@ -1,9 +1,8 @@
 """Changing streams from the command line: simulate, apply, and single-stream changes.
 
 Every command here is a thin shell over the factory's headless core (:mod:`factory.changeset`,
-:mod:`factory.plan`, :mod:`factory.apply`), the same calls the dashboard makes. Exit codes:
-0 ok, 1 a DAG would fail to build or the input is invalid, 2 usage or connection error,
-3 conflict (a row changed underneath; nothing written).
+:mod:`factory.plan`, :mod:`factory.apply`), the same calls the dashboard makes; exit codes are
+:class:`yellowtui.cli.core.ExitCode`.
 """
 
 from __future__ import annotations
@@ -17,13 +16,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from factory.db import DB_URL_ENV
-from yellowtui.cli_text import db_option as _db_option
-from yellowtui.cli_text import dump as _dump
-from yellowtui.cli_text import echo
-from yellowtui.cli_text import fail as _fail
-from yellowtui.cli_text import json_option as _json_option
-from yellowtui.cli_text import write_output as _write_output
+from yellowtui.cli.core import (
+    ExitCode,
+    actor_option,
+    db_option,
+    dry_run_option,
+    json_option,
+    platform_option,
+    platform_slug,
+    resolve_db,
+)
+from yellowtui.cli.output import dump, echo, fail, safe, write_output
 from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
@@ -36,96 +39,16 @@ if TYPE_CHECKING:
     from factory.plan import Plan, PlanEntry
     from yellowtui.presenters.plan_view import Line
 
-EXIT_OK, EXIT_FAILS, EXIT_USAGE, EXIT_CONFLICT, EXIT_UNKNOWN = 0, 1, 2, 3, 4
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Show a progress bar when at least this many streams are simulated (and stderr is a terminal).
 PROGRESS_FROM = 500
 
 _DONE = {"insert": "inserted", "update": "updated", "status": "status changed", "delete": "deleted"}
 
 
-def _require_db(db_url: str | None) -> str:
-    from factory.db import check_url
-    from factory.errors import DatabaseURLError
-    from factory.redact import redact_text
-
-    if not db_url:
-        _fail(f"no config database: pass --db URL or set {DB_URL_ENV}", EXIT_USAGE)
-    try:
-        check_url(db_url)
-    except DatabaseURLError as exc:
-        _fail(redact_text(str(exc)), EXIT_USAGE)
-    return db_url
-
-
 def _console(stderr: bool = False) -> Console:
-    from yellowtui.cli_text import console
+    from yellowtui.cli.output import console
 
     return console(stderr=stderr)
-
-
-def _actor_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--actor", default=None, help="Name recorded in the change history (default: your user name).")(
-        f
-    )
-
-
-def _dry_run_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--dry-run", is_flag=True, help="Check and print the plan; write nothing.")(f)
-
-
-def _platform_slug(platform: str) -> str:
-    from factory.errors import InvalidNameError
-    from factory.names import platform_slug
-
-    try:
-        return platform_slug(platform)
-    except InvalidNameError as exc:
-        _fail(str(exc), EXIT_USAGE)
-
-
-@contextmanager
-def _errors_to_exit_codes(as_json: bool = False) -> Iterator[None]:
-    """The core's deliberate errors, as one clear line (and, with --json, an object on stdout)
-    and the documented exit code."""
-    from factory.errors import (
-        ChangesetFileError,
-        ChangesetRejected,
-        DatabaseUnavailable,
-        DatabaseURLError,
-        OutcomeUnknown,
-        RetryableConflict,
-        UnknownPlatformError,
-    )
-
-    try:
-        yield
-    except (DatabaseUnavailable, DatabaseURLError) as exc:
-        _fail_with(exc, "connection", EXIT_USAGE, as_json)
-    except ChangesetFileError as exc:
-        _fail_with(exc, "invalid-file", EXIT_FAILS, as_json, {"file": exc.source, "problems": exc.problems})
-    except ChangesetRejected as exc:
-        _fail_with(exc, "rejected", EXIT_FAILS, as_json, {"problems": exc.problems})
-    except UnknownPlatformError as exc:
-        _fail_with(exc, "unknown-platform", EXIT_FAILS, as_json)
-    except OutcomeUnknown as exc:
-        _fail_with(exc, "unknown-outcome", EXIT_UNKNOWN, as_json)
-    except RetryableConflict as exc:
-        _fail_with(exc, "retry", EXIT_CONFLICT, as_json)
-
-
-def _fail_with(exc: Exception, kind: str, code: int, as_json: bool, extra: dict[str, Any] | None = None) -> NoReturn:
-    if as_json:
-        data: dict[str, Any] = {"ok": False, "error": kind, "message": str(exc)}
-        for key, value in (extra or {}).items():
-            if isinstance(value, dict):  # problems per stream key
-                data[key] = {k: [p.to_dict() for p in v] for k, v in value.items()}
-            elif isinstance(value, list):  # problems of a file
-                data[key] = [p.to_dict() for p in value]
-            else:
-                data[key] = value
-        _dump(data)
-    _fail(str(exc), code)
 
 
 def _load(files: tuple[Path, ...], platform: str | None) -> Changeset | None:
@@ -166,9 +89,9 @@ def _line(*parts: tuple[str, str] | str) -> Text:
     line = Text()
     for part in parts:
         if isinstance(part, tuple):
-            line.append(visible(part[0]), style=part[1])
+            line.append(visible(safe(part[0])), style=part[1])
         else:
-            line.append(visible(part))
+            line.append(visible(safe(part)))
     return line
 
 
@@ -178,7 +101,7 @@ def _text(line: Line) -> Text:
 
     text = Text()
     for span in line:
-        text.append(span.text, style=_ROLE_STYLE[span.role])
+        text.append(visible(safe(span.text)), style=_ROLE_STYLE[span.role])
     return text
 
 
@@ -236,23 +159,22 @@ def _apply(
     from factory.apply import apply_changeset
     from factory.errors import ChangesetConflict
 
-    url = _require_db(db_url)
+    url = resolve_db(db_url)
     try:
-        with _errors_to_exit_codes(as_json):
-            result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
+        result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
     except ChangesetConflict as exc:
         if as_json:
-            _dump(exc.to_dict())
+            dump(exc.to_dict())
         else:
             _print_conflict(exc, _console(stderr=True))
-        sys.exit(EXIT_CONFLICT)
+        sys.exit(ExitCode.CONFLICT)
     if as_json:
-        _dump({"ok": True, "source": source, **result.to_dict()})
-        sys.exit(EXIT_OK)
+        dump({"ok": True, "source": source, **result.to_dict()})
+        sys.exit(ExitCode.OK)
     console = _console()
     _print_plan(result.plan, console, header=f"{result.platform}: changes from {source}")
     console.print(_line(_applied(result)))
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)
 
 
 def _applied(result: ApplyResult) -> str:
@@ -269,9 +191,9 @@ def _applied(result: ApplyResult) -> str:
 # ---- commands -----------------------------------------------------------------------------------
 
 
-@click.command(context_settings=CONTEXT)
-@_db_option
-@click.option("--platform", "-p", required=True, help="The platform to simulate.")
+@click.command()
+@db_option
+@platform_option(help="The platform to simulate.")
 @click.option(
     "--with",
     "with_files",
@@ -280,7 +202,7 @@ def _applied(result: ApplyResult) -> str:
     help="A changeset or `config export` file to lay over the rows (repeatable; later files win).",
 )
 @click.option("--all", "all_entries", is_flag=True, help="With --json, list unchanged streams too.")
-@_json_option
+@json_option
 def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], all_entries: bool, as_json: bool) -> None:
     """Build every active row offline, with the changes in FILEs laid over them, and print the plan.
 
@@ -293,17 +215,16 @@ def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], al
     from factory.plan import simulate as run_simulation
     from factory.store import list_platforms
 
-    url = _require_db(db_url)
-    slug = _platform_slug(platform)
-    with _errors_to_exit_codes(as_json):
-        changeset = _load(with_files, slug)
-        with reachable(redact(url)), get_engine(url).connect() as conn:
-            if slug not in list_platforms(conn):
-                _fail(f"platform {slug!r} has no table in {redact(url)}", EXIT_USAGE)
-            with _progress(enabled=not as_json) as progress:
-                plan = run_simulation(conn, slug, changeset, progress=progress)
+    url = resolve_db(db_url)
+    slug = platform_slug(platform)
+    changeset = _load(with_files, slug)
+    with reachable(redact(url)), get_engine(url).connect() as conn:
+        if slug not in list_platforms(conn):
+            fail(f"platform {slug!r} has no table in {redact(url)}", ExitCode.USAGE)
+        with _progress(enabled=not as_json) as progress:
+            plan = run_simulation(conn, slug, changeset, progress=progress)
     if as_json:
-        _dump({**plan.to_dict(all_entries=all_entries), "with": [str(f) for f in with_files]})
+        dump({**plan.to_dict(all_entries=all_entries), "with": [str(f) for f in with_files]})
     else:
         source = f" with {', '.join(str(f) for f in with_files)}" if with_files else ""
         active = sum(1 for e in plan.entries if e.old_status == "active" or e.new_status == "active")
@@ -312,7 +233,7 @@ def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], al
             _console(),
             header=f"{slug}: {active} stream(s) simulated{source} in {plan.total_ms / 1000:.1f} s",
         )
-    sys.exit(EXIT_OK if plan.builds else EXIT_FAILS)
+    sys.exit(ExitCode.OK if plan.builds else ExitCode.FAILED)
 
 
 @contextmanager
@@ -346,14 +267,14 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
             bar.stop()
 
 
-@click.command("apply", context_settings=CONTEXT)
+@click.command("apply")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@_db_option
-@click.option("--platform", "-p", help="The platform (default: the one the file names).")
-@_actor_option
-@_dry_run_option
+@db_option
+@platform_option(required=False, help="The platform (default: the one the file names).")
+@actor_option
+@dry_run_option
 @click.option("--force", is_flag=True, help="Write even where a row changed since the file was based on it.")
-@_json_option
+@json_option
 def apply_command(
     file: Path, db_url: str | None, platform: str | None, actor: str | None, dry_run: bool, force: bool, as_json: bool
 ) -> None:
@@ -364,13 +285,12 @@ def apply_command(
     streams (--force writes anyway). Rows absent from an export are left alone. Exit 1 when a
     change would not validate or build.
     """
-    with _errors_to_exit_codes(as_json):
-        changeset = _load((file,), platform)
+    changeset = _load((file,), platform)
     assert changeset is not None
     _apply(db_url, changeset, actor=actor, dry_run=dry_run, force=force, as_json=as_json, source=str(file))
 
 
-@click.command("schema", context_settings=CONTEXT)
+@click.command("schema")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file instead of stdout."
 )
@@ -380,13 +300,13 @@ def changeset_schema(output: Path | None) -> None:
 
     text = json.dumps(changeset_json_schema(), indent=2)
     if output:
-        _write_output(output, text + "\n")
+        write_output(output, text + "\n")
         echo(f"wrote {output}", err=True)
     else:
         echo(text)
 
 
-@click.group("changeset", context_settings=CONTEXT)
+@click.group("changeset")
 def changeset_group() -> None:
     """The changeset file format (see docs/changes.md)."""
 
@@ -403,11 +323,11 @@ def _current_row(db_url: str | None, platform: str, stream_key: str) -> tuple[st
     from factory.db import get_engine, redact
     from factory.store import list_platforms, read_row
 
-    url = _require_db(db_url)
-    slug = _platform_slug(platform)
-    with _errors_to_exit_codes(), reachable(redact(url)), get_engine(url).connect() as conn:
+    url = resolve_db(db_url)
+    slug = platform_slug(platform)
+    with reachable(redact(url)), get_engine(url).connect() as conn:
         if slug not in list_platforms(conn):
-            _fail(f"platform {slug!r} has no table in {redact(url)}", EXIT_USAGE)
+            fail(f"platform {slug!r} has no table in {redact(url)}", ExitCode.USAGE)
         return url, slug, read_row(conn, slug, stream_key)
 
 
@@ -417,14 +337,14 @@ def _set_path(data: Any, path: str, value: Any, where: str) -> None:
 
     parts = [p for p in re.split(r"\.|(\[\d+\])", path.removeprefix("$").lstrip(".")) if p]
     if not parts:
-        _fail(f"{where}: empty path", EXIT_USAGE)
+        fail(f"{where}: empty path", ExitCode.USAGE)
     target = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         index = int(part[1:-1]) if part.startswith("[") else None
         if index is not None:
             if not isinstance(target, list) or not -len(target) <= index <= len(target):
-                _fail(f"{where}: {path!r}: no list index {index} there", EXIT_FAILS)
+                fail(f"{where}: {path!r}: no list index {index} there", ExitCode.FAILED)
             if last:
                 if index == len(target):
                     target.append(value)
@@ -434,7 +354,7 @@ def _set_path(data: Any, path: str, value: Any, where: str) -> None:
             target = target[index]
         else:
             if not isinstance(target, dict):
-                _fail(f"{where}: {path!r}: {part!r} is not inside an object", EXIT_FAILS)
+                fail(f"{where}: {path!r}: {part!r} is not inside an object", ExitCode.FAILED)
             if last:
                 target[part] = value
                 return
@@ -449,10 +369,10 @@ def _field_value(text: str) -> Any:
         return text
 
 
-@click.command("set", context_settings=CONTEXT)
+@click.command("set")
 @click.argument("stream_key")
-@_db_option
-@click.option("--platform", "-p", required=True, help="The stream's platform.")
+@db_option
+@platform_option(help="The stream's platform.")
 @click.option(
     "--file",
     "config_file",
@@ -467,9 +387,9 @@ def _field_value(text: str) -> Any:
     help="Set one field of the stored config, e.g. schedule=@daily, job_resources.cpu_limit=2, datasets[0]=orders "
     "(VALUE is JSON when it parses, else text; repeatable).",
 )
-@_actor_option
-@_dry_run_option
-@_json_option
+@actor_option
+@dry_run_option
+@json_option
 def config_set(
     stream_key: str,
     db_url: str | None,
@@ -488,28 +408,31 @@ def config_set(
     from factory.changeset import edit_of, new_changeset
 
     if (config_file is None) == (not fields):
-        _fail("give either --file F or one or more --field PATH=VALUE", EXIT_USAGE)
+        fail("give either --file F or one or more --field PATH=VALUE", ExitCode.USAGE)
     url, slug, row = _current_row(db_url, platform, stream_key)
     if config_file is not None:
         try:
             config: Any = json.loads(config_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
-            _fail(f"{config_file}: cannot read the file: {exc}", EXIT_FAILS)
+            fail(f"{config_file}: cannot read the file: {exc}", ExitCode.FAILED)
         except ValueError as exc:
-            _fail(f"{config_file}: not valid JSON: {exc}", EXIT_FAILS)
+            fail(f"{config_file}: not valid JSON: {exc}", ExitCode.FAILED)
         if not isinstance(config, dict):
-            _fail(f"{config_file}: must hold the stream's config as a JSON object", EXIT_FAILS)
+            fail(f"{config_file}: must hold the stream's config as a JSON object", ExitCode.FAILED)
         source = str(config_file)
     else:
         if row is None:
-            _fail(f"no stream {stream_key!r} on platform {slug}; create it with --file", EXIT_FAILS)
+            fail(f"no stream {stream_key!r} on platform {slug}; create it with --file", ExitCode.FAILED)
         config = _json_or_text(row.config_json)
         if not isinstance(config, dict):
-            _fail(f"stream {stream_key!r}: the stored config is not a JSON object; replace it with --file", EXIT_FAILS)
+            fail(
+                f"stream {stream_key!r}: the stored config is not a JSON object; replace it with --file",
+                ExitCode.FAILED,
+            )
         for item in fields:
             path, sep, value = item.partition("=")
             if not sep or not path:
-                _fail(f"--field {item!r}: expected PATH=VALUE", EXIT_USAGE)
+                fail(f"--field {item!r}: expected PATH=VALUE", ExitCode.USAGE)
             _set_path(config, path.strip(), _field_value(value), f"--field {item!r}")
         source = "--field " + " ".join(fields)
     changeset = new_changeset(slug, [edit_of(row, stream_key, config)], created_by=actor)
@@ -519,13 +442,13 @@ def config_set(
 def _status_command(name: str, status: str | None, summary: str) -> click.Command:
     """``config pause|resume|retire|delete KEY``: a one-change changeset based on the row as read now."""
 
-    @click.command(name, context_settings=CONTEXT, help=summary)
+    @click.command(name, help=summary)
     @click.argument("stream_key")
-    @_db_option
-    @click.option("--platform", "-p", required=True, help="The stream's platform.")
-    @_actor_option
-    @_dry_run_option
-    @_json_option
+    @db_option
+    @platform_option(help="The stream's platform.")
+    @actor_option
+    @dry_run_option
+    @json_option
     def command(
         stream_key: str, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool
     ) -> None:
@@ -533,7 +456,7 @@ def _status_command(name: str, status: str | None, summary: str) -> click.Comman
 
         url, slug, row = _current_row(db_url, platform, stream_key)
         if row is None:
-            _fail(f"no stream {stream_key!r} on platform {slug}; nothing to {name}", EXIT_FAILS)
+            fail(f"no stream {stream_key!r} on platform {slug}; nothing to {name}", ExitCode.FAILED)
         base = ChangeBase.of(row)
         change = (
             Delete(stream_key=stream_key, base=base)
@@ -554,11 +477,6 @@ STATUS_COMMANDS = (
 )
 
 
-def register(main: click.Group, config: click.Group) -> None:
-    """Add this module's commands to the ``yellowtui`` and ``yellowtui config`` groups."""
-    main.add_command(simulate)
-    main.add_command(apply_command)
-    main.add_command(changeset_group)
-    config.add_command(config_set)
-    for command in STATUS_COMMANDS:
-        config.add_command(command)
+#: Top-level commands of this module; ``config set|pause|resume|retire|delete`` join the config group.
+COMMANDS = (simulate, apply_command, changeset_group)
+CONFIG_COMMANDS = (config_set, *STATUS_COMMANDS)
