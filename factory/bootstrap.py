@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factory.bundles import BundleConfig
 from factory.db import DEFAULT_CONN_ID, get_engine
 from factory.ecosystem import Ecosystem, platform_policy, platform_streams
 from factory.errors import FactoryError, RetryableConflict
@@ -38,9 +39,11 @@ class PlatformBootstrap:
     #: Split files beyond the new count, or in a file's old bundle, kept until the hand-over is
     #: done (run bootstrap again then).
     kept_files: list[str] = field(default_factory=list)
+    #: What Airflow must be configured with when the files use more than one DAG bundle.
+    bundle_config: BundleConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "platform": self.platform,
             "table_created": self.table_created,
             "rows": self.summary,
@@ -49,14 +52,18 @@ class PlatformBootstrap:
             "kept_files": self.kept_files,
             "layout": self.layout.to_dict(),
         }
+        if self.bundle_config is not None:
+            found["airflow_bundles"] = self.bundle_config.to_dict()
+        return found
 
 
-def bundle_config(dags_folder: Path, results: list[PlatformBootstrap]) -> Any:
-    """The ``dag_bundle_config_list`` and DAG processors every platform's files need now:
-    as many bundles as the widest layout, or any folder still holding a copy (factory.bundles)."""
-    from factory.bundles import BundleConfig, bundles_in_use
+def bundle_config(dags_folder: Path, results: list[PlatformBootstrap]) -> BundleConfig:
+    """The ``dag_bundle_config_list`` and DAG processors the platforms' files need now: as many
+    bundles as the widest layout (new or previous), or any folder still holding a copy."""
+    from factory.bundles import bundles_in_use
 
-    return BundleConfig(dags_folder, bundles_in_use(dags_folder, [r.platform for r in results], [r.layout for r in results]))
+    platforms, layouts = [r.platform for r in results], [r.layout for r in results]
+    return BundleConfig(dags_folder, bundles_in_use(dags_folder, platforms, layouts))
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,9 @@ class Split:
     bundles: int | None = None
 
     def count(self, streams: int) -> int:
-        return self.files if self.files is not None else files_for(streams, self.streams_per_file)
+        """K: ``files``, else from the stream total; with ``bundles``, at least one file per bundle."""
+        files = self.files if self.files is not None else files_for(streams, self.streams_per_file)
+        return max(files, self.bundles or 1)
 
 
 def _places(files: int, bundles: int) -> list[Place]:
@@ -160,6 +169,10 @@ def bootstrap(
             ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        if not static:
+            config = bundle_config(dags_folder, results)
+            for outcome in results:
+                outcome.bundle_config = config if config.bundles > 1 else None
     return results
 
 
