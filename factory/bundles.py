@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory.split import Layout, Place, bundle_of, split_file_name, split_index
+from factory.split import Layout, Place, split_file_name, split_index
 
 #: Airflow's own default bundle: the dags folder (config.yml, ``dag_bundle_config_list``).
 DEFAULT_BUNDLE = "dags-folder"
@@ -164,4 +164,3 @@ class BundleConfig:
             "environment": {"AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": self.config_value()},
             "dag_processors": self.commands(),
         }
-

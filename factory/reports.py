@@ -145,9 +145,7 @@ def recorded_path(platform: str, directory: Path | None = None, file_index: int 
     return snapshot_dir(directory) / f"{platform}{part_suffix(file_index, bundle)}.recorded.json"
 
 
-def read_recorded(
-    platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0
-) -> dict[str, str]:
+def read_recorded(platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0) -> dict[str, str]:
     """Outcome key per stream as last written to the ``_build`` table; empty when unknown."""
     try:
         data = json.loads(recorded_path(platform, directory, file_index, bundle).read_text(encoding="utf-8"))

@@ -164,7 +164,11 @@ class Layout:
         if self.files == 1 and self.bundles == 1 and not self.moving:
             return ""
         confirmed = ",".join(_place_text(p) for p in sorted(self.confirmed)) if self.moving else ""
-        spread = f"/bundles:{self.bundles}/{self.previous_bundles}" if (self.bundles, self.previous_bundles) != (1, 1) else ""
+        spread = (
+            f"/bundles:{self.bundles}/{self.previous_bundles}"
+            if (self.bundles, self.previous_bundles) != (1, 1)
+            else ""
+        )
         return f"files:{self.files}/{self.previous}/{self.generation}/{confirmed}{spread}"
 
     def to_dict(self) -> dict[str, Any]:
