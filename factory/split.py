@@ -42,7 +42,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from factory.errors import FactoryError
 from factory.names import platform_slug
@@ -314,7 +314,7 @@ def write_layout(
     if files == current.files and bundles == current.bundles:
         return current
     if not current.settled and not force:
-        raise LayoutError(_still_moving(platform, current))
+        _refuse_while_moving(platform, current)
     # Nothing parsed yet (a new platform, or one just migrated): no file has defined a DAG, so
     # there is nothing to hand over and no moment where two files define one.
     parsed = _ever_parsed(conn, platform)
@@ -340,11 +340,11 @@ def write_layout(
     return new
 
 
-def _still_moving(platform: str, current: Layout) -> str:
+def _refuse_while_moving(platform: str, current: Layout) -> NoReturn:
     slug = platform_slug(platform)
     if current.bundles == current.previous_bundles:
         waiting = [str(i) for i, b in current.homes() if (i, b) not in current.confirmed]
-        return (
+        raise LayoutError(
             f"platform {slug}: the change from {current.previous} to {current.files} file(s) is "
             f"still being handed over (file(s) {', '.join(waiting)} have not parsed since); wait for the DAG "
             "processor to parse them (see `yellowtui parses`) and run the same command again"
@@ -352,7 +352,7 @@ def _still_moving(platform: str, current: Layout) -> str:
     from factory.bundles import bundle_name
 
     waiting = [f"{i} in {bundle_name(b)}" for i, b in current.homes() if (i, b) not in current.confirmed]
-    return (
+    raise LayoutError(
         f"platform {slug}: the move from {current.previous_bundles} to {current.bundles} bundle(s) "
         f"({current.previous} to {current.files} file(s)) is still being handed over (file(s) {', '.join(waiting)} "
         "have not parsed since); wait for each bundle's DAG processor to parse them (see `yellowtui parses`) "
