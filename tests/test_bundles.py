@@ -205,3 +205,45 @@ def test_a_new_bundle_count_waits_for_the_last_move_unless_forced(env, eco, tmp_
     assert plain.kept_files == [f"{split_file_name(P, 1)}", f"{split_file_name(P, 3)}"]
     (forced,) = bootstrap(eco, env, folder, split=Split(files=FILES, bundles=3, force=True))
     assert (forced.layout.bundles, forced.layout.previous_bundles) == (3, 2)
+
+
+def test_parses_health_and_rollback_know_each_files_bundle(env, eco, tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from factory.cutover import rollback
+    from factory.health import check_platform
+    from factory.tables import platform_tables
+    from yellowtui.cli import main
+
+    folder = tmp_path / "dags"
+    bootstrap(eco, env, folder, split=Split(files=FILES, bundles=2))  # never parsed: nothing to hand over
+    for path in placed_files(folder, P).values():
+        _parse(path)
+    out = CliRunner().invoke(main, ["parses", "--db", env, "-p", P])
+    assert out.exit_code == 0, out.output
+    assert f"{FILES} files in 2 bundles: {STREAMS} DAGs" in out.output
+    as_json = CliRunner().invoke(main, ["parses", "--db", env, "-p", P, "--json"])
+    assert sorted((r["file_index"], r["bundle"]) for r in json.loads(as_json.output)) == [(0, 0), (1, 1), (2, 0), (3, 1)]
+
+    # Only the dags-folder processor parses on: health names bundle yellow-1's files and its processor.
+    later = datetime.now(UTC) + timedelta(hours=1)
+    parses = platform_tables(P).parses
+    with create_engine(env).begin() as conn:
+        conn.execute(parses.update().where(parses.c.bundle == 0).values(parsed_at=later.replace(tzinfo=None)))
+    health = check_platform(env, P, max_age_s=900, now=later + timedelta(seconds=10))
+    too_old = sorted(r.message for r in health.reasons if r.check == "parse-too-old")
+    assert len(too_old) == 2 and health.facts["bundles"] == 2
+    assert all("in bundle yellow-1 (is `airflow dag-processor -B yellow-1` running?)" in m for m in too_old)
+
+    # A stream given back to its static file (in Airflow's dags folder) is skipped by its file's
+    # copy in bundle yellow-1 too: one dag_id, one file.
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(folder))
+    in_bundle_1 = next(d for d in _expected(eco) if _home(d, 2)[1] == 1)
+    key = in_bundle_1[len(P) + 2 : -len("_ingestion")]
+    index = _home(in_bundle_1, 2)[0]
+    rollback(env, P, folder, streams=[key])
+    assert in_bundle_1 not in _parse(placed_files(folder, P)[(index, 1)])
+    assert set(parse_folder(folder / f"{P}__{key}_ingestion.py").dags) == {in_bundle_1}
+    # Rolling back every stream moves every copy of every file, in every bundle, to the backup.
+    rollback(env, P, folder)
+    assert placed_files(folder, P) == {}
