@@ -223,7 +223,12 @@ def test_parses_health_and_rollback_know_each_files_bundle(env, eco, tmp_path, m
     assert out.exit_code == 0, out.output
     assert f"{FILES} files in 2 bundles: {STREAMS} DAGs" in out.output
     as_json = CliRunner().invoke(main, ["parses", "--db", env, "-p", P, "--json"])
-    assert sorted((r["file_index"], r["bundle"]) for r in json.loads(as_json.output)) == [(0, 0), (1, 1), (2, 0), (3, 1)]
+    assert sorted((r["file_index"], r["bundle"]) for r in json.loads(as_json.output)) == [
+        (0, 0),
+        (1, 1),
+        (2, 0),
+        (3, 1),
+    ]
 
     # Only the dags-folder processor parses on: health names bundle yellow-1's files and its processor.
     later = datetime.now(UTC) + timedelta(hours=1)
