@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factory.bundles import BundleConfig
 from factory.db import DEFAULT_CONN_ID, get_engine
 from factory.ecosystem import Ecosystem, platform_policy, platform_streams
 from factory.errors import FactoryError, RetryableConflict
@@ -23,7 +24,7 @@ from factory.names import platform_slug
 from factory.policy import write_policy
 from factory.render import render_factory_file, render_static_file, static_file_name
 from factory.spec import dag_spec
-from factory.split import DEFAULT_STREAMS_PER_FILE, Layout, files_for, split_file_name, surplus_files
+from factory.split import DEFAULT_STREAMS_PER_FILE, Layout, Place, bundle_of, files_for
 
 
 @dataclass
@@ -35,11 +36,14 @@ class PlatformBootstrap:
     removed_files: list[str] = field(default_factory=list)
     #: How the platform is split over factory files after this bootstrap (factory.split).
     layout: Layout = field(default_factory=Layout)
-    #: Split files beyond the new count kept until the hand-over is done (run bootstrap again then).
+    #: Split files beyond the new count, or in a file's old bundle, kept until the hand-over is
+    #: done (run bootstrap again then).
     kept_files: list[str] = field(default_factory=list)
+    #: What Airflow must be configured with when the files use more than one DAG bundle.
+    bundle_config: BundleConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "platform": self.platform,
             "table_created": self.table_created,
             "rows": self.summary,
@@ -48,6 +52,18 @@ class PlatformBootstrap:
             "kept_files": self.kept_files,
             "layout": self.layout.to_dict(),
         }
+        if self.bundle_config is not None:
+            found["airflow_bundles"] = self.bundle_config.to_dict()
+        return found
+
+
+def bundle_config(dags_folder: Path, results: list[PlatformBootstrap]) -> BundleConfig:
+    """The ``dag_bundle_config_list`` and DAG processors the platforms' files need now: as many
+    bundles as the widest layout (new or previous), or any folder still holding a copy."""
+    from factory.bundles import bundles_in_use
+
+    platforms, layouts = [r.platform for r in results], [r.layout for r in results]
+    return BundleConfig(dags_folder, bundles_in_use(dags_folder, platforms, layouts))
 
 
 @dataclass(frozen=True)
@@ -59,9 +75,23 @@ class Split:
     streams_per_file: int = DEFAULT_STREAMS_PER_FILE
     #: Start a new change of the file count even while the last one is still handed over.
     force: bool = False
+    #: Spread the files over this many DAG bundles (factory.bundles); None keeps each platform's.
+    bundles: int | None = None
 
     def count(self, streams: int) -> int:
-        return self.files if self.files is not None else files_for(streams, self.streams_per_file)
+        """K: ``files``, else from the stream total; with ``bundles``, at least one file per bundle."""
+        files = self.files if self.files is not None else files_for(streams, self.streams_per_file)
+        return max(files, self.bundles or 1)
+
+
+def _places(files: int, bundles: int) -> list[Place]:
+    return [(i, bundle_of(i, bundles)) for i in range(files)]
+
+
+def _file_key(place: Place, slug: str) -> str:
+    from factory.bundles import shown_name
+
+    return shown_name(place, slug)
 
 
 def planned_files(
@@ -71,8 +101,11 @@ def planned_files(
     static: bool,
     conn_id: str,
     split: Split | None = None,
+    current_bundles: dict[str, int] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """File name -> source, per platform slug. Rendering happens before any write."""
+    """File name -> source, per platform slug (a file in bundle ``j`` > 0 as ``yellow-{j}/name``).
+    Rendering happens before any write. ``current_bundles``: each platform's B now, kept when
+    ``split`` does not set one."""
     files: dict[str, dict[str, str]] = {}
     split = split or Split()
     for platform in eco.platforms:
@@ -84,9 +117,10 @@ def planned_files(
                 for c in configs
             }
         else:
+            bundles = split.bundles or (current_bundles or {}).get(slug, 1)
             files[slug] = {
-                split_file_name(slug, i): render_factory_file(platform.name, conn_id, i)
-                for i in range(split.count(len(configs)))
+                _file_key(place, slug): render_factory_file(platform.name, conn_id, *place)
+                for place in _places(split.count(len(configs)), bundles)
             }
     return files
 
@@ -109,8 +143,9 @@ def bootstrap(
     """
     split = split or Split()
     configs_by_slug = {platform_slug(p.name): platform_streams(p)[0] for p in eco.platforms}
+    current = _current_bundles(db_url, list(configs_by_slug)) if dags_folder is not None and not static else {}
     files = (
-        planned_files(eco, configs_by_slug, static=static, conn_id=conn_id, split=split)
+        planned_files(eco, configs_by_slug, static=static, conn_id=conn_id, split=split, current_bundles=current)
         if dags_folder is not None
         else {}
     )
@@ -124,7 +159,8 @@ def bootstrap(
         raise
     if dags_folder is not None and staging is not None:
         try:
-            _publish(dags_folder, staging, results, files, static=static)
+            names = {platform_slug(p.name): p.name for p in eco.platforms}
+            _publish(dags_folder, staging, results, files, static=static, render=(names, conn_id))
         except OSError as exc:
             raise FilesNotWritten(
                 f"the rows were committed, but the DAG files could not be put in place in {dags_folder}: "
@@ -133,7 +169,23 @@ def bootstrap(
             ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        if not static:
+            config = bundle_config(dags_folder, results)
+            for outcome in results:
+                outcome.bundle_config = config if config.bundles > 1 else None
     return results
+
+
+def _current_bundles(db_url: str, slugs: list[str]) -> dict[str, int]:
+    """Each platform's B now, so a bootstrap without ``--bundles`` renders its files where they are.
+    Unreadable: 1 (the transaction that follows fails the same way)."""
+    from factory.split import read_layout
+
+    try:
+        with get_engine(db_url).connect() as conn:
+            return {slug: read_layout(conn, slug, confirmations=False).bundles for slug in slugs}
+    except Exception:
+        return {}
 
 
 class FilesNotWritten(FactoryError):
@@ -185,7 +237,12 @@ def _write_rows(
                     if split.files is None and not split.force and not current.settled:
                         files = current.files  # a count from the stream total waits for the running hand-over
                     outcome.layout = write_layout(
-                        conn, slug, files, actor=actor or store.default_actor(), force=split.force
+                        conn,
+                        slug,
+                        files,
+                        actor=actor or store.default_actor(),
+                        force=split.force,
+                        bundles=split.bundles,
                     )
                 results.append(outcome)
         except (sa_exc.IntegrityError, sa_exc.OperationalError, sa_exc.InternalError) as exc:
@@ -213,6 +270,7 @@ def _stage(dags_folder: Path, files: dict[str, dict[str, str]]) -> Path:
     try:
         for platform_files in files.values():
             for name, text in platform_files.items():
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(staging / name, text)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -227,25 +285,54 @@ def _publish(
     files: dict[str, dict[str, str]],
     *,
     static: bool,
+    render: tuple[dict[str, str], str],
 ) -> None:
     for outcome in results:
-        for name in files[outcome.platform]:
-            os.replace(staging / name, dags_folder / name)
-            outcome.files.append(name)
         if static:
+            for name in files[outcome.platform]:
+                os.replace(staging / name, dags_folder / name)
+                outcome.files.append(name)
             for key in outcome.summary.get("retired", []):
                 stale = dags_folder / static_file_name(outcome.platform, key)
                 if stale.exists():
                     stale.unlink()
                     outcome.removed_files.append(stale.name)
         else:
+            _publish_factory_files(dags_folder, staging, outcome, render)
             _tidy_split_files(dags_folder, outcome)
 
 
+def _publish_factory_files(
+    dags_folder: Path, staging: Path, outcome: PlatformBootstrap, render: tuple[dict[str, str], str]
+) -> None:
+    """Each file of the platform's layout, at its place: the dags folder, or its bundle's folder.
+    A file moving to another bundle is only added there; its old copy stays (``_tidy_split_files``)."""
+    from factory.bundles import file_path
+
+    names, conn_id = render
+    for place in outcome.layout.homes():
+        key = _file_key(place, outcome.platform)
+        target = file_path(dags_folder, place, outcome.platform)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (staging / key).exists():
+            os.replace(staging / key, target)
+        else:  # the layout kept another K or B than planned (a hand-over still running)
+            write_atomic(target, render_factory_file(names.get(outcome.platform, outcome.platform), conn_id, *place))
+        outcome.files.append(key)
+
+
 def _tidy_split_files(dags_folder: Path, outcome: PlatformBootstrap) -> None:
-    """Remove split files beyond the platform's file count once every stream they built has been
-    handed over; until then keep them (removing one early would make its DAGs stale)."""
-    removable, outcome.kept_files = surplus_files(dags_folder, outcome.platform, outcome.layout)
-    for name in removable:
-        (dags_folder / name).unlink(missing_ok=True)
-        outcome.removed_files.append(name)
+    """Remove copies the layout no longer uses (files beyond the count, copies in a file's old
+    bundle) once every stream they built has been handed over; until then keep them (removing one
+    early would make its DAGs stale)."""
+    from factory.bundles import surplus_copies
+
+    removable, kept = surplus_copies(dags_folder, outcome.platform, outcome.layout)
+    outcome.kept_files = [_shown(dags_folder, path) for path in kept]
+    for path in removable:
+        path.unlink(missing_ok=True)
+        outcome.removed_files.append(_shown(dags_folder, path))
+
+
+def _shown(dags_folder: Path, path: Path) -> str:
+    return path.name if path.parent == dags_folder else f"{path.parent.name}/{path.name}"

@@ -138,13 +138,13 @@ def stream_views(
 
 
 def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first; each with ``file_index`` and ``generation`` (0 for a table from before split
-    files, until ``bootstrap`` adds those columns)."""
+    """Newest first; each with ``file_index``, ``generation`` and ``bundle`` (0 for a table from
+    before split files or bundles, until ``bootstrap`` adds those columns)."""
     t = platform_tables(platform).parses
     rows = conn.execute(
         select(*parse_columns(conn, platform)).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit)
     )
-    return [{"file_index": 0, "generation": 0, **r._mapping} for r in rows]
+    return [{"file_index": 0, "generation": 0, "bundle": 0, **r._mapping} for r in rows]
 
 
 def parse_columns(conn: Connection, platform: str) -> list[Any]:

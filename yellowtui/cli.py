@@ -218,9 +218,16 @@ def schema(output: Path | None) -> None:
     help="Without --files: one factory file per this many streams; a platform at or under it keeps one file.",
 )
 @click.option(
+    "--bundles",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Spread each platform's factory files over this many DAG bundles, one DAG processor each "
+    "(default: keep each platform's; docs/operations.md).",
+)
+@click.option(
     "--force-split",
     is_flag=True,
-    help="Change the file count even while the previous change is still being handed over.",
+    help="Change the file or bundle count even while the previous change is still being handed over.",
 )
 @click.option("--check", is_flag=True, help="Validate the ecosystem file only; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
@@ -234,6 +241,7 @@ def bootstrap(
     files: int | None,
     streams_per_file: int,
     force_split: bool,
+    bundles: int | None,
     check: bool,
     as_json: bool,
 ) -> None:
@@ -246,7 +254,8 @@ def bootstrap(
     A platform with more streams than --streams-per-file is split over several factory files
     that Airflow parses in parallel (docs/operations.md, "Very large platforms"). Changing the
     count hands streams over without a gap; files no longer needed are removed by the next
-    bootstrap once the DAG processor has parsed the new layout.
+    bootstrap once the DAG processor has parsed the new layout. --bundles B spreads the files over
+    B DAG bundles and prints Airflow's dag_bundle_config_list and one dag-processor per bundle.
     """
     from factory.bootstrap import FilesNotWritten, Split
     from factory.bootstrap import bootstrap as run_bootstrap
@@ -272,7 +281,7 @@ def bootstrap(
             static=static,
             conn_id=conn_id,
             actor=actor,
-            split=Split(files, streams_per_file, force_split),
+            split=Split(files, streams_per_file, force_split, bundles),
         )
     except (OutcomeUnknown, FilesNotWritten, RetryableConflict) as exc:  # never "nothing was written"
         _fail(str(exc), 4 if isinstance(exc, OutcomeUnknown) else 3 if isinstance(exc, RetryableConflict) else 1)
@@ -300,6 +309,10 @@ def bootstrap(
                 f"{r.platform}: kept {', '.join(r.kept_files)} until the DAG processor has parsed the new layout; "
                 "run the same bootstrap again later to remove them"
             )
+    if results and results[0].bundle_config is not None:
+        from yellowtui.presenters.bundles import bundle_instructions
+
+        echo(bundle_instructions(results[0].bundle_config))
 
 
 @main.group(context_settings=CONTEXT)
@@ -573,9 +586,9 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
 
     from factory.enums import Source
     from yellowtui.cli_text import console
-    from yellowtui.presenters.timing import split_summary
+    from yellowtui.presenters.timing import file_label, is_split, split_summary
 
-    split = any(r["file_index"] for r in reports)
+    split = is_split(reports)
     table = Table(
         *(("file",) if split else ()),
         "parsed at",
@@ -592,7 +605,7 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     )
     for r in reports:
         table.add_row(
-            *((cell(r["file_index"]),) if split else ()),
+            *((cell(file_label(r)),) if split else ()),
             f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
             cell(r["host"]),
             cell(r["mode"]),
