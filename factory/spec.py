@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from factory.fingerprint import stamped
 from factory.models import StreamConfig
 from factory.names import dag_id_for, platform_slug
 
@@ -65,7 +66,13 @@ def _label_value(value: str) -> str:
 
 
 def dag_spec(config: StreamConfig, platform: str) -> DagSpec:
-    """The DAG the builder makes for ``config`` on ``platform``, as plain data."""
+    """The DAG the builder makes for ``config`` on ``platform``, as plain data; its description
+    ends with the spec's fingerprint (:mod:`factory.fingerprint`), so Airflow's DAG list tells
+    which config it serves."""
+    return stamped(_unstamped_spec(config, platform))
+
+
+def _unstamped_spec(config: StreamConfig, platform: str) -> DagSpec:
     slug = platform_slug(platform)
     dag_id = dag_id_for(platform, config.stream_key)
     env_vars = {
