@@ -243,6 +243,8 @@ def _apply(
     from factory.errors import ChangesetConflict
 
     url = _require_db(db_url)
+    if live is not None and live.wait_live and not dry_run:
+        live.airflow.service(required=True)  # no Airflow to wait for: say so before writing anything
     try:
         with _errors_to_exit_codes(as_json):
             result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
