@@ -166,8 +166,10 @@ def stream_live(
     view: StreamView | None,
     dag: DagState | None,
     history: Sequence[Mapping[str, Any]] = (),
+    file_parsed_at: datetime | None = None,
 ) -> StreamLive:
-    """One stream's status from its row (None: deleted) and its DAG in Airflow (None: not listed)."""
+    """One stream's status from its row (None: deleted) and its DAG in Airflow (None: not listed).
+    ``file_parsed_at`` is the newest parse of the DAG's file (from its other DAGs)."""
     present = dag is not None and not dag.is_stale
     served = dag.fingerprint if present and dag is not None else None
     base: dict[str, Any] = {
@@ -184,9 +186,18 @@ def stream_live(
     if view is None or view.status != RowStatus.ACTIVE:
         why = "its row was deleted" if view is None else f"its row is {view.status}"
         if present:
-            return StreamLive(
-                status=LiveStatus.STILL_IN_AIRFLOW, detail=f"{why}; Airflow still has the DAG (parsed {parsed})", **base
+            # Airflow drops a DAG its file no longer defines only ``stale_dag_threshold`` (50 s by
+            # default) after that parse, checked every ``parsing_cleanup_interval`` (60 s):
+            # ``DagFileProcessorManager.deactivate_stale_dags`` in airflow/dag_processing/manager.py.
+            last = dag.last_parsed if dag is not None else None
+            dropped = file_parsed_at is not None and last is not None and (file_parsed_at - last).total_seconds() > 1
+            detail = (
+                f"{why}; its file no longer defined it at the parse of {_when(file_parsed_at)}: Airflow "
+                "deactivates it after its stale_dag_threshold (50 s by default)"
+                if dropped
+                else f"{why}; Airflow still has the DAG (parsed {parsed})"
             )
+            return StreamLive(status=LiveStatus.STILL_IN_AIRFLOW, detail=detail, **base)
         return StreamLive(status=LiveStatus.NOT_IN_AIRFLOW, detail=f"{why}: no DAG in Airflow, as asked", **base)
     problem = _failure(view)
     if problem is not None:
@@ -226,9 +237,24 @@ def live_statuses(
     ``history`` (newest first, per key) says when a failed row's last good config was written."""
     slug = platform_slug(platform)
     rows = {v.stream_key: v for v in views}
-    by_key = {d.stream_key or "": d for d in dags}
+    listed = list(dags)
+    by_key = {d.stream_key or "": d for d in listed}
+    newest: dict[str, datetime] = {}
+    for d in listed:
+        if d.file and d.last_parsed and not d.is_stale and (d.file not in newest or d.last_parsed > newest[d.file]):
+            newest[d.file] = d.last_parsed
     wanted = sorted(rows) if keys is None else sorted(set(keys))
-    found = tuple(stream_live(slug, k, rows.get(k), by_key.get(k), (history or {}).get(k, ())) for k in wanted)
+    found = tuple(
+        stream_live(
+            slug,
+            k,
+            rows.get(k),
+            by_key.get(k),
+            (history or {}).get(k, ()),
+            newest.get(by_key[k].file or "") if k in by_key else None,
+        )
+        for k in wanted
+    )
     return PlatformLive(slug, datetime.now(UTC), found, airflow_url=airflow_url, requests=requests)
 
 
