@@ -213,3 +213,43 @@ def test_airflow_stopped_during_a_wait_is_unknown_and_exit_2(change):
     data = json.loads(result.output)
     assert data["streams"][0]["live"] == "unknown"
     assert "cannot reach Airflow" in data["reason"]
+
+
+async def test_the_dashboard_follows_an_applied_change_from_pending_to_live(change):
+    """``a`` on the plan screen: the applied stream shows pending parse, then live, and stays on
+    screen until it has settled."""
+    from factory import store
+    from factory.changeset import edit_of
+    from factory.db import get_engine
+    from tests.test_dashboard import SIZE, screen_text, wait_for
+    from yellowtui.app import make_app
+    from yellowtui.screens.plan import PlanScreen
+
+    app = make_app(change["config_url"], airflow=service_for(change["airflow"]), airflow_interval=1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: PLATFORM in app.platforms, what="the platforms")
+        app.platform = PLATFORM
+        with get_engine(change["config_url"]).connect() as conn:
+            row = store.read_row(conn, PLATFORM, "Alpha")
+        app.stage(PLATFORM, edit_of(row, "Alpha", {**json.loads(row.config_json), "schedule": "30 2 * * *"}))
+        await pilot.press("5")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PlanScreen) and app.screen.plan is not None, 60, "the plan"
+        )
+        screen = app.screen
+        assert isinstance(screen, PlanScreen)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ConfirmScreen", what="the confirmation")
+        await pilot.press("y")
+        seen: list[str] = []
+        deadline = time.monotonic() + 90
+        while not (screen.live is not None and screen.live.settled):
+            assert time.monotonic() < deadline, f"not settled in time; seen {seen}"
+            if screen.live is not None:
+                status = str(screen.live.streams[0].status)
+                if not seen or seen[-1] != status:
+                    seen.append(status)
+            await pilot.pause(0.2)
+        assert seen[0] == "pending parse" and screen.live.streams[0].status is LiveStatus.LIVE
+        text = screen_text(app)
+        assert "every change has settled in Airflow" in text and "✔ live" in text and "Alpha" in text
