@@ -158,3 +158,22 @@ def test_versions_say_plainly_when_several_changes_share_one():
     assert "rewritten in place" in lines[1].note and lines[1].current
     pending = version_lines(versions, changes, served="ccc")
     assert "not parsed yet" in pending[1].note
+
+
+def test_the_streams_table_filters_and_sorts_by_the_live_column():
+    from yellowtui.rows import RowQuery, prepare_rows
+    from yellowtui.services.live_state import live_cell
+
+    views = [StreamView(P, k, "active", _config(), None, None) for k in ("A", "B", "C")]
+    statuses = {"A": LiveStatus.LIVE, "B": LiveStatus.PENDING, "C": LiveStatus.FAILED}
+    from yellowtui.services.live_state import StreamLive
+
+    cells = {(P, k): live_cell(StreamLive(P, k, s, "", row_status="active")) for k, s in statuses.items()}
+    query = RowQuery()
+    query.replace(prepare_rows(views))
+    query.set_airflow({}, cells)
+    query.set_filter("live:pending")
+    assert [r.stream_key for r in query.visible] == ["B"]
+    query.set_filter("")
+    query.sort_by("live")
+    assert [r.stream_key for r in query.visible] == ["C", "B", "A"]  # failures first
