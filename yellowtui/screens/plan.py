@@ -10,6 +10,7 @@ the conflict view with theirs beside yours.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -20,7 +21,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from factory.errors import ChangesetConflict, ChangesetRejected, DatabaseUnavailable
+from factory.errors import ChangesetConflict, ChangesetRejected, DatabaseUnavailable, FactoryError
 from yellowtui.change_messages import (
     ChangesApplied,
     ChangesConflicted,
@@ -303,7 +304,9 @@ class PlanScreen(DashboardScreen):
         parses = None
         airflow = self.yellow.airflow
         if airflow is not None and not result.dry_run:
-            files = self.service.layout_files(self.platform)
+            files = 1
+            with contextlib.suppress(FactoryError):  # unread, only new streams' files go unnamed
+                files = self.service.layout_files(self.platform)
             parses = request_parses(airflow, self.platform, result.written, files=files)
         self.post_message(ChangesApplied(self.platform, result, parses))
 
