@@ -203,15 +203,20 @@ def run_wait(
     timeout_s: float,
     *,
     progress: bool,
+    refresh: bool = True,
+    files: int = 1,
 ) -> tuple[WaitResult, int, list[str]]:
-    """Wait for ``keys`` (every stream when None) of ``platform``; the result, exit code and lines."""
-    from yellowtui.services.live_wait import read_live, wait_live
+    """Wait for ``keys`` (every stream when None) of ``platform``; the result, exit code and lines.
+    ``refresh`` asks for a parse again when one ended without the change (never when read-only)."""
+    from yellowtui.services.live_wait import ParseAgain, read_live, wait_live
 
     wanted = None if keys is None else sorted(set(keys))
+    again = ParseAgain(airflow, platform, files) if refresh and not airflow.settings.read_only else None
     result = wait_live(
         lambda: read_live(config, airflow, platform, wanted, runs=False),
         timeout_s=timeout_s,
         progress=_progress(progress),
+        after_look=again,
     )
     code, lines = _outcome(result)
     return result, code, lines
@@ -245,7 +250,7 @@ def after_apply(
     lines = requests.lines() if changed and (service is not None or wait_live) else []
     if not wait_live or service is None or not changed:
         return EXIT_OK, data, lines
-    result, code, waited = run_wait(config, service, platform, changed, timeout_s, progress=not as_json)
+    result, code, waited = run_wait(config, service, platform, changed, timeout_s, progress=not as_json, files=files)
     data["live"] = result.state.to_dict()
     data["wait"] = {"exit_code": code, "timed_out": result.timed_out, "elapsed_s": round(result.elapsed_s, 2)}
     return code, data, lines + waited
@@ -335,15 +340,18 @@ def wait(
     assert service is not None
     keys = sorted(set(streams)) or None
     try:
+        files = config.layout_files(slug)
         if not no_refresh:
             first = read_live(config, service, slug, keys, runs=False)
             unsettled = [s.stream_key for s in first.streams if not s.settled]
             if unsettled and not first.reason:
-                sent = request_parses(service, slug, unsettled, files=config.layout_files(slug))
+                sent = request_parses(service, slug, unsettled, files=files)
                 if not as_json:
                     for line in sent.lines():
                         echo(line, err=True)
-        result, code, lines = run_wait(config, service, slug, keys, timeout_s, progress=not as_json)
+        result, code, lines = run_wait(
+            config, service, slug, keys, timeout_s, progress=not as_json, refresh=not no_refresh, files=files
+        )
     except FactoryError as exc:
         _fail(str(exc), EXIT_USAGE)
     if as_json:

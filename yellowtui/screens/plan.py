@@ -44,7 +44,7 @@ from yellowtui.screens.confirm import ConfirmScreen
 from yellowtui.screens.conflict import ConflictScreen
 from yellowtui.screens.prompt import PromptScreen
 from yellowtui.services.live_state import live_cell
-from yellowtui.services.live_wait import read_live
+from yellowtui.services.live_wait import ParseAgain, read_live
 from yellowtui.services.parse_request import request_parses
 from yellowtui.widgets.diff_view import ROLE_STYLE, DiffView, line_content, lines_content
 
@@ -91,6 +91,7 @@ class PlanScreen(DashboardScreen):
         #: The streams of the last apply whose live status is followed until each has settled.
         self.following: tuple[str, ...] = ()
         self.live: PlatformLive | None = None
+        self._again: ParseAgain | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.furniture_top()
@@ -322,6 +323,8 @@ class PlanScreen(DashboardScreen):
                 self.notify(text, title="Airflow", timeout=6)
             self.following = tuple(sorted(result.written))
             self.live = None
+            airflow = self.yellow.airflow
+            self._again = ParseAgain(airflow, self.platform) if airflow and not airflow.settings.read_only else None
             self._show_live()
             self.look_live()
 
@@ -332,6 +335,8 @@ class PlanScreen(DashboardScreen):
         if airflow is None or not self.following:
             return
         state = read_live(self.service, airflow, self.platform, self.following, runs=False)
+        if self._again is not None and not state.reason:
+            self._again(state)  # a parse that ended without the change: ask again
         self.post_message(LiveLooked(self.platform, state))
 
     @on(LiveLooked)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from factory.errors import AirflowError
 from factory.names import platform_slug
@@ -62,6 +63,38 @@ def read_live(
     )
 
 
+class ParseAgain:
+    """Ask again for a parse of a file whose parse ended without the change.
+
+    Airflow's DAG processor drops a requested file that is being parsed at that moment
+    (``DagFileProcessorManager._start_new_processes`` skips a file already in ``_processors``,
+    airflow/dag_processing/manager.py), and a parse that started before the commit read the old
+    row: either way the change would wait for the next scheduled parse. So when a pending
+    stream's DAG shows a parse newer than the last one seen and is still pending, the request is
+    sent again (once per such parse)."""
+
+    def __init__(self, service: AirflowService, platform: str, files: int = 1) -> None:
+        self.service, self.platform, self.files = service, platform, files
+        self.seen: dict[str, datetime] = {}
+        self.sent = 0
+
+    def __call__(self, state: PlatformLive) -> None:
+        again = []
+        for s in state.streams:
+            if s.status is not LiveStatus.PENDING or s.parsed_at is None:
+                continue
+            before = self.seen.setdefault(s.stream_key, s.parsed_at)
+            if s.parsed_at > before:
+                self.seen[s.stream_key] = s.parsed_at
+                again.append(s.stream_key)
+        if again:
+            from yellowtui.services.parse_request import request_parses
+
+            self.sent += sum(
+                1 for f in request_parses(self.service, self.platform, again, files=self.files).files if f.sent
+            )
+
+
 @dataclass(frozen=True)
 class WaitResult:
     """How a wait ended: the last look, whether time ran out, and how long it took."""
@@ -90,6 +123,7 @@ def wait_live(
     timeout_s: float,
     interval_s: float = 0.5,
     progress: Callable[[PlatformLive, float], None] | None = None,
+    after_look: Callable[[PlatformLive], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WaitResult:
@@ -105,6 +139,8 @@ def wait_live(
             progress(state, elapsed)
         if state.reason or state.settled:
             return WaitResult(state, False, elapsed, looks)
+        if after_look is not None:
+            after_look(state)
         if elapsed >= timeout_s:
             return WaitResult(state, True, elapsed, looks)
         sleep(min(interval_s, max(0.0, timeout_s - elapsed)))
