@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -168,6 +169,7 @@ def run(changes: int) -> dict[str, Any]:
             airflow.stop()
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def report(result: dict[str, Any], command: str) -> str:
