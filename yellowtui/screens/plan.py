@@ -350,6 +350,7 @@ class PlanScreen(DashboardScreen):
         """The applied streams: pending parse, then live (or failed to build, with the problem).
         Stays until each has settled."""
         panel = self.query_one("#plan-live", Static)
+        panel.set_class(bool(self.following), "-following")
         if not self.following:
             panel.update("")
             return
