@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factory.bundles import BundleConfig
 from factory.db import DEFAULT_CONN_ID, get_engine
 from factory.ecosystem import Ecosystem, platform_policy, platform_streams
 from factory.errors import FactoryError, RetryableConflict
@@ -23,7 +24,7 @@ from factory.names import platform_slug
 from factory.policy import write_policy
 from factory.render import render_factory_file, render_static_file, static_file_name
 from factory.spec import dag_spec
-from factory.split import DEFAULT_STREAMS_PER_FILE, Layout, files_for, split_file_name, surplus_files
+from factory.split import DEFAULT_STREAMS_PER_FILE, Layout, Place, bundle_of, files_for
 
 
 @dataclass
@@ -35,11 +36,14 @@ class PlatformBootstrap:
     removed_files: list[str] = field(default_factory=list)
     #: How the platform is split over factory files after this bootstrap (factory.split).
     layout: Layout = field(default_factory=Layout)
-    #: Split files beyond the new count kept until the hand-over is done (run bootstrap again then).
+    #: Split files beyond the new count, or in a file's old bundle, kept until the hand-over is
+    #: done (run bootstrap again then).
     kept_files: list[str] = field(default_factory=list)
     #: Rows already in the table this run cannot handle (a key no file or dag_id may hold): named
     #: here and left exactly as they are (never retired, never rewritten).
     left_untouched: list[str] = field(default_factory=list)
+    #: What Airflow must be configured with when the files use more than one DAG bundle.
+    bundle_config: BundleConfig | None = None
 
     def committed(self) -> str:
         """What the transaction wrote for this platform, in one line."""
@@ -52,7 +56,7 @@ class PlatformBootstrap:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "platform": self.platform,
             "table_created": self.table_created,
             "rows": self.summary,
@@ -62,6 +66,18 @@ class PlatformBootstrap:
             "left_untouched": self.left_untouched,
             "layout": self.layout.to_dict(),
         }
+        if self.bundle_config is not None:
+            found["airflow_bundles"] = self.bundle_config.to_dict()
+        return found
+
+
+def bundle_config(dags_folder: Path, results: list[PlatformBootstrap]) -> BundleConfig:
+    """The ``dag_bundle_config_list`` and DAG processors the platforms' files need now: as many
+    bundles as the widest layout (new or previous), or any folder still holding a copy."""
+    from factory.bundles import bundles_in_use
+
+    platforms, layouts = [r.platform for r in results], [r.layout for r in results]
+    return BundleConfig(dags_folder, bundles_in_use(dags_folder, platforms, layouts))
 
 
 @dataclass(frozen=True)
@@ -73,9 +89,23 @@ class Split:
     streams_per_file: int = DEFAULT_STREAMS_PER_FILE
     #: Start a new change of the file count even while the last one is still handed over.
     force: bool = False
+    #: Spread the files over this many DAG bundles (factory.bundles); None keeps each platform's.
+    bundles: int | None = None
 
     def count(self, streams: int) -> int:
-        return self.files if self.files is not None else files_for(streams, self.streams_per_file)
+        """K: ``files``, else from the stream total; with ``bundles``, at least one file per bundle."""
+        files = self.files if self.files is not None else files_for(streams, self.streams_per_file)
+        return max(files, self.bundles or 1)
+
+
+def _places(files: int, bundles: int) -> list[Place]:
+    return [(i, bundle_of(i, bundles)) for i in range(files)]
+
+
+def _file_key(place: Place, slug: str) -> str:
+    from factory.bundles import shown_name
+
+    return shown_name(place, slug)
 
 
 def planned_files(
@@ -85,8 +115,11 @@ def planned_files(
     static: bool,
     conn_id: str,
     split: Split | None = None,
+    current_bundles: dict[str, int] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """File name -> source, per platform slug. Rendering happens before any write."""
+    """File name -> source, per platform slug (a file in bundle ``j`` > 0 as ``yellow-{j}/name``).
+    Rendering happens before any write. ``current_bundles``: each platform's B now, kept when
+    ``split`` does not set one."""
     files: dict[str, dict[str, str]] = {}
     split = split or Split()
     for platform in eco.platforms:
@@ -98,9 +131,10 @@ def planned_files(
                 for c in configs
             }
         else:
+            bundles = split.bundles or (current_bundles or {}).get(slug, 1)
             files[slug] = {
-                split_file_name(slug, i): render_factory_file(platform.name, conn_id, i)
-                for i in range(split.count(len(configs)))
+                _file_key(place, slug): render_factory_file(platform.name, conn_id, *place)
+                for place in _places(split.count(len(configs)), bundles)
             }
     return files
 
@@ -123,8 +157,9 @@ def bootstrap(
     """
     split = split or Split()
     configs_by_slug = {platform_slug(p.name): platform_streams(p)[0] for p in eco.platforms}
+    current = _current_bundles(db_url, list(configs_by_slug)) if dags_folder is not None and not static else {}
     files = (
-        planned_files(eco, configs_by_slug, static=static, conn_id=conn_id, split=split)
+        planned_files(eco, configs_by_slug, static=static, conn_id=conn_id, split=split, current_bundles=current)
         if dags_folder is not None
         else {}
     )
@@ -139,7 +174,8 @@ def bootstrap(
     # Committed: from here on, every failure says what was committed; files go in all or none.
     if dags_folder is not None and staging is not None:
         try:
-            _publish(dags_folder, staging, results, files, static=static)
+            names = {platform_slug(p.name): p.name for p in eco.platforms}
+            _publish(dags_folder, staging, results, files, static=static, render=(names, conn_id))
         except Exception as exc:
             reason = f"{exc.strerror}: {exc.filename}" if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise FilesNotWritten(
@@ -150,7 +186,23 @@ def bootstrap(
             ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        if not static:
+            config = bundle_config(dags_folder, results)
+            for outcome in results:
+                outcome.bundle_config = config if config.bundles > 1 else None
     return results
+
+
+def _current_bundles(db_url: str, slugs: list[str]) -> dict[str, int]:
+    """Each platform's B now, so a bootstrap without ``--bundles`` renders its files where they are.
+    Unreadable: 1 (the transaction that follows fails the same way)."""
+    from factory.split import read_layout
+
+    try:
+        with get_engine(db_url).connect() as conn:
+            return {slug: read_layout(conn, slug, confirmations=False).bundles for slug in slugs}
+    except Exception:
+        return {}
 
 
 class FilesNotWritten(FactoryError):
@@ -210,7 +262,12 @@ def _write_rows(
                     if split.files is None and not split.force and not current.settled:
                         files = current.files  # a count from the stream total waits for the running hand-over
                     outcome.layout = write_layout(
-                        conn, slug, files, actor=actor or store.default_actor(), force=split.force
+                        conn,
+                        slug,
+                        files,
+                        actor=actor or store.default_actor(),
+                        force=split.force,
+                        bundles=split.bundles,
                     )
                 results.append(outcome)
         except (sa_exc.IntegrityError, sa_exc.OperationalError, sa_exc.InternalError) as exc:
@@ -250,6 +307,7 @@ def _stage(dags_folder: Path, files: dict[str, dict[str, str]]) -> Path:
     try:
         for platform_files in files.values():
             for name, text in platform_files.items():
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(staging / name, text)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -264,40 +322,55 @@ def _publish(
     files: dict[str, dict[str, str]],
     *,
     static: bool,
+    render: tuple[dict[str, str], str],
 ) -> None:
-    """Put every staged file in place and remove the files no longer wanted, all or none: each
-    file replaced or removed is first moved aside into the staging folder, and on any failure
-    every step is undone, so the folder is exactly as it was."""
-    placed: dict[str, list[str]] = {}
-    removed: dict[str, list[str]] = {}
+    """Put every file in place (the dags folder, or its bundle's folder) and remove the copies no
+    longer wanted, all or none: each file replaced or removed is first moved aside into the
+    staging folder, and on any failure every step is undone, so the folders are as they were."""
+    placed: dict[str, list[tuple[str, Path]]] = {}  # per platform: (shown name, target)
+    removed: dict[str, list[Path]] = {}
     kept: dict[str, list[str]] = {}
     for outcome in results:
-        placed[outcome.platform] = list(files[outcome.platform])
         if static:
-            stale = [static_file_name(outcome.platform, key) for key in outcome.summary.get("retired", [])]
-            removed[outcome.platform] = [n for n in stale if (dags_folder / n).exists()]
+            placed[outcome.platform] = [(name, dags_folder / name) for name in files[outcome.platform]]
+            stale = [dags_folder / static_file_name(outcome.platform, k) for k in outcome.summary.get("retired", [])]
+            removed[outcome.platform] = [path for path in stale if path.exists()]
         else:
-            removed[outcome.platform], kept[outcome.platform] = surplus_files(
-                dags_folder, outcome.platform, outcome.layout
-            )
+            placed[outcome.platform] = _factory_files(dags_folder, staging, outcome, render)
+            removed[outcome.platform], kept_paths = _surplus(dags_folder, outcome)
+            kept[outcome.platform] = [_shown(dags_folder, path) for path in kept_paths]
+    _move_all_or_none(
+        staging,
+        [(staging / key, target) for found in placed.values() for key, target in found],
+        [path for found in removed.values() for path in found],
+    )
+    for outcome in results:
+        outcome.files += [key for key, _ in placed[outcome.platform]]
+        outcome.removed_files += [_shown(dags_folder, path) for path in removed[outcome.platform]]
+        outcome.kept_files = kept.get(outcome.platform, [])
+
+
+def _move_all_or_none(staging: Path, moves: list[tuple[Path, Path]], removals: list[Path]) -> None:
+    """Each ``(staged, target)`` renamed into place and each removal moved aside; on any failure
+    every step is undone in reverse. A folder holding a file's name is never moved."""
     aside = staging / ".replaced"
     aside.mkdir()
-    undo: list[tuple[Path, Path | None]] = []  # (a path now in the folder, or moved aside; where it went)
+    undo: list[tuple[Path, Path | None]] = []  # (where a file is now, where it goes back; None: delete)
     try:
-        for names in placed.values():
-            for name in names:
-                target = dags_folder / name
-                if target.is_dir() and not target.is_symlink():
-                    raise IsADirectoryError(21, "a folder holds the name of a DAG file", name)
-                if target.exists() or target.is_symlink():
-                    os.replace(target, aside / name)
-                    undo.append((aside / name, target))
-                os.replace(staging / name, target)
-                undo.append((target, None))
-        for names in removed.values():
-            for name in names:
-                os.replace(dags_folder / name, aside / name)
-                undo.append((aside / name, dags_folder / name))
+        for staged, target in moves:
+            if target.is_dir() and not target.is_symlink():
+                raise IsADirectoryError(21, "a folder holds the name of a DAG file", target.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() or target.is_symlink():
+                saved = aside / str(len(undo))
+                os.replace(target, saved)
+                undo.append((saved, target))
+            os.replace(staged, target)
+            undo.append((target, None))
+        for path in removals:
+            saved = aside / str(len(undo))
+            os.replace(path, saved)
+            undo.append((saved, path))
     except BaseException:
         for path, back in reversed(undo):
             if back is None:
@@ -305,7 +378,38 @@ def _publish(
             else:
                 os.replace(path, back)
         raise
-    for outcome in results:
-        outcome.files += placed[outcome.platform]
-        outcome.removed_files += removed[outcome.platform]
-        outcome.kept_files = kept.get(outcome.platform, [])
+
+
+def _factory_files(
+    dags_folder: Path, staging: Path, outcome: PlatformBootstrap, render: tuple[dict[str, str], str]
+) -> list[tuple[str, Path]]:
+    """Each file of the platform's layout and its place: the dags folder, or its bundle's folder.
+    A file the plan did not stage (the layout kept another K or B than planned, a hand-over still
+    running) is rendered into the staging folder now. A file moving to another bundle is only
+    added there; its old copy stays until the hand-over is done (``_surplus``)."""
+    from factory.bundles import file_path
+
+    names, conn_id = render
+    found = []
+    for place in outcome.layout.homes():
+        key = _file_key(place, outcome.platform)
+        if not (staging / key).exists():
+            write_atomic(
+                staging / key, render_factory_file(names.get(outcome.platform, outcome.platform), conn_id, *place)
+            )
+        found.append((key, file_path(dags_folder, place, outcome.platform)))
+    return found
+
+
+def _surplus(dags_folder: Path, outcome: PlatformBootstrap) -> tuple[list[Path], list[Path]]:
+    """Copies the layout no longer uses (files beyond the count, copies in a file's old bundle):
+    removable once every stream they built has been handed over, else kept (removing one early
+    would make its DAGs stale)."""
+    from factory.bundles import surplus_copies
+
+    removable, kept = surplus_copies(dags_folder, outcome.platform, outcome.layout)
+    return list(removable), list(kept)
+
+
+def _shown(dags_folder: Path, path: Path) -> str:
+    return path.name if path.parent == dags_folder else f"{path.parent.name}/{path.name}"

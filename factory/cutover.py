@@ -35,13 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from factory.bundles import bundle_name, file_path, placed_files, shown_name
 from factory.db import DEFAULT_CONN_ID
 from factory.enums import RowStatus
 from factory.errors import MigrationError, StreamConfigError
 from factory.files import write_atomic
 from factory.layout import static_file_name, static_files_in
 from factory.names import platform_slug
-from factory.split import split_file_name, split_files_in
 
 JOURNAL_NAME = "migration-journal.json"
 JOURNAL_FORMAT = 1
@@ -188,13 +188,14 @@ def _rows(db_url: str, platform: str) -> tuple[dict[str, Any], Any]:
         return {r.stream_key: r for r in store.read_rows(conn, platform)}, read_policy(conn, platform)
 
 
-def _file_count(db_url: str, platform: str) -> int:
-    """How many factory files the platform is split into (1 unless ``bootstrap --files``)."""
+def _file_places(db_url: str, platform: str) -> list[tuple[int, int]]:
+    """Each of the platform's factory files and the DAG bundle it lives in (one file in the dags
+    folder unless ``bootstrap --files``/``--bundles``)."""
     from factory.db import get_engine
     from factory.split import read_layout
 
     with get_engine(db_url).connect() as conn:
-        return read_layout(conn, platform, confirmations=False).files
+        return read_layout(conn, platform, confirmations=False).homes()
 
 
 def _set_status(
@@ -314,12 +315,15 @@ def cutover(
     activated = _set_status(db_url, slug, rows, report.streams, RowStatus.ACTIVE, actor)
     _step(report, f"activate {len(activated)} row(s)", on_step)
 
-    for index in range(_file_count(db_url, slug)):  # every file of a split platform (factory.split)
-        factory_path = dags_folder / split_file_name(slug, index)
-        text = render_factory_file(slug, conn_id, index)
+    # Every file of a split platform (factory.split), in its DAG bundle (factory.bundles): a copy
+    # outside the dags folder skips the static files in Airflow's dags folder all the same.
+    for place in _file_places(db_url, slug):
+        factory_path = file_path(dags_folder, place, slug)
+        text = render_factory_file(slug, conn_id, *place)
         if not factory_path.exists() or factory_path.read_text(encoding="utf-8") != text:
+            factory_path.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(factory_path, text)
-            _step(report, f"render {factory_path.name}", on_step)
+            _step(report, f"render {shown_name(place, slug)}", on_step)
 
     for key in report.streams:
         path = dags_folder / static_file_name(slug, key)
@@ -385,8 +389,8 @@ def rollback(
         _step(report, f"pause {len(paused)} row(s)", on_step)
     still_active = [k for k, r in rows.items() if r.status == RowStatus.ACTIVE and k not in sources]
     if not still_active and not report.refused:
-        for name in split_files_in(dags_folder, slug).values():
-            move_to_backup(dags_folder / name, backup)
-            _step(report, f"move {name} to the backup folder", on_step)
+        for place, path in sorted(placed_files(dags_folder, slug).items()):  # every copy, in every bundle
+            move_to_backup(path, backup if place[1] == 0 else backup / bundle_name(place[1]))
+            _step(report, f"move {shown_name(place, slug)} to the backup folder", on_step)
     (backup / JOURNAL_NAME).unlink(missing_ok=True)
     return report

@@ -9,7 +9,7 @@ are the tables dropped. If the export cannot be written, nothing is dropped. The
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,9 @@ class DropResult:
     rows: int
     history: int
     tables: list[str]
+    #: The platform's factory files as they were placed: their names, in the dags folder or after
+    #: their DAG bundle's folder (``yellow-{j}/...``, factory.bundles), to remove from every DAG processor.
+    factory_files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class DropResult:
             "rows": self.rows,
             "history": self.history,
             "dropped_tables": self.tables,
+            "factory_files": self.factory_files,
         }
 
 
@@ -62,6 +66,9 @@ def export_platform(conn: Connection, platform: str) -> dict[str, Any]:
     rows = store.read_rows(conn, slug)
     history = store.read_history(conn, slug, limit=2**62)
     policy = read_policy(conn, slug)
+    from factory.split import read_layout
+
+    layout = read_layout(conn, slug, confirmations=False)
     return {
         "kind": EXPORT_KIND,
         "platform": slug,
@@ -72,6 +79,7 @@ def export_platform(conn: Connection, platform: str) -> dict[str, Any]:
         },
         "history": [{k: _plain(v) for k, v in h.items()} for h in reversed(history)],
         "policy": policy.to_dict() if policy is not None else None,
+        "layout": layout.to_dict(),
     }
 
 
@@ -118,4 +126,10 @@ def drop_platform(db_url: str, platform: str, export_path: Path) -> DropResult:
         for name in existing:
             conn.execute(text(f"DROP TABLE {name} CASCADE"))
         conn.execute(text(f"DROP FUNCTION IF EXISTS {names[0]}_record_history()"))
-    return DropResult(slug, str(export_path), len(data["rows"]), len(data["history"]), existing)
+    from factory.bundles import shown_name
+    from factory.split import Layout
+
+    layout = Layout.from_dict(data["layout"])
+    places = sorted(set(layout.homes()) | set(layout.previous_homes() if layout.moving else []))
+    files = [shown_name(place, slug) for place in places]
+    return DropResult(slug, str(export_path), len(data["rows"]), len(data["history"]), existing, files)

@@ -165,17 +165,31 @@ def _judge_spool(health: Health, directory: Path | None) -> None:
             )
 
 
-def _judge_files(health: Health, files: dict[int, datetime | None], max_age_s: float, now: datetime) -> None:
-    """A split platform: every one of its files must have parsed lately, not only some."""
+def _judge_files(
+    health: Health, files: dict[tuple[int, int], datetime | None], max_age_s: float, now: datetime
+) -> None:
+    """A split platform: every one of its files must have parsed lately, not only some; a file in
+    DAG bundle j > 0 is parsed only by that bundle's DAG processor, so the reason names it."""
+    from factory.bundles import bundle_name
+
     if len(files) < 2:
         return
     health.facts["files"] = len(files)
-    for index, parsed_at in sorted(files.items()):
+    bundles = {b for _, b in files}
+    if len(bundles) > 1:
+        health.facts["bundles"] = len(bundles)
+    for (index, bundle), parsed_at in sorted(files.items()):
+        where = (
+            f" in bundle {bundle_name(bundle)} (is `airflow dag-processor -B {bundle_name(bundle)}` running?)"
+            if len(bundles) > 1
+            else ""
+        )
         if parsed_at is None:
             health.add(
                 Level.CRITICAL,
                 "never-parsed",
-                f"factory file {index} of platform {health.platform} has no parse report: is it in the dags folder?",
+                f"factory file {index} of platform {health.platform}{where} has no parse report: "
+                "is it in the dags folder?",
             )
             continue
         age = (now - parsed_at.replace(tzinfo=UTC)).total_seconds()
@@ -183,12 +197,12 @@ def _judge_files(health: Health, files: dict[int, datetime | None], max_age_s: f
             health.add(
                 Level.CRITICAL,
                 "parse-too-old",
-                f"factory file {index} last parsed {age:.0f} s ago, older than the {max_age_s:g} s threshold: "
+                f"factory file {index}{where} last parsed {age:.0f} s ago, older than the {max_age_s:g} s threshold: "
                 "its share of the DAGs is not being updated (a timeout? see Airflow's import errors)",
             )
 
 
-_Read = tuple[dict[str, Any] | None, list[Any], int, dict[str, Any] | None, dict[int, datetime | None]]
+_Read = tuple[dict[str, Any] | None, list[Any], int, dict[str, Any] | None, dict[tuple[int, int], datetime | None]]
 
 
 def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
@@ -217,11 +231,18 @@ def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
         .limit(1)
     ).first()
     layout = read_layout(conn, platform, confirmations=False)
-    files: dict[int, datetime | None] = {}
-    if layout.files > 1:
-        files = dict.fromkeys(range(layout.files))
-        last = select(parses.c.file_index, func.max(parses.c.parsed_at)).group_by(parses.c.file_index)
-        files.update({int(i): at for i, at in conn.execute(last) if int(i) < layout.files})
+    files: dict[tuple[int, int], datetime | None] = {}
+    if layout.files > 1 or layout.bundles > 1:
+        # Each file at its home place: a file in bundle j is parsed only by bundle j's DAG processor.
+        files = dict.fromkeys(layout.homes())
+        place = (
+            (parses.c.file_index, parses.c.bundle) if "bundle" in {c.name for c in columns} else (parses.c.file_index,)
+        )
+        last = select(*place, func.max(parses.c.parsed_at)).group_by(*place)
+        for *key, at in conn.execute(last):
+            index, bundle = int(key[0]), int(key[1]) if len(key) > 1 else 0
+            if (index, bundle) in files:
+                files[(index, bundle)] = at
     return (
         (dict(latest._mapping) if latest is not None else None),
         builds,

@@ -54,6 +54,18 @@ def static_files_in(folder: str | os.PathLike[str], platform: str) -> dict[str, 
     return found
 
 
+def static_keys_in_dags_folder(platform: str) -> dict[str, str]:
+    """The static files in Airflow's ``[core] dags_folder`` (bundle ``dags-folder``): a factory
+    file in another DAG bundle (factory.bundles) is not beside them but must skip them all the same."""
+    try:
+        from airflow.configuration import conf
+
+        folder = conf.get("core", "dags_folder")
+    except Exception:  # no Airflow configuration: no dags folder to look in
+        return {}
+    return static_files_in(os.path.expanduser(folder), platform) if folder else {}
+
+
 def static_keys_beside(fileloc: str | None, platform: str) -> dict[str, str]:
     """The static files beside the factory file at ``fileloc`` (its ``__file__``); none when
     the file's location is unknown."""

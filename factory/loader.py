@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from factory.builder import _airflow as import_operators
 from factory.builder import build_dag
 from factory.db import DEFAULT_CONN_ID
 from factory.enums import LoadMode, Outcome, Source
@@ -57,10 +58,12 @@ def load_platform(
     taken: Collection[str] = (),
     static_files: Mapping[str, str] | None = None,
     file_index: int = 0,
+    bundle: int = 0,
 ) -> LoadResult:
     """Read, validate and build a platform's DAGs: all of them, or only the one ``dag_id`` names
     (a worker starting a task; :func:`register_platform_dags` passes Airflow's parsing context).
-    A platform split over several files builds file ``file_index``'s share (:mod:`factory.split`).
+    A platform split over several files builds file ``file_index``'s share (:mod:`factory.split`),
+    as the copy of that file in DAG bundle ``bundle`` (:mod:`factory.bundles`).
 
     ``taken`` holds names already defined where the DAGs go (the factory file's globals): a row
     whose dag_id is among them is an ERROR outcome, never a replacement. ``static_files`` maps
@@ -72,18 +75,19 @@ def load_platform(
     and, with ``record``, writes its parse report.
     """
     started = time.perf_counter()
-    target = ParseTarget.of(platform, dag_id, file_index)
+    target = ParseTarget.of(platform, dag_id, file_index, bundle)
     result = LoadResult(
         platform=target.platform,
         mode=target.mode,
         source=Source.DATABASE,
         started_at=datetime.now(UTC),
         file_index=file_index,
+        bundle=bundle,
     )
     if target.foreign:
         result.total_ms = _ms(started)
         return result  # a dag_id of another platform's file: build nothing here
-    last_good = LastGood(target.platform, snapshot_dir, file_index)
+    last_good = LastGood(target.platform, snapshot_dir, file_index, bundle)
     read = read_source(target, last_good, conn_id=conn_id, url=url)
     result.source, result.source_detail = read.source, read.detail
     result.layout = read.layout if isinstance(read, RowsRead) else read.snapshot.layout
@@ -134,6 +138,10 @@ def build_configs(
     owners: dict[str, str] = {}
     outcomes: dict[str, StreamOutcome] = {}
     static_files = static_files or {}
+    if configs:
+        # The one-time import of Airflow and the operators (about 0.6 s in a fresh process) is
+        # not the first stream's build: pay it before any stream's clock starts.
+        import_operators()
     for key in sorted(configs):
         started = time.perf_counter()
         try:
@@ -219,6 +227,7 @@ def _save_snapshot(
         errors={o.stream_key: o.error or "" for o in result.outcomes if o.outcome in (Outcome.ERROR, Outcome.STALE)},
         hashes={o.stream_key: o.config_hash or "" for o in result.outcomes},
         file_index=result.file_index,
+        bundle=result.bundle,
         layout=result.layout,
         job={} if job == DEFAULT_JOB_SETTINGS else job.to_dict(),
     )
@@ -237,16 +246,21 @@ def register_platform_dags(
     snapshot_dir: Path | None = None,
     record: bool = True,
     file_index: int = 0,
+    bundle: int = 0,
 ) -> LoadResult:
     """Called by the generated factory file: put each built DAG into the module's globals.
 
     Airflow's DagBag collects DAG objects from module globals, whatever their names. On a worker
     starting a task, Airflow's parsing context names one dag_id, and only that DAG is built.
-    A stream whose legacy static file is beside this file is left to that file (SKIPPED).
+    A stream whose legacy static file is beside this file is left to that file (SKIPPED); a copy
+    in another DAG bundle also looks in Airflow's dags folder, where static files live.
     """
-    from factory.layout import static_keys_beside
+    from factory.layout import static_keys_beside, static_keys_in_dags_folder
 
     fileloc = module_globals.get("__file__")
+    static_files = static_keys_beside(fileloc, platform)
+    if bundle:
+        static_files = {**static_keys_in_dags_folder(platform), **static_files}
     result = load_platform(
         platform,
         conn_id=conn_id,
@@ -256,8 +270,9 @@ def register_platform_dags(
         fileloc=fileloc,
         record=record,
         taken=frozenset(module_globals),
-        static_files=static_keys_beside(fileloc, platform),
+        static_files=static_files,
         file_index=file_index,
+        bundle=bundle,
     )
     for dag_id in sorted(result.dags):
         module_globals[dag_id] = result.dags[dag_id]  # never one already there: see ``taken``

@@ -53,11 +53,13 @@ class LoadResult:
     #: Which of the platform's split files was parsed, under which layout (see factory.split).
     file_index: int = 0
     layout: Layout = field(default_factory=Layout)
+    #: Which DAG bundle the parsed copy of the file is in (factory.bundles).
+    bundle: int = 0
 
     @property
     def split(self) -> bool:
         """Part of a platform split over several files (or being split, or joined back)."""
-        return bool(self.file_index or self.layout.digest())
+        return bool(self.file_index or self.bundle or self.layout.digest())
 
     @property
     def errors(self) -> list[StreamOutcome]:
@@ -91,5 +93,7 @@ class LoadResult:
             "total_ms": round(self.total_ms, 3),
             "file_index": self.file_index,
             "files": self.layout.files,
+            "bundle": self.bundle,
+            "bundles": self.layout.bundles,
             "outcomes": [o.to_dict() for o in self.outcomes],
         }

@@ -84,13 +84,15 @@ def _render(template: str, **values: Any) -> str:
     return source
 
 
-def render_factory_file(platform: str, conn_id: str = DEFAULT_CONN_ID, file_index: int = 0) -> str:
+def render_factory_file(platform: str, conn_id: str = DEFAULT_CONN_ID, file_index: int = 0, bundle: int = 0) -> str:
     """The per-platform factory file: constants and one call to the loader. No credentials.
 
     File ``file_index`` of a split platform builds its share (:mod:`factory.split`); file 0 is
-    byte for byte the unsplit file, so splitting never rewrites the file a platform already has."""
+    byte for byte the unsplit file, so splitting never rewrites the file a platform already has.
+    A copy in DAG bundle ``bundle`` > 0 (:mod:`factory.bundles`) knows its bundle: a file moving
+    between bundles has two copies, and each must know which one it is."""
     platform_slug(platform)
-    return _render(FACTORY_TEMPLATE, platform=platform, conn_id=conn_id, file_index=file_index)
+    return _render(FACTORY_TEMPLATE, platform=platform, conn_id=conn_id, file_index=file_index, bundle=bundle)
 
 
 __all__ = ["factory_file_name", "py_literal", "render_factory_file", "render_static_file", "static_file_name"]

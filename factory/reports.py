@@ -36,17 +36,22 @@ SPOOL_LIMIT = 500
 RECORDED_FORMAT = 1
 
 
-def _spool_path(platform: str, directory: Path | None, file_index: int = 0) -> Path:
-    return snapshot_dir(directory) / f"{platform}{part_suffix(file_index)}.reports.jsonl"
+def _spool_path(platform: str, directory: Path | None, file_index: int = 0, bundle: int = 0) -> Path:
+    return snapshot_dir(directory) / f"{platform}{part_suffix(file_index, bundle)}.reports.jsonl"
+
+
+def spooled_places(platform: str, directory: Path | None = None) -> list[tuple[int, int]]:
+    """(file index, bundle) of each copy of the platform's factory files with a spool file on this host."""
+    import re
+
+    pattern = re.compile(rf"{re.escape(platform)}(?:\.part(\d+))?(?:\.bundle(\d+))?\.reports\.jsonl")
+    found = (pattern.fullmatch(p.name) for p in snapshot_dir(directory).glob(f"{platform}*.reports.jsonl"))
+    return sorted((int(m.group(1) or 0), int(m.group(2) or 0)) for m in found if m is not None)
 
 
 def spooled_files(platform: str, directory: Path | None = None) -> list[int]:
     """The index of each of the platform's factory files with a spool file on this host, by index."""
-    import re
-
-    pattern = re.compile(rf"{re.escape(platform)}(?:\.part(\d+))?\.reports\.jsonl")
-    found = (pattern.fullmatch(p.name) for p in snapshot_dir(directory).glob(f"{platform}*.reports.jsonl"))
-    return sorted(int(m.group(1) or 0) for m in found if m is not None)
+    return sorted({index for index, _ in spooled_places(platform, directory)})
 
 
 def storable(text: str | None, limit: int | None = None) -> str | None:
@@ -89,11 +94,13 @@ def report_row(result: LoadResult) -> dict[str, Any]:
     }
     if result.split:  # only then: tables of an unsplit platform may predate these columns
         row.update(file_index=result.file_index, generation=result.layout.generation)
+    if result.bundle or result.layout.bundles > 1 or result.layout.previous_bundles > 1:
+        row.update(bundle=result.bundle)  # bootstrap --bundles added the column
     return row
 
 
 def _spool(platform: str, row: dict[str, Any], directory: Path | None) -> None:
-    path = _spool_path(platform, directory, row.get("file_index", 0))
+    path = _spool_path(platform, directory, row.get("file_index", 0), row.get("bundle", 0))
     try:
         lines = path.read_text(encoding="utf-8").splitlines()[-(SPOOL_LIMIT - 1) :] if path.exists() else []
         lines.append(json.dumps({**row, "parsed_at": row["parsed_at"].isoformat()}))
@@ -102,8 +109,10 @@ def _spool(platform: str, row: dict[str, Any], directory: Path | None) -> None:
         log.warning("platform %s: could not spool parse report: %s", platform, exc)
 
 
-def _spooled(platform: str, directory: Path | None, file_index: int = 0) -> tuple[Path, list[dict[str, Any]]]:
-    path = _spool_path(platform, directory, file_index)
+def _spooled(
+    platform: str, directory: Path | None, file_index: int = 0, bundle: int = 0
+) -> tuple[Path, list[dict[str, Any]]]:
+    path = _spool_path(platform, directory, file_index, bundle)
     rows = []
     try:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -119,37 +128,40 @@ def _spooled(platform: str, directory: Path | None, file_index: int = 0) -> tupl
 
 
 def spooled_reports(
-    platform: str, directory: Path | None = None, file_index: int = 0
+    platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0
 ) -> tuple[Path, list[dict[str, Any]]]:
     """The spool file's path and the reports waiting in it for the database (oldest first)."""
-    return _spooled(platform, directory, file_index)
+    return _spooled(platform, directory, file_index, bundle)
 
 
 def _outcome_key(outcome: StreamOutcome) -> str:
     return f"{outcome.outcome}|{outcome.config_hash}|{outcome.error or ''}"
 
 
-def recorded_path(platform: str, directory: Path | None = None, file_index: int = 0) -> Path:
+def recorded_path(platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0) -> Path:
     """``{platform}.recorded.json`` beside the snapshot: what the ``_build`` table last got from
-    this file (split file ``i``: ``{platform}.part{i}.recorded.json``)."""
-    return snapshot_dir(directory) / f"{platform}{part_suffix(file_index)}.recorded.json"
+    this file (split file ``i``: ``{platform}.part{i}.recorded.json``; in bundle ``j`` > 0,
+    ``{platform}.part{i}.bundle{j}.recorded.json``)."""
+    return snapshot_dir(directory) / f"{platform}{part_suffix(file_index, bundle)}.recorded.json"
 
 
-def read_recorded(platform: str, directory: Path | None = None, file_index: int = 0) -> dict[str, str]:
+def read_recorded(platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0) -> dict[str, str]:
     """Outcome key per stream as last written to the ``_build`` table; empty when unknown."""
     try:
-        data = json.loads(recorded_path(platform, directory, file_index).read_text(encoding="utf-8"))
+        data = json.loads(recorded_path(platform, directory, file_index, bundle).read_text(encoding="utf-8"))
         outcomes = data.get("outcomes") if data.get("format") == RECORDED_FORMAT else None
         return {str(k): str(v) for k, v in outcomes.items()} if isinstance(outcomes, dict) else {}
     except (OSError, ValueError, AttributeError):
         return {}
 
 
-def write_recorded(platform: str, outcomes: dict[str, str], directory: Path | None = None, file_index: int = 0) -> None:
+def write_recorded(
+    platform: str, outcomes: dict[str, str], directory: Path | None = None, file_index: int = 0, bundle: int = 0
+) -> None:
     """Best effort: without the file, the next report rewrites every stream's row, nothing worse."""
     try:
         write_atomic(
-            recorded_path(platform, directory, file_index),
+            recorded_path(platform, directory, file_index, bundle),
             canonical_json({"format": RECORDED_FORMAT, "outcomes": outcomes}),
         )
     except (OSError, ValueError) as exc:
@@ -181,9 +193,9 @@ def record_parse(db_url: str, result: LoadResult, directory: Path | None = None)
     if result.used_snapshot:
         _spool(result.platform, row, directory)
         return False
-    index = result.file_index
-    changes = BuildChanges.since(read_recorded(result.platform, directory, index), result.outcomes)
-    spool_path, spooled = _spooled(result.platform, directory, index)
+    index, bundle = result.file_index, result.bundle
+    changes = BuildChanges.since(read_recorded(result.platform, directory, index, bundle), result.outcomes)
+    spool_path, spooled = _spooled(result.platform, directory, index, bundle)
     try:
         from factory.db import run_bounded
 
@@ -203,7 +215,9 @@ def record_parse(db_url: str, result: LoadResult, directory: Path | None = None)
         with contextlib.suppress(OSError):
             spool_path.unlink(missing_ok=True)
     if changes:
-        write_recorded(result.platform, {o.stream_key: _outcome_key(o) for o in result.outcomes}, directory, index)
+        write_recorded(
+            result.platform, {o.stream_key: _outcome_key(o) for o in result.outcomes}, directory, index, bundle
+        )
     return True
 
 
@@ -219,7 +233,7 @@ def _write_report(
     """One transaction: spooled reports, this report, the changed build rows, a prune now and then.
 
     A split file removes only build rows it wrote itself: a stream that moved to another file
-    keeps the row its new file wrote."""
+    (or to the file's copy in another bundle) keeps the row its new file wrote."""
     from sqlalchemy import delete
 
     from factory.tables import platform_tables
@@ -229,19 +243,20 @@ def _write_report(
         conn.execute(tables.parses.insert().values(**old))
     parse_id = conn.execute(tables.parses.insert().values(**row).returning(tables.parses.c.id)).scalar_one()
     file_index = row.get("file_index", 0)
+    place = {"file_index": file_index, **({"bundle": row["bundle"]} if "bundle" in row else {})} if split else {}
     if changes.changed:
-        _upsert_builds(conn, tables.builds, changes.changed, parse_id, row["parsed_at"], file_index if split else None)
+        _upsert_builds(conn, tables.builds, changes.changed, parse_id, row["parsed_at"], place)
     if changes.gone:
         gone = delete(tables.builds).where(tables.builds.c.stream_key.in_(changes.gone))
-        if split:
-            gone = gone.where(tables.builds.c.file_index == file_index)
+        for column, value in place.items():
+            gone = gone.where(tables.builds.c[column] == value)
         conn.execute(gone)
     if parse_id % 50 == 0:  # prune now and then, not on every parse
         _prune(conn, tables.parses)
 
 
 def _upsert_builds(
-    conn: Connection, builds: Table, changed: list[StreamOutcome], parse_id: int, now: Any, file_index: int | None
+    conn: Connection, builds: Table, changed: list[StreamOutcome], parse_id: int, now: Any, place: dict[str, int]
 ) -> None:
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -256,14 +271,14 @@ def _upsert_builds(
             "config_hash": storable(o.config_hash, 64),
             "parse_id": parse_id,
             "recorded_at": now,
-            **({"file_index": file_index} if file_index is not None else {}),
+            **place,
         }
         for o in changed
         if (key := storable(o.stream_key, 255))
     }
     values = list(by_key.values())
     updated: tuple[str, ...] = ("outcome", "error", "build_ms", "config_hash", "parse_id", "recorded_at")
-    updated += ("file_index",) if file_index is not None else ()
+    updated += tuple(place)
     conn.execute(
         stmt.on_conflict_do_update(index_elements=["stream_key"], set_={c: stmt.excluded[c] for c in updated}), values
     )

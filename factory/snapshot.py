@@ -34,9 +34,10 @@ def snapshot_dir(directory: Path | None = None) -> Path:
     return settings().snapshot_dir
 
 
-def snapshot_path(platform: str, directory: Path | None = None, file_index: int = 0) -> Path:
-    """``{platform}.json``; split file ``i`` (i > 0) keeps its own share in ``{platform}.part{i}.json``."""
-    return snapshot_dir(directory) / f"{platform_slug(platform)}{part_suffix(file_index)}.json"
+def snapshot_path(platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0) -> Path:
+    """``{platform}.json``; split file ``i`` (i > 0) keeps its own share in ``{platform}.part{i}.json``,
+    and its copy in bundle ``j`` > 0 in ``{platform}.part{i}.bundle{j}.json``."""
+    return snapshot_dir(directory) / f"{platform_slug(platform)}{part_suffix(file_index, bundle)}.json"
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Snapshot:
     #: Which of the platform's split files this is the share of, and the layout it was read under.
     file_index: int = 0
     layout: Layout = field(default_factory=Layout)
+    bundle: int = 0
     #: The platform's job settings the configs were built with (empty: DataSurface's defaults),
     #: so an outage builds the same DAGs as the database would.
     job: dict[str, Any] = field(default_factory=dict)
@@ -84,14 +86,15 @@ class LastGood:
     platform: str
     directory: Path | None = None
     file_index: int = 0
+    bundle: int = 0
 
     @property
     def path(self) -> Path:
-        return snapshot_path(self.platform, self.directory, self.file_index)
+        return snapshot_path(self.platform, self.directory, self.file_index, self.bundle)
 
     @cached_property
     def snapshot(self) -> Snapshot | None:
-        return read_snapshot(self.platform, self.directory, self.file_index)
+        return read_snapshot(self.platform, self.directory, self.file_index, self.bundle)
 
 
 def trusted_config(data: dict[str, Any]) -> StreamConfig:
@@ -103,9 +106,11 @@ def trusted_config(data: dict[str, Any]) -> StreamConfig:
     return StreamConfig.model_construct(**{**defaults, **values})
 
 
-def read_snapshot(platform: str, directory: Path | None = None, file_index: int = 0) -> Snapshot | None:
+def read_snapshot(
+    platform: str, directory: Path | None = None, file_index: int = 0, bundle: int = 0
+) -> Snapshot | None:
     """The snapshot, or None when there is none or it cannot be read (never raises)."""
-    path = snapshot_path(platform, directory, file_index)
+    path = snapshot_path(platform, directory, file_index, bundle)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT_VERSION:
@@ -118,6 +123,7 @@ def read_snapshot(platform: str, directory: Path | None = None, file_index: int 
             errors=data.get("errors", {}),
             hashes=data.get("hashes", {}),
             file_index=file_index,
+            bundle=bundle,
             layout=Layout.from_dict(data["layout"]) if "layout" in data else Layout(),
             job=data.get("job") or {},
         )
@@ -127,7 +133,7 @@ def read_snapshot(platform: str, directory: Path | None = None, file_index: int 
 
 def write_snapshot(snapshot: Snapshot, directory: Path | None = None) -> Path:
     """Write atomically (temp file + rename) so a reader never sees half a snapshot."""
-    path = snapshot_path(snapshot.platform, directory, snapshot.file_index)
+    path = snapshot_path(snapshot.platform, directory, snapshot.file_index, snapshot.bundle)
     snapshot.written_at = datetime.now(UTC).isoformat(timespec="seconds")
     payload = {
         "format": FORMAT_VERSION,

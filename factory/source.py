@@ -43,15 +43,17 @@ class ParseTarget:
     stream_key: str | None = None
     foreign: bool = False
     file_index: int = 0
+    #: Which DAG bundle this copy of the file is in (factory.bundles).
+    bundle: int = 0
 
     @classmethod
-    def of(cls, platform: str, dag_id: str | None = None, file_index: int = 0) -> ParseTarget:
+    def of(cls, platform: str, dag_id: str | None = None, file_index: int = 0, bundle: int = 0) -> ParseTarget:
         """``dag_id`` None (or empty) means a full parse."""
         slug = platform_slug(platform)
         if not dag_id:
-            return cls(slug, file_index=file_index)
+            return cls(slug, file_index=file_index, bundle=bundle)
         key = stream_key_from_dag_id(slug, dag_id)
-        return cls(slug, key, foreign=key is None, file_index=file_index)
+        return cls(slug, key, foreign=key is None, file_index=file_index, bundle=bundle)
 
     @property
     def mode(self) -> LoadMode:
@@ -137,12 +139,12 @@ def _read(conn: Connection, target: ParseTarget, known: Snapshot | None, db_url:
         digest = f"{digest}|policy:{policy.digest}"
     layout = read_layout(conn, target.platform)
     if layout.digest():
-        digest = f"{digest}|{layout.digest()}|file:{target.file_index}"
+        digest = f"{digest}|{layout.digest()}|file:{target.file_index}" + (f"@{target.bundle}" if target.bundle else "")
     if known is not None and digest == known.fingerprint:
         return Unchanged(db_url, known)
     found = store.read_rows(conn, target.platform, exclude_statuses=INACTIVE_STATUSES)
     if layout.digest():
-        found = [r for r in found if layout.builds(target.file_index, r.stream_key)]
+        found = [r for r in found if layout.builds(target.file_index, r.stream_key, target.bundle)]
     rows = [(r.stream_key, r.config_json) for r in found if r.status == RowStatus.ACTIVE]
     unknown = [(r.stream_key, r.status, r.config_json) for r in found if r.status != RowStatus.ACTIVE]
     return RowsRead(

@@ -96,6 +96,8 @@ _ADDED_COLUMNS = (
     ("parses", "file_index", "smallint NOT NULL DEFAULT 0"),
     ("parses", "generation", "integer NOT NULL DEFAULT 0"),
     ("builds", "file_index", "smallint NOT NULL DEFAULT 0"),
+    ("parses", "bundle", "smallint NOT NULL DEFAULT 0"),
+    ("builds", "bundle", "smallint NOT NULL DEFAULT 0"),
     # The session's database user beside the actor; entries written before it stay readable (NULL).
     ("history", "db_user", "varchar(255)"),
 )

@@ -89,6 +89,8 @@ def platform_tables(platform: str) -> PlatformTables:
         # Which of the platform's split files parsed, under which layout generation (factory.split).
         Column("file_index", SmallInteger, nullable=False, server_default=text("0")),
         Column("generation", Integer, nullable=False, server_default=text("0")),
+        # Which DAG bundle the file's copy was in (factory.bundles; 0: Airflow's dags-folder).
+        Column("bundle", SmallInteger, nullable=False, server_default=text("0")),
         Column("load_ms", Float, nullable=False),
         Column("validate_ms", Float, nullable=False),
         Column("build_ms", Float, nullable=False),
@@ -105,6 +107,7 @@ def platform_tables(platform: str) -> PlatformTables:
         Column("parse_id", BigInteger),
         Column("recorded_at", DateTime, nullable=False),
         Column("file_index", SmallInteger, nullable=False, server_default=text("0")),
+        Column("bundle", SmallInteger, nullable=False, server_default=text("0")),
     )
     return PlatformTables(
         platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds

@@ -17,9 +17,11 @@ from sqlalchemy import Connection, select
 from factory.collisions import stream_problems
 from factory.enums import RowStatus
 from factory.errors import ConfigProblem, StreamConfigError
+from factory.fingerprint import fingerprint_in
 from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
 from factory.policy import effective_policy, read_policy
 from factory.rules import Rules
+from factory.spec import dag_spec
 from factory.store import ConfigRow, iter_rows, list_platforms
 from factory.tables import platform_tables, table_exists
 from factory.validation import unknown_status_message
@@ -44,6 +46,10 @@ class StreamView:
     last_error: str | None = None
     last_build_ms: float | None = None
     last_recorded_at: datetime | None = None
+    #: The config hash the factory's last recorded outcome was for (``factory.validation.config_hash``).
+    last_config_hash: str | None = None
+    #: The fingerprint of the DAG the row builds (``factory.fingerprint``); None when it does not build.
+    fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +65,7 @@ class StreamView:
             "last_error": self.last_error,
             "last_build_ms": self.last_build_ms,
             "last_recorded_at": self.last_recorded_at.isoformat() if self.last_recorded_at else None,
+            "fingerprint": self.fingerprint,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
@@ -70,7 +77,9 @@ def stream_view(row: ConfigRow, build: Any = None, rules: Rules | None = None) -
     view = StreamView(row.platform, row.stream_key, row.status, row.config_json, row.updated_at, row.created_at)
     _summarize(view, row.config_json)
     try:
-        parse_config(row.config_json, stream_key=row.stream_key, rules=rules)
+        config = parse_config(row.config_json, stream_key=row.stream_key, rules=rules)
+        job = rules.policy.job if rules is not None and rules.policy is not None else None
+        view.fingerprint = fingerprint_in(dag_spec(config, row.platform, job).description)
     except StreamConfigError as exc:
         view.valid = False
         view.problems = [p.to_dict() for p in exc.problems]
@@ -82,6 +91,7 @@ def stream_view(row: ConfigRow, build: Any = None, rules: Rules | None = None) -
         view.last_error = build.error
         view.last_build_ms = build.build_ms
         view.last_recorded_at = build.recorded_at
+        view.last_config_hash = getattr(build, "config_hash", None)
     return view
 
 
@@ -136,13 +146,13 @@ def stream_views(
 
 
 def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first; each with ``file_index`` and ``generation`` (0 for a table from before split
-    files, until ``bootstrap`` adds those columns)."""
+    """Newest first; each with ``file_index``, ``generation`` and ``bundle`` (0 for a table from
+    before split files or bundles, until ``bootstrap`` adds those columns)."""
     t = platform_tables(platform).parses
     rows = conn.execute(
         select(*parse_columns(conn, platform)).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit)
     )
-    return [{"file_index": 0, "generation": 0, **r._mapping} for r in rows]
+    return [{"file_index": 0, "generation": 0, "bundle": 0, **r._mapping} for r in rows]
 
 
 def parse_columns(conn: Connection, platform: str) -> list[Any]:

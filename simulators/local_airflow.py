@@ -10,6 +10,10 @@ factory files, and the factory runs its ingestion job with the local launcher
 Each component runs in its own process group with its log in ``home/logs``; :meth:`stop`
 sends SIGTERM to each group, then SIGKILL after a grace period, and checks no process of the
 group is left. ``python -m simulators.local_airflow up`` runs one in the foreground.
+
+With ``bundles=B`` > 1 the factory files are spread over B DAG bundles (factory.bundles): every
+component gets the same ``dag_bundle_config_list`` and one ``airflow dag-processor -B NAME`` runs
+per bundle (components ``dag-processor-dags-folder``, ``dag-processor-yellow-1``, ...).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from types import TracebackType
 from typing import Any
 
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
+#: A DAG processor of one bundle: ``dag-processor-{bundle name}``.
+BUNDLE_PROCESSOR_PREFIX = "dag-processor-"
 USERNAME = "admin"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 #: Variables of the calling process that must not leak into the stack (they would point it at
@@ -115,6 +121,8 @@ class LocalAirflow:
     #: advises about one per CPU when pages are many, as each page is built on one CPU.
     api_workers: int = 1
     raise_parse_limits: bool = True
+    #: DAG bundles the factory files are spread over, one DAG processor each (factory.bundles).
+    bundles: int = 1
     components: dict[str, Component] = field(default_factory=dict, init=False)
     password: str | None = field(default=None, init=False)
     jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32), init=False)
@@ -173,8 +181,29 @@ class LocalAirflow:
             "YELLOW_JOB_LAUNCHER": "local",
             "YELLOW_SNAPSHOT_DIR": str(self.home / "yellow_snapshots"),
             **(TEST_PARSE_LIMITS if self.raise_parse_limits else {}),
+            **self._bundle_environment(),
         }
         return {**base, **ours, **self.env}
+
+    def _bundle_environment(self) -> dict[str, str]:
+        if self.bundles <= 1:
+            return {}
+        from factory.bundles import BundleConfig
+
+        return {
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": BundleConfig(
+                self.dags_folder, self.bundles
+            ).config_value()
+        }
+
+    @property
+    def processors(self) -> list[str]:
+        """The DAG processor components: one, or one per bundle."""
+        if self.bundles <= 1:
+            return ["dag-processor"]
+        from factory.bundles import bundle_name
+
+        return [f"{BUNDLE_PROCESSOR_PREFIX}{bundle_name(j)}" for j in range(self.bundles)]
 
     def _airflow(self) -> str:
         return str(Path(sys.executable).with_name("airflow"))
@@ -189,7 +218,7 @@ class LocalAirflow:
         deadline = time.monotonic() + timeout
         try:
             self.migrate(timeout=timeout)
-            for name in COMPONENTS:
+            for name in ("api-server", "scheduler", *self.processors):
                 self.start_component(name)
             self.wait_healthy(deadline - time.monotonic())
         except BaseException:
@@ -218,13 +247,15 @@ class LocalAirflow:
         self.log(f"Migrated in {time.monotonic() - started:.1f} s.")
 
     def start_component(self, name: str) -> Component:
-        """Start one component (``api-server``, ``scheduler`` or ``dag-processor``) in its own group."""
-        if name not in COMPONENTS:
-            raise ValueError(f"unknown component {name!r}; one of {', '.join(COMPONENTS)}")
+        """Start one component (``api-server``, ``scheduler``, ``dag-processor`` or one bundle's
+        ``dag-processor-{bundle}``) in its own group."""
+        bundle = name.removeprefix(BUNDLE_PROCESSOR_PREFIX) if name.startswith(BUNDLE_PROCESSOR_PREFIX) else None
+        if name not in COMPONENTS and bundle is None:
+            raise ValueError(f"unknown component {name!r}; one of {', '.join(COMPONENTS)}, or dag-processor-BUNDLE")
         old = self.components.get(name)
         if old is not None and old.running():
             return old
-        args = [self._airflow(), name]
+        args = [self._airflow(), name] if bundle is None else [self._airflow(), "dag-processor", "-B", bundle]
         if name == "api-server":
             args += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.api_workers)]
         log_path = self.log_dir / f"{name}.log"
@@ -273,7 +304,8 @@ class LocalAirflow:
     def stop(self, grace: float = 20.0) -> None:
         """Stop every component (scheduler first, so no task starts while the API goes away)."""
         errors = []
-        for name in ("scheduler", "dag-processor", "api-server"):
+        processors = [n for n in self.components if n.startswith("dag-processor")]
+        for name in ("scheduler", *processors, "api-server"):
             try:
                 self.stop_component(name, grace)
             except LocalAirflowError as exc:
@@ -362,7 +394,7 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 def _up(args: Any) -> int:
     """Start PostgreSQL and Airflow on a fresh ecosystem, print how to reach it, wait for ctrl-c."""
-    from factory.bootstrap import bootstrap
+    from factory.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
     from simulators.postgres import start_postgres
 
@@ -376,11 +408,14 @@ def _up(args: Any) -> int:
     try:
         config_url = server.create_database("yellow_config")
         meta_url = server.create_database("airflow_meta")
-        bootstrap(generate_ecosystem(args.platforms, args.streams, args.seed), config_url, home / "dags")
+        eco = generate_ecosystem(args.platforms, args.streams, args.seed)
+        bootstrap(eco, config_url, home / "dags", split=Split(bundles=args.bundles if args.bundles > 1 else None))
         env = {"YELLOW_DB_URL": config_url}
         if args.job_script:
             env["YELLOW_JOB_SCRIPT"] = str(Path(args.job_script).resolve())
-        airflow = LocalAirflow(home / "airflow", meta_url, home / "dags", env=env, port=args.port, log=print)
+        airflow = LocalAirflow(
+            home / "airflow", meta_url, home / "dags", env=env, port=args.port, log=print, bundles=args.bundles
+        )
         airflow.start()
         try:
             print(f"export AIRFLOW_API_URL={airflow.url} AIRFLOW_API_USERNAME={airflow.username}")
@@ -414,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--seed", type=int, default=0)
     up.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
     up.add_argument("--job-script", help="YELLOW_JOB_SCRIPT for the simulated job")
+    up.add_argument("--bundles", type=int, default=1, help="DAG bundles, one DAG processor each (default: 1)")
     args = parser.parse_args(argv)
     return _up(args)
 

@@ -69,6 +69,8 @@ def arguments(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("health",): ["-p", P, "--no-airflow"],
         ("platform", "drop"): [P, "--yes", "-o", str(tmp / "drop.json")],
         ("runs",): ["-p", P, "--airflow", "http://127.0.0.1:1"],
+        ("live",): ["-p", P],
+        ("wait",): ["-p", P, "--airflow", "http://127.0.0.1:1", "--timeout", "0"],
         (): [],  # the dashboard itself is never opened here: see the test below
     }
 

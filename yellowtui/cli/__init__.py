@@ -16,13 +16,14 @@ from yellowtui.cli import (
     demo,
     grants,
     health,
+    live,
     migrate,
     platform,
     reports,
 )
 from yellowtui.cli.root import main
 
-for _module in (bootstrap, config, changes, reports, grants, migrate, health, platform, airflow, demo):
+for _module in (bootstrap, config, changes, live, reports, grants, migrate, health, platform, airflow, demo):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -40,9 +40,16 @@ from yellowtui.cli.output import dump, echo
     help="Without --files: one factory file per this many streams; a platform at or under it keeps one file.",
 )
 @click.option(
+    "--bundles",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Spread each platform's factory files over this many DAG bundles, one DAG processor each "
+    "(default: keep each platform's; docs/operations.md).",
+)
+@click.option(
     "--force-split",
     is_flag=True,
-    help="Change the file count even while the previous change is still being handed over.",
+    help="Change the file or bundle count even while the previous change is still being handed over.",
 )
 @click.option("--check", is_flag=True, help="Validate the ecosystem file only; write nothing.")
 @json_option
@@ -56,6 +63,7 @@ def bootstrap(
     files: int | None,
     streams_per_file: int,
     force_split: bool,
+    bundles: int | None,
     check: bool,
     as_json: bool,
 ) -> None:
@@ -68,7 +76,8 @@ def bootstrap(
     A platform with more streams than --streams-per-file is split over several factory files
     that Airflow parses in parallel (docs/operations.md, "Very large platforms"). Changing the
     count hands streams over without a gap; files no longer needed are removed by the next
-    bootstrap once the DAG processor has parsed the new layout.
+    bootstrap once the DAG processor has parsed the new layout. --bundles B spreads the files over
+    B DAG bundles and prints Airflow's dag_bundle_config_list and one dag-processor per bundle.
     """
     from factory.bootstrap import FilesNotWritten, Split
     from factory.bootstrap import bootstrap as run_bootstrap
@@ -91,7 +100,7 @@ def bootstrap(
             static=static,
             conn_id=conn_id,
             actor=actor,
-            split=Split(files, streams_per_file, force_split),
+            split=Split(files, streams_per_file, force_split, bundles),
         )
     except (OutcomeUnknown, FilesNotWritten, RetryableConflict):  # each says what was committed
         raise
@@ -124,6 +133,11 @@ def bootstrap(
                 f"{r.platform}: kept {', '.join(r.kept_files)} until the DAG processor has parsed the new layout; "
                 "run the same bootstrap again later to remove them"
             )
+
+    if results and results[0].bundle_config is not None:
+        from yellowtui.presenters.bundles import bundle_instructions
+
+        echo(bundle_instructions(results[0].bundle_config))
 
 
 COMMANDS = (bootstrap,)

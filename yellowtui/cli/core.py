@@ -47,6 +47,8 @@ class ExitCode(IntEnum):
     CONFLICT = 3
     #: The connection was lost during COMMIT: it may or may not have been written.
     UNKNOWN_OUTCOME = 4
+    #: ``--wait-live`` / ``wait``: applied, but not live in Airflow before the timeout.
+    NOT_LIVE = 5
 
     HEALTH_WARNING = 1
     HEALTH_CRITICAL = 2

@@ -57,6 +57,10 @@ def platform_drop(platform: str, db_url: str | None, output: Path | None, yes: b
             f"{slug}: exported {result.rows} row(s) and {result.history} history entr(y/ies) to {result.export_path}; "
             f"dropped {', '.join(result.tables)}"
         )
+        echo(
+            f"{slug}: now remove its factory file(s) from the dags folder (yellow-N/...: from that DAG bundle's "
+            f"folder): {', '.join(result.factory_files)}"
+        )
 
 
 COMMANDS = (platform_group,)

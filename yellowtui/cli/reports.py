@@ -60,9 +60,9 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
 
     from factory.enums import Source
     from yellowtui.cli.output import console
-    from yellowtui.presenters.timing import split_summary
+    from yellowtui.presenters.timing import file_label, is_split, split_summary
 
-    split = any(r["file_index"] for r in reports)
+    split = is_split(reports)
     table = Table(
         *(("file",) if split else ()),
         "parsed at",
@@ -79,7 +79,7 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     )
     for r in reports:
         table.add_row(
-            *((cell(r["file_index"]),) if split else ()),
+            *((cell(file_label(r)),) if split else ()),
             f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
             cell(r["host"]),
             cell(r["mode"]),

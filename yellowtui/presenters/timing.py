@@ -50,29 +50,51 @@ class FileTiming:
     total_ms: float
     dags_built: int
     source: str
+    #: The DAG bundle the file's copy is in (factory.bundles); 0 is Airflow's dags-folder.
+    bundle: int = 0
+
+    @property
+    def label(self) -> str:
+        return file_label({"file_index": self.file_index, "bundle": self.bundle})
+
+
+def file_label(report: dict[str, Any]) -> str:
+    """``2`` for file 2 in the dags folder, ``2 (yellow-1)`` for its copy in bundle yellow-1."""
+    from factory.bundles import bundle_name
+
+    index, bundle = int(report.get("file_index") or 0), int(report.get("bundle") or 0)
+    return f"{index} ({bundle_name(bundle)})" if bundle else str(index)
+
+
+def is_split(reports: Iterable[dict[str, Any]]) -> bool:
+    """Whether any report comes from a split file or a bundle other than the dags folder."""
+    return any(r.get("file_index") or r.get("bundle") for r in reports)
 
 
 def latest_per_file(reports: Iterable[dict[str, Any]]) -> list[FileTiming]:
-    """The newest report of each file (``reports`` newest first), by file index. One entry for
-    a platform that is not split."""
-    seen: dict[int, FileTiming] = {}
+    """The newest report of each file's copy (``reports`` newest first), by file index and bundle.
+    One entry for a platform that is not split."""
+    seen: dict[tuple[int, int], FileTiming] = {}
     for r in reports:
-        index = int(r.get("file_index") or 0)
-        if index not in seen:
-            seen[index] = FileTiming(
-                index, r["parsed_at"], float(r["total_ms"]), int(r["dags_built"]), str(r["source"])
+        key = (int(r.get("file_index") or 0), int(r.get("bundle") or 0))
+        if key not in seen:
+            seen[key] = FileTiming(
+                key[0], r["parsed_at"], float(r["total_ms"]), int(r["dags_built"]), str(r["source"]), key[1]
             )
-    return [seen[i] for i in sorted(seen)]
+    return [seen[k] for k in sorted(seen)]
 
 
 def split_summary(reports: Iterable[dict[str, Any]]) -> str | None:
-    """``3 files: 1,204 DAGs, slowest file 2 at 8,412 ms`` for a split platform, else None."""
+    """``3 files: 1,204 DAGs, slowest file 2 at 8,412 ms`` for a split platform (``3 files in 2
+    bundles: ...`` when spread over DAG bundles), else None."""
     files = latest_per_file(reports)
     if len(files) < 2:
         return None
     slowest = max(files, key=lambda f: f.total_ms)
     dags = sum(f.dags_built for f in files)
-    return f"{len(files)} files: {dags:,} DAGs, slowest file {slowest.file_index} at {slowest.total_ms:,.0f} ms"
+    bundles = len({f.bundle for f in files})
+    spread = f" in {bundles} bundles" if bundles > 1 else ""
+    return f"{len(files)} files{spread}: {dags:,} DAGs, slowest file {slowest.label} at {slowest.total_ms:,.0f} ms"
 
 
 def slowest_streams(views: Iterable[StreamView], platform: str | None, limit: int = 10) -> list[StreamView]:

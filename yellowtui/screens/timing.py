@@ -21,7 +21,7 @@ from factory.enums import Outcome, Source
 from factory.errors import DatabaseUnavailable
 from yellowtui.messages import ParseLoopStarted, ParseLoopStopped, ParseRecorded, ParsesLoaded
 from yellowtui.presenters.safe_text import visible
-from yellowtui.presenters.timing import ago, slowest_streams, split_summary, summarize
+from yellowtui.presenters.timing import ago, file_label, is_split, slowest_streams, split_summary, summarize
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.timing_chart import TimingChart
 
@@ -154,13 +154,13 @@ class TimingScreen(DashboardScreen):
         self.query_one(TimingChart).set_reports(self.reports)
         table = self.query_one("#parses-table", DataTable)
         table.clear()
-        split = any(r.get("file_index") for r in self.reports)
-        if split and "file" not in table.columns:  # a split platform: which of its files parsed
-            table.add_column("File", width=4, key="file")
+        split = is_split(self.reports)
+        if split and "file" not in table.columns:  # a split platform: which of its files parsed (and bundle)
+            table.add_column("File", width=4 if not any(r.get("bundle") for r in self.reports) else 14, key="file")
         for r in self.reports:
             source = r["source"]
             label = SOURCE_LABEL.get(source) or str(source)
-            file_cell = [Text(str(r.get("file_index") or 0) if split else "", justify="right")]
+            file_cell = [Text(file_label(r) if split else "", justify="right")]
             table.add_row(
                 f"{r['parsed_at']:%H:%M:%S}",
                 Text(visible(label), style=SOURCE_STYLE.get(source, "")),
