@@ -319,7 +319,5 @@ def test_dag_preview_matches_the_builder(sample_config: dict) -> None:
     assert shown == built
     job = dag.get_task("snapshot_merge_job")
     assert job.image == preview.spec.image
-    built_refs = {
-        (e.name, e.value_from.secret_key_ref.name) for e in job.env_vars if e.value_from is not None
-    }
+    built_refs = {(e.name, e.value_from.secret_key_ref.name) for e in job.env_vars if e.value_from is not None}
     assert built_refs == {(s.env_var, s.secret_name) for s in preview.spec.secrets}

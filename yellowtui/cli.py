@@ -138,6 +138,7 @@ def main(
     """
     if ctx.invoked_subcommand is None:
         from yellowtui.app import run_dashboard
+        from yellowtui.profile_apply import active_profile
 
         run_dashboard(
             db_url=db_url,
@@ -145,6 +146,7 @@ def main(
             airflow=dashboard_airflow(airflow_url, read_only),
             read_only=read_only,
             actor=actor,
+            profile=active_profile(ctx),
         )
 
 
@@ -699,10 +701,12 @@ def grants(
 from yellowtui.cli_airflow import register as _register_airflow_commands  # noqa: E402
 from yellowtui.cli_changes import register as _register_changes  # noqa: E402
 from yellowtui.cli_ops import register as _register_ops  # noqa: E402
+from yellowtui.cli_profiles import register as _register_profiles  # noqa: E402
 
 _register_airflow_commands(main)
 _register_changes(main, config)
 _register_ops(main)  # migrate, health, platform drop
+_register_profiles(main)  # --profile, profiles list|show|check, completion, serve
 
 
 if __name__ == "__main__":  # pragma: no cover
