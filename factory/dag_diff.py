@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from factory.fingerprint import strip_fingerprint
 from factory.shape import JOB_TASK_ID
 
 if TYPE_CHECKING:
@@ -85,10 +86,13 @@ class DagDiff:
 
 
 def dag_document(dag: DAG) -> dict[str, Any]:
-    """The DAG as Airflow serializes it, without file locations, plus the job's secrets."""
+    """The DAG as Airflow serializes it, without file locations and the description's
+    fingerprint, plus the job's secrets."""
     from airflow.serialization.serialized_objects import DagSerialization
 
     data = _strip(DagSerialization.to_dict(dag)["dag"])
+    if "description" in data:  # its fingerprint says that something changed, the diff says what
+        data["description"] = strip_fingerprint(data["description"])
     if dag.has_task(JOB_TASK_ID):
         job: Any = dag.get_task(JOB_TASK_ID)
         extras = {

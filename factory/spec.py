@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from factory.fingerprint import stamped
 from factory.job_contract import (
     DEFAULT_CPU,
     DEFAULT_JOB_SETTINGS,
@@ -186,8 +187,13 @@ def job_resources(config: StreamConfig) -> dict[str, dict[str, str]]:
 
 def dag_spec(config: StreamConfig, platform: str, job: JobSettings | None = None) -> DagSpec:
     """The DAG the builder makes for ``config`` on ``platform``, as plain data. ``job`` holds the
-    platform's job settings (its stored policy's); None: DataSurface's current defaults."""
-    job = job or DEFAULT_JOB_SETTINGS
+    platform's job settings (its stored policy's); None: DataSurface's current defaults. The
+    description ends with the spec's fingerprint (:mod:`factory.fingerprint`), so Airflow's DAG
+    list tells which config it serves."""
+    return stamped(_unstamped_spec(config, platform, job or DEFAULT_JOB_SETTINGS))
+
+
+def _unstamped_spec(config: StreamConfig, platform: str, job: JobSettings) -> DagSpec:
     slug = platform_slug(platform)
     dag_id = dag_id_for(platform, config.stream_key)
     env_vars = {

@@ -17,8 +17,10 @@ from sqlalchemy import Connection, select
 from factory.collisions import stream_problems
 from factory.enums import RowStatus
 from factory.errors import ConfigProblem, StreamConfigError
+from factory.fingerprint import fingerprint_in
 from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
 from factory.policy import effective_policy, read_policy
+from factory.spec import dag_spec
 from factory.store import ConfigRow, iter_rows, list_platforms
 from factory.tables import platform_tables, table_exists
 from factory.validation import Rules, unknown_status_message
@@ -43,6 +45,10 @@ class StreamView:
     last_error: str | None = None
     last_build_ms: float | None = None
     last_recorded_at: datetime | None = None
+    #: The config hash the factory's last recorded outcome was for (``factory.validation.config_hash``).
+    last_config_hash: str | None = None
+    #: The fingerprint of the DAG the row builds (``factory.fingerprint``); None when it does not build.
+    fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +64,7 @@ class StreamView:
             "last_error": self.last_error,
             "last_build_ms": self.last_build_ms,
             "last_recorded_at": self.last_recorded_at.isoformat() if self.last_recorded_at else None,
+            "fingerprint": self.fingerprint,
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "created_at": self.created_at.isoformat() if self.created_at else None,
         }
@@ -73,6 +80,8 @@ def stream_view(row: ConfigRow, build: Any = None, rules: Rules | None = None) -
         broken = rules.problems(config, row.stream_key) if rules is not None else []
         if broken:
             raise StreamConfigError(row.stream_key, broken)
+        job = rules.policy.job if rules is not None and rules.policy is not None else None
+        view.fingerprint = fingerprint_in(dag_spec(config, row.platform, job).description)
     except StreamConfigError as exc:
         view.valid = False
         view.problems = [p.to_dict() for p in exc.problems]
@@ -84,6 +93,7 @@ def stream_view(row: ConfigRow, build: Any = None, rules: Rules | None = None) -
         view.last_error = build.error
         view.last_build_ms = build.build_ms
         view.last_recorded_at = build.recorded_at
+        view.last_config_hash = getattr(build, "config_hash", None)
     return view
 
 

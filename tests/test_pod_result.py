@@ -76,7 +76,7 @@ class TaskInstance:
 
 
 @pytest.fixture
-def kubeconfig(tmp_path, monkeypatch):
+def kubeconfig(tmp_path) -> str:
     """A kube config naming a cluster nobody serves: the hook loads it, the fake answers."""
     path = tmp_path / "kubeconfig"
     path.write_text(
@@ -85,16 +85,19 @@ def kubeconfig(tmp_path, monkeypatch):
         "contexts: [{name: none, context: {cluster: none, user: none}}]\n"
         "users: [{name: none, user: {token: none}}]\n"
     )
-    monkeypatch.setenv("KUBECONFIG", str(path))
+    return str(path)
 
 
-def run_pod(log: str, exit_code: int = 0, ti: TaskInstance | None = None) -> tuple[TaskInstance, FakeCoreV1Api]:
+def run_pod(
+    kubeconfig: str, log: str, exit_code: int = 0, ti: TaskInstance | None = None
+) -> tuple[TaskInstance, FakeCoreV1Api]:
     """Run the builder's snapshot_merge_job against a pod that printed ``log``."""
     from airflow.providers.cncf.kubernetes.utils.pod_manager import PodManager
 
     dag = build_dag(parse_config(dict(SAMPLE_CONFIG)), "yellowlive", launcher=JobLauncher.KUBERNETES)
     operator: Any = dag.get_task("snapshot_merge_job")
     kube = FakeCoreV1Api(log, exit_code)
+    operator.config_file = kubeconfig  # the operator's own parameter: KUBECONFIG is read once per process
     operator.client = kube
     operator.pod_manager = PodManager(kube_client=kube, callbacks=operator.callbacks)
     # Waiting on a live cluster is all that is skipped: the pod is created finished.
@@ -116,7 +119,7 @@ def test_the_builder_asks_for_no_sidecar_and_reads_the_log(kubeconfig):
 
 @pytest.mark.parametrize("code", [1, 0])
 def test_the_result_line_reaches_xcom_before_the_pod_is_deleted(kubeconfig, code):
-    ti, kube = run_pod(f"loading the model\n{{'event': 'Job completed'}}\nDATASURFACE_RESULT_CODE={code}\n")
+    ti, kube = run_pod(kubeconfig, f"loading the model\n{{'event': 'Job completed'}}\nDATASURFACE_RESULT_CODE={code}\n")
     assert ti.pushed["datasurface_result_code"] == code
     assert "pods/log" in kube.calls and kube.calls.index("pods/log") < kube.calls.index("pods/delete")
 
@@ -125,14 +128,14 @@ def test_a_pod_with_no_result_line_fails_and_says_so(kubeconfig):
     from airflow.sdk.exceptions import AirflowException
 
     with pytest.raises(AirflowException, match="printed no DATASURFACE_RESULT_CODE=<n> line"):
-        run_pod("Traceback (most recent call last):\nImportError: no module named datasurface\n")
+        run_pod(kubeconfig, "Traceback (most recent call last):\nImportError: no module named datasurface\n")
 
 
 def test_two_different_result_lines_fail_and_say_so(kubeconfig):
     from airflow.sdk.exceptions import AirflowException
 
     with pytest.raises(AirflowException, match=r"different codes \(1, -1\)"):
-        run_pod("DATASURFACE_RESULT_CODE=1\nDATASURFACE_RESULT_CODE=-1\n")
+        run_pod(kubeconfig, "DATASURFACE_RESULT_CODE=1\nDATASURFACE_RESULT_CODE=-1\n")
 
 
 def test_the_jobs_error_fails_the_task_with_the_code_recorded(kubeconfig):
@@ -141,5 +144,5 @@ def test_the_jobs_error_fails_the_task_with_the_code_recorded(kubeconfig):
 
     ti = TaskInstance()
     with pytest.raises(AirflowException):
-        run_pod("DATASURFACE_RESULT_CODE=-1\n", exit_code=1, ti=ti)
+        run_pod(kubeconfig, "DATASURFACE_RESULT_CODE=-1\n", exit_code=1, ti=ti)
     assert ti.pushed["datasurface_result_code"] == -1

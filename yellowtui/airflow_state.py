@@ -14,6 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from yellowtui.presenters.runs import NOT_IN_AIRFLOW_CELL, STALE_CELL, AirflowCell, airflow_cell
+from yellowtui.services.live_state import StreamLive, live_cell
 from yellowtui.services.run_state import STALE_IN_AIRFLOW, PlatformRunState
 
 _EMPTY: Mapping[tuple[str, str], AirflowCell] = MappingProxyType({})
@@ -37,6 +38,8 @@ class AirflowView:
     refreshed_at: datetime | None = None
     platforms: tuple[PlatformRunState, ...] = ()
     cells: Mapping[tuple[str, str], AirflowCell] = field(default_factory=lambda: _EMPTY)
+    #: The Live column: each row's live status (does Airflow serve its current config?).
+    live_cells: Mapping[tuple[str, str], AirflowCell] = field(default_factory=lambda: _EMPTY)
 
     def for_platform(self, platform: str | None) -> PlatformRunState | None:
         for state in self.platforms:
@@ -57,7 +60,15 @@ class AirflowView:
             refreshed_at=at,
             platforms=states,
             cells=airflow_cells(states),
+            live_cells=live_cells(states),
         )
+
+    def live_of(self, platform: str, stream_key: str) -> StreamLive | None:
+        """One stream's live status as of the last refresh (None: Airflow never answered)."""
+        state = self.for_platform(platform)
+        if state is None:
+            return None
+        return next((s for s in state.live if s.stream_key == stream_key), None)
 
     def went_down(self, reason: str, at: datetime) -> AirflowView:
         return replace(self, online=False, reason=reason, down_since=self.down_since if not self.online else at)
@@ -79,6 +90,11 @@ def airflow_cells(states: tuple[PlatformRunState, ...]) -> Mapping[tuple[str, st
                 STALE_CELL if missing.note == STALE_IN_AIRFLOW else NOT_IN_AIRFLOW_CELL
             )
     return MappingProxyType(cells)
+
+
+def live_cells(states: tuple[PlatformRunState, ...]) -> Mapping[tuple[str, str], AirflowCell]:
+    """The streams table's Live column: each row's live status."""
+    return MappingProxyType({(state.platform, s.stream_key): live_cell(s) for state in states for s in state.live})
 
 
 NOT_CONFIGURED = AirflowView()

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from factory.errors import ConfigProblem, RowConflict
     from factory.plan import EditVerdict, Plan
     from factory.store import ConfigRow
+    from yellowtui.services.live_state import PlatformLive
+    from yellowtui.services.parse_request import ParseRequests
 
 
 @dataclass
@@ -51,6 +53,16 @@ class ChangesApplied(Message):
 
     platform: str
     result: ApplyResult
+    #: The parse requests sent for the changed streams' files (None: no Airflow configured).
+    parses: ParseRequests | None = None
+
+
+@dataclass
+class LiveLooked(Message):
+    """The applied streams' live status was read again (while the plan screen follows them)."""
+
+    platform: str
+    state: PlatformLive
 
 
 @dataclass

@@ -700,13 +700,15 @@ def grants(
 # config set|pause|resume|retire|delete) live in their own modules.
 from yellowtui.cli_airflow import register as _register_airflow_commands  # noqa: E402
 from yellowtui.cli_changes import register as _register_changes  # noqa: E402
+from yellowtui.cli_live import register as _register_live  # noqa: E402
 from yellowtui.cli_ops import register as _register_ops  # noqa: E402
 from yellowtui.cli_profiles import register as _register_profiles  # noqa: E402
 
 _register_airflow_commands(main)
 _register_changes(main, config)
 _register_ops(main)  # migrate, health, platform drop
-_register_profiles(main)  # --profile, profiles list|show|check, completion, serve
+_register_live(main)  # live, wait
+_register_profiles(main)  # --profile, profiles list|show|check, completion, serve (last: completes every command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,12 +12,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from factory.db import DB_URL_ENV
+from yellowtui.cli_live import AirflowChoice, airflow_options, wait_options
 from yellowtui.cli_text import db_option as _db_option
 from yellowtui.cli_text import dump as _dump
 from yellowtui.cli_text import echo
@@ -231,12 +233,18 @@ def _apply(
     force: bool,
     as_json: bool,
     source: str,
+    live: LiveOptions | None = None,
 ) -> NoReturn:
-    """Apply (or dry-run) ``changeset``, print the outcome, exit with the documented code."""
+    """Apply (or dry-run) ``changeset``, print the outcome, exit with the documented code.
+
+    Once written, a parse of each factory file holding a changed stream is requested, and with
+    ``--wait-live`` the command waits for them (:mod:`yellowtui.cli_live`; its exit codes)."""
     from factory.apply import apply_changeset
     from factory.errors import ChangesetConflict
 
     url = _require_db(db_url)
+    if live is not None and live.wait_live and not dry_run:
+        live.airflow.service(required=True)  # no Airflow to wait for: say so before writing anything
     try:
         with _errors_to_exit_codes(as_json):
             result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
@@ -246,13 +254,28 @@ def _apply(
         else:
             _print_conflict(exc, _console(stderr=True))
         sys.exit(EXIT_CONFLICT)
+    code, after, lines = EXIT_OK, dict[str, Any](), list[str]()
+    if not result.dry_run and live is not None:
+        from yellowtui.cli_live import after_apply
+
+        code, after, lines = after_apply(
+            url,
+            result.platform,
+            result.written,
+            live.airflow,
+            wait_live=live.wait_live,
+            timeout_s=live.timeout_s,
+            as_json=as_json,
+        )
     if as_json:
-        _dump({"ok": True, "source": source, **result.to_dict()})
-        sys.exit(EXIT_OK)
+        _dump({"ok": True, "source": source, **result.to_dict(), **after})
+        sys.exit(code)
     console = _console()
     _print_plan(result.plan, console, header=f"{result.platform}: changes from {source}")
     console.print(_line(_applied(result)))
-    sys.exit(EXIT_OK)
+    for line in lines:
+        console.print(_line(line))
+    sys.exit(code)
 
 
 def _applied(result: ApplyResult) -> str:
@@ -264,6 +287,29 @@ def _applied(result: ApplyResult) -> str:
     if result.dry_run:
         return f"Dry run: would write {done}{forced}; nothing was written."
     return f"Applied as {result.actor}: {done}{forced}."
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """What to do in Airflow after an apply: where it is, read-only, and whether to wait."""
+
+    airflow: AirflowChoice
+    wait_live: bool = False
+    timeout_s: float = 120.0
+
+
+def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--airflow``, ``--read-only``, ``--wait-live`` and ``--timeout``, gathered into ``live``."""
+    import functools
+
+    @functools.wraps(f)
+    def wrapper(
+        *args: Any, airflow_url: str | None, read_only: bool, wait_live: bool, timeout_s: float, **kwargs: Any
+    ) -> Any:
+        live = LiveOptions(AirflowChoice(airflow_url, read_only), wait_live, timeout_s)
+        return f(*args, live=live, **kwargs)
+
+    return airflow_options(wait_options(wrapper))
 
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -353,9 +399,17 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @_actor_option
 @_dry_run_option
 @click.option("--force", is_flag=True, help="Write even where a row changed since the file was based on it.")
+@_live_options
 @_json_option
 def apply_command(
-    file: Path, db_url: str | None, platform: str | None, actor: str | None, dry_run: bool, force: bool, as_json: bool
+    file: Path,
+    db_url: str | None,
+    platform: str | None,
+    actor: str | None,
+    dry_run: bool,
+    force: bool,
+    as_json: bool,
+    live: LiveOptions,
 ) -> None:
     """Apply a changeset or `config export` FILE in one transaction: all of it, or nothing.
 
@@ -363,11 +417,15 @@ def apply_command(
     if any row changed underneath, nothing is written and the command exits 3 naming the
     streams (--force writes anyway). Rows absent from an export are left alone. Exit 1 when a
     change would not validate or build.
+
+    Then asks Airflow to parse the factory files of the changed streams (not with --read-only;
+    a refused request does not fail the apply). --wait-live waits until they are live:
+    exit 0 live, 1 failed to build, 5 not live in time, 2 Airflow unreachable.
     """
     with _errors_to_exit_codes(as_json):
         changeset = _load((file,), platform)
     assert changeset is not None
-    _apply(db_url, changeset, actor=actor, dry_run=dry_run, force=force, as_json=as_json, source=str(file))
+    _apply(db_url, changeset, actor=actor, dry_run=dry_run, force=force, as_json=as_json, source=str(file), live=live)
 
 
 @click.command("schema", context_settings=CONTEXT)
@@ -469,6 +527,7 @@ def _field_value(text: str) -> Any:
 )
 @_actor_option
 @_dry_run_option
+@_live_options
 @_json_option
 def config_set(
     stream_key: str,
@@ -479,6 +538,7 @@ def config_set(
     actor: str | None,
     dry_run: bool,
     as_json: bool,
+    live: LiveOptions,
 ) -> None:
     """Replace STREAM_KEY's config from --file, or change some of its fields with --field.
 
@@ -513,7 +573,7 @@ def config_set(
             _set_path(config, path.strip(), _field_value(value), f"--field {item!r}")
         source = "--field " + " ".join(fields)
     changeset = new_changeset(slug, [edit_of(row, stream_key, config)], created_by=actor)
-    _apply(url, changeset, actor=actor, dry_run=dry_run, force=False, as_json=as_json, source=source)
+    _apply(url, changeset, actor=actor, dry_run=dry_run, force=False, as_json=as_json, source=source, live=live)
 
 
 def _status_command(name: str, status: str | None, summary: str) -> click.Command:
@@ -525,9 +585,16 @@ def _status_command(name: str, status: str | None, summary: str) -> click.Comman
     @click.option("--platform", "-p", required=True, help="The stream's platform.")
     @_actor_option
     @_dry_run_option
+    @_live_options
     @_json_option
     def command(
-        stream_key: str, db_url: str | None, platform: str, actor: str | None, dry_run: bool, as_json: bool
+        stream_key: str,
+        db_url: str | None,
+        platform: str,
+        actor: str | None,
+        dry_run: bool,
+        as_json: bool,
+        live: LiveOptions,
     ) -> None:
         from factory.changeset import ChangeBase, Delete, SetStatus, new_changeset
 
@@ -541,7 +608,16 @@ def _status_command(name: str, status: str | None, summary: str) -> click.Comman
             else SetStatus(stream_key=stream_key, status=status, base=base)  # type: ignore[arg-type]
         )
         changeset = new_changeset(slug, [change], created_by=actor)
-        _apply(url, changeset, actor=actor, dry_run=dry_run, force=False, as_json=as_json, source=f"config {name}")
+        _apply(
+            url,
+            changeset,
+            actor=actor,
+            dry_run=dry_run,
+            force=False,
+            as_json=as_json,
+            source=f"config {name}",
+            live=live,
+        )
 
     return command
 

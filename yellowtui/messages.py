@@ -80,6 +80,10 @@ class StreamLoaded(Message):
     view: StreamView | None
     preview: DagPreview | None
     history: list[HistoryEntry] = field(default_factory=list)
+    #: Airflow's versions of the stream's DAG (number, created), oldest first; None: not read.
+    versions: list[tuple[int, datetime | None]] | None = None
+    #: Why the versions could not be read (Airflow not configured, down, no such DAG).
+    versions_note: str = ""
 
 
 @dataclass

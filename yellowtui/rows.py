@@ -59,6 +59,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("valid", "Valid", 5),
     #: Drawn from Airflow's run state (RowQuery.airflow), not from the row: blank without Airflow.
     Column("airflow", "Airflow", 16, aliases=("run",)),
+    #: Drawn from the live status (RowQuery.live): does Airflow serve the row's current config?
+    Column("live", "Live", 17, aliases=("sync",)),
     Column("type", "Type", 13, aliases=("ingestion",)),
     Column("schedule", "Schedule", 13),
     Column("datasets", "DS", 3, "right", aliases=("ds",)),
@@ -69,6 +71,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_INDEX = {name: i for i, c in enumerate(COLUMNS) for name in (c.key, *c.aliases)}
 AIRFLOW_COLUMN = COLUMN_INDEX["airflow"]
+LIVE_COLUMN = COLUMN_INDEX["live"]
+#: Columns drawn from Airflow, not from the row: looked up when drawn, blank without Airflow.
+AIRFLOW_COLUMNS = frozenset({AIRFLOW_COLUMN, LIVE_COLUMN})
 #: How a row with no Airflow cell sorts (after every row Airflow said something about).
 _NO_AIRFLOW_SORT = (9, "")
 
@@ -108,6 +113,7 @@ def prepare_row(view: StreamView) -> TableRow:
             view.status,
             "✓" if view.valid else f"✗ {problems}",
             "",  # Airflow: looked up when drawn
+            "",  # Live: looked up when drawn
             view.ingestion_type or "?",
             view.schedule if view.schedule else ("manual" if view.valid else "?"),
             str(view.dataset_count) if view.dataset_count is not None else "?",
@@ -127,8 +133,9 @@ def prepare_row(view: StreamView) -> TableRow:
         view.status,
         (view.valid, -problems),
         _NO_AIRFLOW_SORT,
-        lowered[5],
+        _NO_AIRFLOW_SORT,
         lowered[6],
+        lowered[7],
         view.dataset_count if view.dataset_count is not None else -1,
         view.last_outcome or "",
         view.last_build_ms if view.last_build_ms is not None else -1.0,
@@ -183,13 +190,19 @@ def only_narrows(old: list[Term], new: list[Term]) -> bool:
     return len(new) >= len(old) and all(a.narrows(b) for a, b in zip(old, new, strict=False))
 
 
-def row_matches(row: TableRow, terms: list[Term], airflow: Mapping[tuple[str, str], AirflowCell] | None = None) -> bool:
+def row_matches(
+    row: TableRow,
+    terms: list[Term],
+    airflow: Mapping[tuple[str, str], AirflowCell] | None = None,
+    live: Mapping[tuple[str, str], AirflowCell] | None = None,
+) -> bool:
     for term in terms:
         if term.column is None:
             if term.needle not in row.haystack:
                 return False
-        elif term.column == AIRFLOW_COLUMN:
-            cell = airflow.get((row.platform, row.stream_key)) if airflow else None
+        elif term.column in AIRFLOW_COLUMNS:
+            cells = airflow if term.column == AIRFLOW_COLUMN else live
+            cell = cells.get((row.platform, row.stream_key)) if cells else None
             if cell is None or term.needle not in cell.text.lower():
                 return False
         elif term.needle not in row.lowered[term.column]:
@@ -256,6 +269,8 @@ class RowQuery:
         self.counts = Counts()
         #: The Airflow column's cells by (platform, stream key); empty without Airflow.
         self.airflow: Mapping[tuple[str, str], AirflowCell] = {}
+        #: The Live column's cells by (platform, stream key); empty without Airflow.
+        self.live: Mapping[tuple[str, str], AirflowCell] = {}
 
     def replace(self, rows: Iterable[TableRow]) -> None:
         self.rows = list(rows)
@@ -297,20 +312,27 @@ class RowQuery:
         self._recount()
         self.refilter()
 
-    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell]) -> bool:
-        """New Airflow cells; True when the rows shown or their order changed with them (sorted
-        or filtered by the Airflow column), False when only the cells' text did."""
+    def set_airflow(
+        self,
+        cells: Mapping[tuple[str, str], AirflowCell],
+        live: Mapping[tuple[str, str], AirflowCell] | None = None,
+    ) -> bool:
+        """New Airflow (and Live) cells; True when the rows shown or their order changed with
+        them (sorted or filtered by those columns), False when only the cells' text did."""
         self.airflow = cells
-        sorted_by = self.sort_column == AIRFLOW_COLUMN
-        filtered_by = any(t.column == AIRFLOW_COLUMN for t in self.terms)
+        if live is not None:
+            self.live = live
+        sorted_by = self.sort_column in AIRFLOW_COLUMNS
+        filtered_by = any(t.column in AIRFLOW_COLUMNS for t in self.terms)
         if sorted_by:
             self._resort()
         if sorted_by or filtered_by:
             self.refilter()
         return sorted_by or filtered_by
 
-    def airflow_cell(self, row: TableRow) -> AirflowCell | None:
-        return self.airflow.get((row.platform, row.stream_key))
+    def airflow_cell(self, row: TableRow, column: int = AIRFLOW_COLUMN) -> AirflowCell | None:
+        cells = self.live if column == LIVE_COLUMN else self.airflow
+        return cells.get((row.platform, row.stream_key))
 
     def sort_by(self, column: int | str, reverse: bool | None = None) -> None:
         index = COLUMN_INDEX[column] if isinstance(column, str) else column
@@ -325,8 +347,8 @@ class RowQuery:
         return f"{COLUMNS[self.sort_column].label} {'▼' if self.sort_reverse else '▲'}"
 
     def _sort_key(self, row: TableRow) -> tuple[Any, ...]:
-        if self.sort_column == AIRFLOW_COLUMN:
-            cell = self.airflow.get((row.platform, row.stream_key))
+        if self.sort_column in AIRFLOW_COLUMNS:
+            cell = self.airflow_cell(row, self.sort_column)
             return (cell.sort_key if cell else _NO_AIRFLOW_SORT, row.platform, row.sort_keys[0])
         return (row.sort_keys[self.sort_column], row.platform, row.sort_keys[0])
 
@@ -348,5 +370,5 @@ class RowQuery:
             for r in rows
             if (platform is None or r.platform == platform)
             and (status == StatusFilter.ALL or status_matches(r, status))
-            and (not terms or row_matches(r, terms, self.airflow))
+            and (not terms or row_matches(r, terms, self.airflow, self.live))
         ]

@@ -27,6 +27,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane, TextArea
 
 from factory.changeset import ChangeBase, Upsert
+from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable
 from factory.plan import simulate_edit
 from yellowtui.change_messages import EditRowLoaded, EditSimulated
@@ -41,6 +42,7 @@ from yellowtui.presenters.plan_view import (
     line,
     pretty_config,
 )
+from yellowtui.presenters.safe_text import visible
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.screens.confirm import ConfirmScreen
 from yellowtui.widgets.config_editor import ConfigEditor
@@ -248,6 +250,10 @@ class EditStreamScreen(DashboardScreen):
         if self.is_new or self.stored is None:
             return "A new stream: its whole DAG is new (see the DAG tab)."
         if verdict.dag_diff is None and verdict.json_diff:
+            status = self.stored.status
+            if status != RowStatus.ACTIVE:
+                # It builds: it is not active, so Airflow has no DAG of it to compare with.
+                return f"The stored row is {visible(status)}: Airflow has no DAG of it to compare with (the DAG tab shows what this edit builds)."
             return "The stored row does not build: nothing to compare with."
         return "Same DAG as the stored row's."
 

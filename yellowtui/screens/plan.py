@@ -10,6 +10,7 @@ the conflict view with theirs beside yours.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -20,12 +21,13 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from factory.errors import ChangesetConflict, ChangesetRejected, DatabaseUnavailable
+from factory.errors import ChangesetConflict, ChangesetRejected, DatabaseUnavailable, FactoryError
 from yellowtui.change_messages import (
     ChangesApplied,
     ChangesConflicted,
     ChangesetSaved,
     ChangesRejected,
+    LiveLooked,
     PlanSimulated,
 )
 from yellowtui.presenters.plan_view import (
@@ -36,11 +38,26 @@ from yellowtui.presenters.plan_view import (
     line,
     problem_lines,
 )
+from yellowtui.presenters.safe_text import visible
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.screens.confirm import ConfirmScreen
 from yellowtui.screens.conflict import ConflictScreen
 from yellowtui.screens.prompt import PromptScreen
+from yellowtui.services.live_state import live_cell
+from yellowtui.services.live_wait import ParseAgain, read_live
+from yellowtui.services.parse_request import request_parses
 from yellowtui.widgets.diff_view import ROLE_STYLE, DiffView, line_content, lines_content
+
+#: How often the plan screen reads the applied streams' live status until they settle.
+LOOK_EVERY_S = 1.0
+#: Live cell roles as the plan's roles (colours shared with the diff view).
+_LIVE_STYLE = {
+    "success": "$text-success bold",
+    "error": "$text-error bold",
+    "warning": "$text-warning bold",
+    "accent": "$text-accent bold",
+    "muted": "$text-muted",
+}
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -48,6 +65,7 @@ if TYPE_CHECKING:
     from factory.changeset import Changeset
     from factory.plan import Plan, PlanEntry
     from yellowtui.pending import PendingChanges
+    from yellowtui.services.live_state import PlatformLive
 
 
 class PlanScreen(DashboardScreen):
@@ -70,11 +88,16 @@ class PlanScreen(DashboardScreen):
         self.shown: list[PlanEntry] = []
         self.applying = False
         self._planned: tuple[object, ...] | None = None
+        #: The streams of the last apply whose live status is followed until each has settled.
+        self.following: tuple[str, ...] = ()
+        self.live: PlatformLive | None = None
+        self._again: ParseAgain | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.furniture_top()
         yield Static(self._title("planning…"), id="plan-title")
         yield Static(id="plan-counts")
+        yield Static(id="plan-live")
         with Horizontal(id="plan-body"):
             yield OptionList(id="plan-entries")
             with VerticalScroll(id="plan-detail-scroll"):
@@ -287,7 +310,14 @@ class PlanScreen(DashboardScreen):
             self.post_message(ChangesRejected(self.platform, {}))
             self.database_unavailable(exc)
             return
-        self.post_message(ChangesApplied(self.platform, result))
+        parses = None
+        airflow = self.yellow.airflow
+        if airflow is not None and not result.dry_run:
+            files = 1
+            with contextlib.suppress(FactoryError):  # unread, only new streams' files go unnamed
+                files = self.service.layout_files(self.platform)
+            parses = request_parses(airflow, self.platform, result.written, files=files)
+        self.post_message(ChangesApplied(self.platform, result, parses))
 
     @on(ChangesApplied)
     def _applied(self, message: ChangesApplied) -> None:
@@ -296,6 +326,67 @@ class PlanScreen(DashboardScreen):
         written = ", ".join(f"{key} ({op})" for key, op in sorted(result.written.items())) or "nothing"
         self.yellow.changes_applied(self.platform)
         self.notify(f"Applied as {result.actor}: {written}.", title="Changes applied", timeout=6)
+        if message.parses is not None and result.written:
+            for text in message.parses.lines():
+                self.notify(text, title="Airflow", timeout=6)
+            self.following = tuple(sorted(result.written))
+            self.live = None
+            airflow = self.yellow.airflow
+            self._again = ParseAgain(airflow, self.platform) if airflow and not airflow.settings.read_only else None
+            self._show_live()
+            self.look_live()
+
+    @work(thread=True, exclusive=True, group="plan-live", exit_on_error=False)
+    def look_live(self) -> None:
+        """Read the followed streams' live status again (one list of the platform's DAGs)."""
+        airflow = self.yellow.airflow
+        if airflow is None or not self.following:
+            return
+        state = read_live(self.service, airflow, self.platform, self.following, runs=False)
+        if self._again is not None and not state.reason:
+            self._again(state)  # a parse that ended without the change: ask again
+        self.post_message(LiveLooked(self.platform, state))
+
+    @on(LiveLooked)
+    def _live_looked(self, message: LiveLooked) -> None:
+        self.live = message.state
+        self._show_live()
+        if not message.state.settled and not message.state.reason:
+            self.set_timer(LOOK_EVERY_S, self.look_live)
+
+    def _show_live(self) -> None:
+        """The applied streams: pending parse, then live (or failed to build, with the problem).
+        Stays until each has settled."""
+        panel = self.query_one("#plan-live", Static)
+        panel.set_class(bool(self.following), "-following")
+        if not self.following:
+            panel.update("")
+            return
+        state = self.live
+        if state is None:
+            panel.update(Content.styled(" Applied: asking Airflow…", "$text-muted"))
+            return
+        settled = state.settled
+        head = (
+            " Applied: every change has settled in Airflow"
+            if settled
+            else f" Applied: waiting for Airflow ({state.reason})"
+            if state.reason
+            else " Applied: following the change into Airflow…"
+        )
+        lines = [Content.styled(head, "bold")]
+        for s in state.streams:
+            cell = live_cell(s)
+            why = f"{s.problem}; {s.detail}" if s.problem else s.detail
+            lines.append(
+                Content.assemble(
+                    "   ",
+                    (f"{cell.text:<18}", _LIVE_STYLE.get(cell.role, "")),
+                    (visible(s.stream_key), "bold"),
+                    ("  " + visible(why), "$text-muted"),
+                )
+            )
+        panel.update(Content("\n").join(lines))
 
     @on(ChangesRejected)
     def _rejected(self, message: ChangesRejected) -> None:

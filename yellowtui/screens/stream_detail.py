@@ -3,6 +3,7 @@ factory builds from it, and the row's change history."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -14,18 +15,28 @@ from textual.content import Content
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from factory.enums import Outcome, RowStatus
-from factory.errors import DatabaseUnavailable
+from factory.errors import AirflowError, DatabaseUnavailable
+from factory.names import dag_id_for
 from yellowtui.messages import StreamLoaded
 from yellowtui.presenters.dag_preview import preview_dag
+from yellowtui.presenters.dag_versions import row_changes, version_lines
 from yellowtui.presenters.json_paths import changed_fields
 from yellowtui.presenters.safe_text import visible
 from yellowtui.screens.base import DashboardScreen
+from yellowtui.services.live_state import live_cell
 from yellowtui.state import DatabaseHealth
 from yellowtui.widgets.config_view import ConfigView
 from yellowtui.widgets.dag_tree import DagTree
 
 if TYPE_CHECKING:
     from factory.views import StreamView
+
+_LIVE_STYLE = {
+    "success": "$text-success bold",
+    "error": "$text-error bold",
+    "warning": "$text-warning bold",
+    "accent": "$text-accent bold",
+}
 
 OUTCOME_STYLE: dict[str, str] = {
     Outcome.OK: "$text-success",
@@ -43,6 +54,7 @@ class StreamDetailScreen(DashboardScreen):
         Binding("c", "show_tab('config')", "Config"),
         Binding("d", "show_tab('dag')", "DAG"),
         Binding("h", "show_tab('history')", "History"),
+        Binding("l", "show_tab('live')", "Live"),
         Binding("e", "edit", "Edit"),
         Binding("P", "stage('pause')", "Stage pause", show=False),
         Binding("R", "stage('resume')", "Stage resume", show=False),
@@ -74,11 +86,17 @@ class StreamDetailScreen(DashboardScreen):
                 yield DagTree(id="dag-tree")
             with TabPane("History", id="history"):
                 yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Live", id="live"):
+                yield Static(id="live-status")
+                yield DataTable(id="versions-table", cursor_type="row", zebra_stripes=True)
         yield from self.furniture_bottom()
 
     def on_mount(self) -> None:
         table = self.query_one("#history-table", DataTable)
         table.add_columns("When", "Action", "By", "Status", "Fields changed")
+        versions = self.query_one("#versions-table", DataTable)
+        versions.add_columns("DAG version", "Created", "Row changes in it", "Fingerprint", "Note")
+        self.watch(self.app, "airflow_view", self._show_live, init=False)
         self.watch(self.app, "health", self._health_changed, init=False)
         self.watch(self.app, "theme", self._theme_changed, init=False)
         self.load()
@@ -115,7 +133,12 @@ class StreamDetailScreen(DashboardScreen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        target = {"config": "#config-scroll", "dag": "#dag-tree", "history": "#history-table"}[tab]
+        target = {
+            "config": "#config-scroll",
+            "dag": "#dag-tree",
+            "history": "#history-table",
+            "live": "#versions-table",
+        }[tab]
         self.query_one(target).focus()
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
@@ -129,7 +152,19 @@ class StreamDetailScreen(DashboardScreen):
             return
         self._failed = False
         preview = preview_dag(self.platform, self.stream_key, view.config_json) if view is not None else None
-        self.post_message(StreamLoaded(self.platform, self.stream_key, view, preview, history))
+        versions, note = self._versions()
+        self.post_message(StreamLoaded(self.platform, self.stream_key, view, preview, history, versions, note))
+
+    def _versions(self) -> tuple[list[tuple[int, datetime | None]] | None, str]:
+        """Airflow's versions of this stream's DAG (in the worker), or why there are none."""
+        airflow = self.yellow.airflow
+        if airflow is None:
+            return None, "no Airflow configured: DAG versions are Airflow's"
+        try:
+            found = airflow.dag_versions(dag_id_for(self.platform, self.stream_key))
+        except AirflowError as exc:
+            return None, str(exc)
+        return [(v.version_number, v.created_at) for v in found], ""
 
     @on(StreamLoaded)
     def _loaded(self, message: StreamLoaded) -> None:
@@ -162,6 +197,54 @@ class StreamDetailScreen(DashboardScreen):
             )
             cells = (f"{h['changed_at']:%Y-%m-%d %H:%M:%S}", h["action"], h["changed_by"], status or "", fields or "—")
             table.add_row(*(Text(visible(c)) for c in cells))  # literal: a str cell would be read as markup
+        self._show_versions(message)
+        self._show_live()
+
+    def _show_live(self, *_: object) -> None:
+        """The stream's live status (sync) and last run (health), as of Airflow's last refresh."""
+        view = self.yellow.airflow_view
+        live = view.live_of(self.platform, self.stream_key)
+        status = self.query_one("#live-status", Static)
+        if not view.configured:
+            status.update(
+                Content.styled("Live: unknown (no Airflow configured: start with --airflow URL)", "$text-muted")
+            )
+            return
+        if live is None:
+            status.update(Content.styled("Live: unknown (Airflow has not answered yet)", "$text-muted"))
+            return
+        cell = live_cell(live)
+        lines = [
+            Content.assemble(
+                ("Live: ", "bold"),
+                (cell.text, _LIVE_STYLE.get(cell.role, "")),
+                "   last run: ",
+                visible(live.last_run or "none"),
+            ),
+            Content(visible(f"{live.problem}; {live.detail}" if live.problem else live.detail)),
+            Content.styled(
+                visible(f"row builds {live.wanted or '—'}   Airflow serves {live.served or '—'}"), "$text-muted"
+            ),
+        ]
+        status.update(Content("\n").join(lines))
+
+    def _show_versions(self, message: StreamLoaded) -> None:
+        table = self.query_one("#versions-table", DataTable)
+        table.clear()
+        if message.versions is None:
+            table.add_row(Text("—"), Text(""), Text(""), Text(""), Text(visible(message.versions_note)))
+            return
+        live = self.yellow.airflow_view.live_of(self.platform, self.stream_key)
+        lines = version_lines(
+            message.versions, row_changes(self.platform, message.history), live.served if live else None
+        )
+        for line in reversed(lines):  # newest first, like the history
+            changes = ", ".join(f"{c.changed_at:%m-%d %H:%M:%S} {c.changed_by}" for c in line.changes) or "—"
+            fingerprint = line.changes[-1].fingerprint if line.changes else "—"
+            created = f"{line.created_at:%Y-%m-%d %H:%M:%S}" if line.created_at else "—"
+            number = f"v{line.version}" + (" (latest)" if line.current else "")
+            cells = (number, created, changes, fingerprint or "—", line.note)
+            table.add_row(*(Text(visible(c)) for c in cells))
 
     def _title(self, view: StreamView) -> Content:
         if view.valid:

@@ -71,7 +71,7 @@ class StreamsScreen(DashboardScreen):
         self.table.set_platform(platform)
 
     def _airflow_changed(self, view: AirflowView) -> None:
-        self.table.set_airflow(view.cells, shown=view.configured)
+        self.table.set_airflow(view.cells, shown=view.configured, live=view.live_cells)
         self._update_counts()
 
     @on(ConfigTable.ViewChanged)

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from factory.errors import AirflowAuthError, AirflowError, AirflowNotFound, AirflowUnavailable, ReadOnlyError
+from factory.fingerprint import fingerprint_in
 from factory.names import platform_slug, stream_key_from_dag_id
 from factory.split import split_index
 
@@ -187,14 +188,27 @@ class DagState:
     schedule: str | None = None
     file: str | None = None
     recent_runs: tuple[RunState, ...] = ()
+    #: The DAG's description: the factory ends it with the fingerprint of what it built.
+    description: str | None = None
+    #: Airflow's signed name of the DAG's file (``DAGResponse.file_token``, listed with every
+    #: DAG): what ``PUT /api/v2/parseDagFile/{file_token}`` takes. A secret-free handle, but
+    #: not shown: it is only useful to send back.
+    file_token: str | None = field(default=None, repr=False)
 
     @property
     def last_run(self) -> RunState | None:
         return self.recent_runs[0] if self.recent_runs else None
 
+    @property
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the config Airflow serves this DAG from (None: not a factory DAG
+        of this version, see :mod:`factory.fingerprint`)."""
+        return fingerprint_in(self.description)
+
     def to_dict(self) -> dict[str, Any]:
-        data = _jsonable({k: v for k, v in asdict(self).items() if k != "recent_runs"})
+        data = _jsonable({k: v for k, v in asdict(self).items() if k not in ("recent_runs", "file_token")})
         data["recent_runs"] = [r.to_dict() for r in self.recent_runs]
+        data["fingerprint"] = self.fingerprint
         return data
 
 
@@ -241,6 +255,26 @@ class DagWarningState:
     warning_type: str
     message: str
     timestamp: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class DagVersionState:
+    """One of Airflow's versions of a DAG (``GET /api/v2/dags/{dag_id}/dagVersions``,
+    ``DagVersionResponse`` in ``airflow/api_fastapi/core_api/datamodels/dag_versions.py``).
+
+    Airflow writes a new version only when the serialized DAG's hash changed *and* the latest
+    version already has task instances (a run used it); otherwise it rewrites the latest version
+    in place (``SerializedDagModel.write_dag`` in ``airflow/models/serialized_dag.py``). So one version
+    may stand for several config changes, and ``created_at`` is when it was first written."""
+
+    dag_id: str
+    version_number: int
+    created_at: datetime | None
+    bundle_name: str | None = None
+    bundle_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))
@@ -304,6 +338,8 @@ def _dag(d: Mapping[str, Any]) -> DagState:
         next_run=_when(d.get("next_dagrun_run_after")),
         schedule=d.get("timetable_summary"),
         file=d.get("relative_fileloc") or d.get("fileloc"),
+        description=d.get("description"),
+        file_token=d.get("file_token"),
     )
 
 
@@ -865,7 +901,40 @@ class AirflowService:
             if not dag_id_prefix or str(w["dag_id"]).startswith(dag_id_prefix)
         ]
 
+    def dag_versions(self, dag_id: str) -> list[DagVersionState]:
+        """Airflow's versions of ``dag_id``, oldest first (``GET /api/v2/dags/{dag_id}/dagVersions``)."""
+        api = self._apis().DagVersionApi(self._api())
+        return [
+            DagVersionState(
+                v["dag_id"],
+                int(v["version_number"]),
+                _when(v.get("created_at")),
+                v.get("bundle_name"),
+                v.get("bundle_version"),
+            )
+            for v in self._pages(
+                f"versions of {dag_id!r}",
+                api.get_dag_versions_without_preload_content,
+                "dag_versions",
+                dag_id=dag_id,
+                order_by=["version_number"],
+            )
+        ]
+
     # ---- writes (each refused when read-only) ------------------------------------------------
+
+    def request_parse(self, file_token: str, what: str = "a DAG file") -> None:
+        """Ask Airflow's DAG processor to parse one file now instead of at its next turn.
+
+        ``PUT /api/v2/parseDagFile/{file_token}`` (``reparse_dag_file`` in
+        ``airflow/api_fastapi/core_api/routes/public/dag_parsing.py``) answers 201 after adding a
+        ``DagPriorityParsingRequest`` for the file the signed token names; the DAG processor
+        takes those before its regular queue. A token Airflow cannot verify, or a file with no
+        DAG, is 404. Refused when read-only. Safe to repeat: a second request for the same file
+        only asks for the same parse again."""
+        self._write(f"request a parse of {what}")
+        api = self._apis().DAGParsingApi(self._api())
+        self._call(f"parse request for {what}", api.reparse_dag_file_without_preload_content, file_token, raw=True)
 
     def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> RunState:
         """Create a manual run of ``dag_id`` now, with ``conf`` if given."""

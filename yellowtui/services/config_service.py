@@ -135,6 +135,13 @@ class ConfigService:
         with self._connect() as conn:
             return store.read_history(conn, platform, stream_key, limit=limit)
 
+    def layout_files(self, platform: str) -> int:
+        """How many factory files the platform is split into now (1 when it is not split)."""
+        from factory.split import read_layout
+
+        with self._connect() as conn:
+            return read_layout(conn, platform, confirmations=False).files
+
     def errors(self, platform: str | None = None) -> list[StreamError]:
         return errors_of(self.streams(platform))
 

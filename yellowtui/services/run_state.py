@@ -23,6 +23,7 @@ from factory.names import dag_id_for, platform_slug
 from factory.render import factory_file_name
 from factory.views import StreamView
 from yellowtui.services.airflow_service import AirflowService, DagState, DagWarningState, ImportErrorState
+from yellowtui.services.live_state import StreamLive, live_statuses
 
 NOT_IN_AIRFLOW = "not in Airflow"
 STALE_IN_AIRFLOW = "stale in Airflow: its last parse did not build this DAG"
@@ -71,6 +72,8 @@ class PlatformRunState:
     requests: int = 0
     elapsed_ms: float = 0.0
     factory_file: str = field(default="")
+    #: Each row's live status (the sync axis), when rows were given.
+    live: tuple[StreamLive, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,7 @@ class PlatformRunState:
             "not_in_airflow": [m.to_dict() for m in self.not_in_airflow],
             "import_errors": [e.to_dict() for e in self.import_errors],
             "dag_warnings": [w.to_dict() for w in self.dag_warnings],
+            "live": [s.to_dict() for s in self.live],
         }
 
 
@@ -141,4 +145,5 @@ def platform_run_state(
         requests=service.requests - before,
         elapsed_ms=(time.perf_counter() - started) * 1000.0,
         factory_file=file_name,
+        live=live_statuses(slug, rows.values(), listed).streams if rows is not None else (),
     )

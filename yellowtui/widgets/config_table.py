@@ -25,7 +25,7 @@ from factory.enums import Outcome, RowStatus
 from yellowtui.messages import StreamSelected
 from yellowtui.presenters.runs import AirflowCell
 from yellowtui.rows import (
-    AIRFLOW_COLUMN,
+    AIRFLOW_COLUMNS,
     COLUMNS,
     MAX_KEY_WIDTH,
     MAX_PLATFORM_WIDTH,
@@ -254,16 +254,22 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         self._shown(keep=keep)
 
     def _shown_columns(self) -> list[int]:
-        return [i for i in range(len(COLUMNS)) if self.show_airflow or i != AIRFLOW_COLUMN]
+        return [i for i in range(len(COLUMNS)) if self.show_airflow or i not in AIRFLOW_COLUMNS]
 
-    def set_airflow(self, cells: Mapping[tuple[str, str], AirflowCell], *, shown: bool = True) -> None:
+    def set_airflow(
+        self,
+        cells: Mapping[tuple[str, str], AirflowCell],
+        *,
+        shown: bool = True,
+        live: Mapping[tuple[str, str], AirflowCell] | None = None,
+    ) -> None:
         """New Airflow column cells (last run state, not in Airflow, ...): redraw. ``shown``
         False hides the column (Airflow not configured)."""
         if shown != self.show_airflow:
             self.show_airflow = shown
             self._resize()
         keep = self._anchor()
-        if self.model.set_airflow(cells):
+        if self.model.set_airflow(cells, live):
             self._shown(keep=keep)
         else:
             self.refresh()
@@ -369,8 +375,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
             return OUTCOME_STYLE.get(row.outcome or "", "muted")
         if key in ("built", "updated", "build_ms", "platform"):
             return "muted"
-        if index == AIRFLOW_COLUMN:
-            cell = self.model.airflow_cell(row)
+        if index in AIRFLOW_COLUMNS:
+            cell = self.model.airflow_cell(row, index)
             return AIRFLOW_ROLE_STYLE.get(cell.role, "muted") if cell else None
         return None
 
@@ -413,8 +419,8 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         cells = []
         for i in self._shown_columns():
             text = row.cells[i]
-            if i == AIRFLOW_COLUMN:
-                cell = self.model.airflow_cell(row)
+            if i in AIRFLOW_COLUMNS:
+                cell = self.model.airflow_cell(row, i)
                 text = cell.text if cell else ""
             name = self._cell_style(row, i)
             style = row_style + styles[name] if name else row_style

@@ -1,0 +1,146 @@
+"""Read a platform's live statuses, and wait until the changed streams have settled.
+
+:func:`read_live` is one look: the rows (config database) and one list of the platform's DAGs
+(Airflow, its pages only), set against each other by :mod:`yellowtui.services.live_state`; the
+history of a failed row is read only for that row, to say when its last good config was written.
+
+:func:`wait_live` looks again every ``interval_s`` until every stream asked for is settled (live,
+failed to build, or gone from Airflow as asked) or ``timeout_s`` has passed, like
+``argocd app wait``. Airflow that stops answering ends the wait at once with the reason: a wait
+must not hang a pipeline, and the caller maps it to its exit code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from factory.errors import AirflowError
+from factory.names import platform_slug
+from yellowtui.services.airflow_service import AirflowService
+from yellowtui.services.config_service import ConfigService
+from yellowtui.services.live_state import LiveStatus, PlatformLive, live_statuses, unknown_statuses
+
+
+def read_live(
+    config: ConfigService,
+    airflow: AirflowService | None,
+    platform: str,
+    keys: Iterable[str] | None = None,
+    *,
+    runs: bool = True,
+) -> PlatformLive:
+    """The live status of the platform's streams (or of ``keys``) now. Airflow not configured or
+    not answering gives every stream ``unknown`` with the reason (never raises for Airflow);
+    database errors are raised. ``runs`` also reads the recent runs (the health axis)."""
+    slug = platform_slug(platform)
+    views = config.streams(slug)
+    keys = None if keys is None else sorted(set(keys))
+    if airflow is None:
+        return unknown_statuses(
+            slug, views, "no Airflow configured: pass --airflow URL or set AIRFLOW_API_URL", keys=keys
+        )
+    before = airflow.requests
+    try:
+        dags = airflow.list_dags(slug) if runs else airflow.dags(f"{slug}__")
+    except AirflowError as exc:
+        return unknown_statuses(slug, views, str(exc), keys=keys, airflow_url=airflow.display_url)
+    if not runs:
+        from dataclasses import replace
+
+        from factory.names import stream_key_from_dag_id
+
+        dags = [replace(d, stream_key=stream_key_from_dag_id(slug, d.dag_id)) for d in dags]
+    found = live_statuses(slug, views, dags, keys=keys, airflow_url=airflow.display_url)
+    failed = [s.stream_key for s in found.streams if s.status is LiveStatus.FAILED and s.served]
+    if failed:
+        history = {k: config.history(slug, k, limit=50) for k in failed}
+        found = live_statuses(slug, views, dags, keys=keys, history=history, airflow_url=airflow.display_url)
+    return PlatformLive(
+        found.platform, found.checked_at, found.streams, found.airflow_url, requests=airflow.requests - before
+    )
+
+
+class ParseAgain:
+    """Ask again for a parse of a file whose parse ended without the change.
+
+    Airflow's DAG processor drops a requested file that is being parsed at that moment
+    (``DagFileProcessorManager._start_new_processes`` skips a file already in ``_processors``,
+    airflow/dag_processing/manager.py), and a parse that started before the commit read the old
+    row: either way the change would wait for the next scheduled parse. So when a pending
+    stream's DAG shows a parse newer than the last one seen and is still pending, the request is
+    sent again (once per such parse)."""
+
+    def __init__(self, service: AirflowService, platform: str, files: int = 1) -> None:
+        self.service, self.platform, self.files = service, platform, files
+        self.seen: dict[str, datetime] = {}
+        self.sent = 0
+
+    def __call__(self, state: PlatformLive) -> None:
+        again = []
+        for s in state.streams:
+            if s.status is not LiveStatus.PENDING or s.parsed_at is None:
+                continue
+            before = self.seen.setdefault(s.stream_key, s.parsed_at)
+            if s.parsed_at > before:
+                self.seen[s.stream_key] = s.parsed_at
+                again.append(s.stream_key)
+        if again:
+            from yellowtui.services.parse_request import request_parses
+
+            self.sent += sum(
+                1 for f in request_parses(self.service, self.platform, again, files=self.files).files if f.sent
+            )
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    """How a wait ended: the last look, whether time ran out, and how long it took."""
+
+    state: PlatformLive
+    timed_out: bool
+    elapsed_s: float
+    looks: int
+
+    @property
+    def unreachable(self) -> bool:
+        return bool(self.state.reason)
+
+    @property
+    def failed(self) -> list[str]:
+        return [s.stream_key for s in self.state.streams if s.status is LiveStatus.FAILED]
+
+    @property
+    def pending(self) -> list[str]:
+        return [s.stream_key for s in self.state.streams if not s.settled]
+
+
+def wait_live(
+    look: Callable[[], PlatformLive],
+    *,
+    timeout_s: float,
+    interval_s: float = 0.5,
+    progress: Callable[[PlatformLive, float], None] | None = None,
+    after_look: Callable[[PlatformLive], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WaitResult:
+    """Call ``look`` until its streams are all settled, it reports Airflow unreachable (a
+    ``reason``), or ``timeout_s`` has passed; ``progress`` sees every look."""
+    started = clock()
+    looks = 0
+    while True:
+        state = look()
+        looks += 1
+        elapsed = clock() - started
+        if progress is not None:
+            progress(state, elapsed)
+        if state.reason or state.settled:
+            return WaitResult(state, False, elapsed, looks)
+        if after_look is not None:
+            after_look(state)
+        if elapsed >= timeout_s:
+            return WaitResult(state, True, elapsed, looks)
+        sleep(min(interval_s, max(0.0, timeout_s - elapsed)))
