@@ -23,6 +23,9 @@ os.environ.setdefault("AIRFLOW_HOME", str(_TEST_HOME / "airflow"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 os.environ.pop("YELLOW_DB_URL", None)
+# No test reads the profiles of the person running them (tests that want profiles write their own).
+os.environ["YELLOW_CONFIG"] = str(_TEST_HOME / "no-such-config.toml")
+os.environ.pop("YELLOW_PROFILE", None)
 
 #: The session's one real Airflow (started on first use): the ``airflow_stack`` fixture.
 pytest_plugins = ["tests.airflow_stack"]

@@ -111,7 +111,7 @@ config = parse_config({{
     "namespace_name": "ns", "platform_name": "P", "original_platform_name": "P",
     "postgres_hostname": "pg", "postgres_database": "db", "postgres_credential_secret_name": "pg-creds",
     "git_credential_secret_name": "git-creds", "datasurface_docker_image": "img:1",
-    "git_repo_url": "https://example.invalid/repo.git"}})
+    "git_repo_url": "https://github.com/example/repo"}})
 print(build_dag(config, "P").dag_id, "register_platform_dags" in render_factory_file("P"))
 """
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=180)

@@ -53,6 +53,7 @@ from yellowtui.state import ONLINE, DatabaseHealth, RowBatch, RowSet
 
 if TYPE_CHECKING:
     from factory.views import StreamView
+    from yellowtui.profiles import Profile
     from yellowtui.rows import TableRow
     from yellowtui.services.airflow_service import AirflowService
 
@@ -115,8 +116,15 @@ class YellowApp(App[None]):
         display_tz: tzinfo | None = None,
         actor: str | None = None,
         show_timings: bool = True,
+        profile: Profile | None = None,
     ) -> None:
         super().__init__()
+        #: The profile the dashboard was opened with (its name and colour are always on screen).
+        self.profile = profile
+        if profile is not None:
+            self.title = f"yellowtui · {profile.name}"
+            read_only = read_only or profile.read_only
+            display_tz = display_tz or profile.zone
         if airflow is not None and read_only and not airflow.settings.read_only:
             airflow = airflow.with_settings(read_only=True)
         #: The one door to Airflow (None: not configured). Read-only refuses every write.
@@ -127,7 +135,7 @@ class YellowApp(App[None]):
         self.display_tz = display_tz
         self._airflow_poller: Worker[None] | None = None
         self.service = ConfigService(db_url)
-        self.changes = ChangeService(db_url, actor=actor)
+        self.changes = ChangeService(db_url, actor=actor, read_only=self.read_only)
         #: False in screenshots and snapshots: build times vary from run to run, so they are hidden.
         self.show_timings = show_timings
         self.parse_loop = parse_loop or ParseLoopService(self.service.db_url)
@@ -154,6 +162,8 @@ class YellowApp(App[None]):
         gc.freeze()
         if self._initial_theme:
             self.theme = self._initial_theme
+        if self.profile is not None and self.profile.platform:
+            self.platform = self.profile.platform.lower()
         self.reload_rows(stream=True)
         self.set_interval(self.poll_interval, self.check_now)
         if self.airflow is not None:
@@ -522,6 +532,7 @@ def run_dashboard(
     airflow: AirflowService | None = None,
     read_only: bool = False,
     actor: str | None = None,
+    profile: Profile | None = None,
 ) -> None:
     """``yellowtui`` / ``yellowtui demo``: open the dashboard on ``db_url``, or on the embedded
     demo database (started, seeded once, and stopped cleanly on exit) when it is None; with
@@ -534,7 +545,7 @@ def run_dashboard(
             print(f"error: unknown theme {theme!r}; choose one of: {', '.join(sorted(known))}", file=sys.stderr)
             raise SystemExit(2)
     if db_url:
-        app = make_app(db_url, theme=theme, airflow=airflow, read_only=read_only, actor=actor)
+        app = make_app(db_url, theme=theme, airflow=airflow, read_only=read_only, actor=actor, profile=profile)
         try:
             app.run()
         finally:
@@ -552,6 +563,7 @@ def run_dashboard(
             airflow=airflow,
             read_only=read_only,
             actor=actor,
+            profile=profile,
         )
         try:
             app.run()

@@ -19,12 +19,18 @@ from yellowtui.cli import (
     live,
     migrate,
     platform,
+    profiles,
     reports,
 )
 from yellowtui.cli.root import main
+from yellowtui.completion import install_completers
 
-for _module in (bootstrap, config, changes, live, reports, grants, migrate, health, platform, airflow, demo):
+for _module in (bootstrap, config, changes, live, reports, grants, migrate, health, platform, airflow, demo, profiles):
     for _command in _module.COMMANDS:
         main.add_command(_command)
+
+# Completion of platform names and stream keys from the profile's database: the one step that
+# reaches into every command, so it runs once every command is registered.
+install_completers(main)
 
 __all__ = ["main"]

@@ -13,9 +13,11 @@ import click
 
 from yellowtui.cli.core import CONTEXT, ExitCode, YellowGroup, actor_option, db_option
 from yellowtui.cli.output import fail
+from yellowtui.profile_apply import active_profile, profile_flag
 
 
 @click.group(cls=YellowGroup, context_settings=CONTEXT, invoke_without_command=True)
+@profile_flag
 @db_option
 @click.option("--theme", default=None, help="Textual theme for the dashboard (e.g. textual-dark, nord).")
 @click.option(
@@ -66,6 +68,7 @@ def main(
             airflow=dashboard_airflow(airflow_url, read_only),
             read_only=read_only,
             actor=actor,
+            profile=active_profile(ctx),
         )
 
 

@@ -19,6 +19,7 @@ from yellowtui.messages import DatabaseWentDown
 from yellowtui.services.config_service import ConfigService
 from yellowtui.widgets.airflow_banner import AirflowBanner
 from yellowtui.widgets.db_banner import DatabaseBanner
+from yellowtui.widgets.profile_bar import ProfileBar
 from yellowtui.widgets.status_bar import StatusBar
 
 
@@ -26,6 +27,7 @@ class DashboardScreen(YellowAccess, Screen[Any]):
     """Base class: compose ``self.furniture_top()`` first and ``self.furniture_bottom()`` last."""
 
     def furniture_top(self) -> Iterator[Widget]:
+        yield ProfileBar()
         yield DatabaseBanner()
         yield AirflowBanner()
 

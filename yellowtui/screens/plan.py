@@ -252,6 +252,14 @@ class PlanScreen(DashboardScreen):
         self.notify(f"Saved to {path}. Apply it later with: yellowtui apply {path}", title="Changeset saved")
 
     def action_apply(self) -> None:
+        if self.yellow.read_only:
+            self.notify(
+                "Read-only: nothing can be applied here (a read-only profile, --read-only, or yellowtui serve "
+                "without --allow-writes). Save the changeset with s and apply it elsewhere.",
+                title="Read-only",
+                severity="error",
+            )
+            return
         changes = self.yellow.pending.of(self.platform)
         if not changes or self.applying:
             self.notify("Nothing staged to apply." if not changes else "Applying already.", severity="warning")

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 class ChangeService:
     """Blocking reads, plans and applies for the dashboard's editor and plan screen."""
 
-    def __init__(self, db_url: str, *, actor: str | None = None) -> None:
+    def __init__(self, db_url: str, *, actor: str | None = None, read_only: bool = False) -> None:
         self.db_url = normalize_url(db_url)
+        #: A read-only session (a read-only profile, ``--read-only``, ``yellowtui serve``) writes nothing.
+        self.read_only = read_only
         #: Who the history records for every apply (the OS user unless told otherwise).
         self.actor = actor or store.default_actor()
 
@@ -62,7 +64,10 @@ class ChangeService:
     def apply(self, changeset: Changeset) -> ApplyResult:
         """Write the changeset in one transaction, conflict-checked, as :attr:`actor`. Raises
         :class:`factory.errors.ChangesetConflict` or :class:`factory.errors.ChangesetRejected`
-        (nothing written) as :func:`factory.apply.apply_changeset` does."""
+        (nothing written) as :func:`factory.apply.apply_changeset` does; :class:`PermissionError`
+        when read-only."""
+        if self.read_only:
+            raise PermissionError("this session is read-only: nothing was written")
         with reachable(redact(self.db_url)):
             return apply_changeset(self.db_url, changeset, actor=self.actor)
 

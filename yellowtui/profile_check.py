@@ -1,0 +1,71 @@
+"""``profiles check``: can this profile reach its database and its Airflow? One line each.
+
+Each check is bounded (the database's connect timeout, Airflow's connect and read timeouts) and
+its line never quotes a password or token: URLs are shown redacted, errors as one redacted line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from factory.db import DB_URL_ENV
+from factory.redact import redact_text
+from yellowtui.profiles import Profile
+
+Result = tuple[bool, str]
+
+
+def _first_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return redact_text(text, secrets)
+
+
+def check_database(profile: Profile, values: Mapping[str, str]) -> Result:
+    """Connect and list the platform tables."""
+    url = values.get(DB_URL_ENV)
+    if not url:
+        where = f"${profile.db_url_env} is not set" if profile.db_url_env else "no db_url or db_url_env"
+        return False, f"database  FAIL  {where}"
+    from factory.db import check_url, redact
+    from yellowtui.services.config_service import ConfigService
+
+    try:
+        check_url(url)
+        platforms = ConfigService(url).platforms()
+    except Exception as exc:  # every failure is one line, whatever raised it
+        reason = _first_line(exc)
+        return False, f"database  FAIL  {reason if redact(url) in reason else f'{redact(url)}: {reason}'}"
+    names = ", ".join(platforms) or "no platform tables yet"
+    return True, f"database  ok    {redact(url)} ({len(platforms)} platform(s): {names})"
+
+
+def check_airflow(profile: Profile, values: Mapping[str, str]) -> Result:
+    """Ask Airflow's health endpoint, then list DAGs once, which needs the login to work."""
+    from yellowtui.services.airflow_service import (
+        API_URL_ENV,
+        PASSWORD_ENV,
+        TOKEN_ENV,
+        AirflowService,
+        AirflowSettings,
+        display_url,
+    )
+
+    url = values.get(API_URL_ENV)
+    if not url:
+        return True, "airflow   -     not configured (no airflow_url)"
+    secrets = tuple(v for k, v in values.items() if k in (TOKEN_ENV, PASSWORD_ENV))
+    try:
+        settings = AirflowSettings.from_env(environ=values, retries=0, connect_timeout_s=3.0, read_timeout_s=5.0)
+        service = AirflowService(settings)
+        health = service.health()
+        service.dags("yellowtui-profile-check-")  # no such DAG: one cheap request that needs the login
+    except Exception as exc:
+        return False, f"airflow   FAIL  {display_url(url)}: {_first_line(exc, secrets)}"
+    state = (
+        "healthy"
+        if health.healthy
+        else "answers, not all healthy: "
+        + ", ".join(f"{k} {v}" for k, v in health.components.items() if v != "healthy")
+    )
+    login = "token" if settings.token else "login" if settings.can_login else "no credentials"
+    return True, f"airflow   ok    {display_url(url)} ({state}; {login} accepted)"
