@@ -44,10 +44,15 @@ _counter = itertools.count()
 _TEST_SERVER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist, hand the ``slow`` tests out first (a stable sort: each module's order
-    is kept), so the long ones start early and the short ones fill in around them."""
+    is kept), so the long ones start early and the short ones fill in around them; and keep the
+    ``timed`` tests on one worker, one after another, so two CPU-heavy parses timed against a
+    bound never compete with each other."""
+    for item in items:
+        if item.get_closest_marker("timed"):
+            item.add_marker(pytest.mark.xdist_group("timed"))
     if config.getoption("dist", "no") != "no":
         items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
