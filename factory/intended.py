@@ -142,6 +142,8 @@ def _job_difference(where: str, n: str, old: Any, new: Any, july: bool, dag: Any
         return one("command")
     if n == "env_vars":
         return _env_differences(where, old or [], new or [], july, dag)
+    if n.startswith("env_vars."):  # the DAG diff keys the environment by variable (factory.dag_diff)
+        return _env_variable_difference(where, n.removeprefix("env_vars."), old, new, july, dag)
     if n.startswith("container_resources"):
         requests_july = n.startswith("container_resources.limits")  # July set requests only
         return one("resources", requests_july)
@@ -183,6 +185,18 @@ def _env_differences(where: str, old: list[Any], new: list[Any], july: bool, dag
     if not found:
         found.append(Difference("order", july, where, [i.get("name") for i in old], [i.get("name") for i in new]))
     return found
+
+
+def _env_variable_difference(where: str, path: str, old: Any, new: Any, july: bool, dag: Any) -> list[Difference]:
+    """One variable of the job's environment (``NAME``, or ``NAME.secret`` / ``NAME.key`` for a
+    credential): July's two literal variables are intended, a credential differing is drift."""
+    name, _, part = path.partition(".")
+    if name == "DATASURFACE_SLACK_CHANNEL" and new is MISSING:
+        return [Difference("slack-channel", july, where, old, new)]
+    if name == "DATASURFACE_PLATFORM_NAME" and old == dag.dag_id.partition("__")[0]:
+        return [Difference("platform-env", july, where, old, new)]
+    credential = part in ("secret", "key") or isinstance(old, dict) or isinstance(new, dict)
+    return [Difference("credentials" if credential else "environment", False, where, old, new)]
 
 
 def names(differences: list[Difference], intended: bool) -> list[str]:

