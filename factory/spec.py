@@ -102,12 +102,7 @@ def job_arguments(config: StreamConfig, job: JobSettings = DEFAULT_JOB_SETTINGS)
         OPERATION,
         "--git-repo-path",
         job.git_repo_path,
-        "--git-repo-owner",
-        config.git_repo_owner,
-        "--git-repo-name",
-        config.git_repo_name,
-        "--git-repo-branch",
-        config.git_repo_branch,
+        *_repository_arguments(config),
         "--git-platform-repo-credential-name",
         config.job_git_credential,
     ]
@@ -128,15 +123,20 @@ def _july_arguments(config: StreamConfig, job: JobSettings) -> list[str]:
         arguments += ["--dataset-name", config.datasets[0]]
     arguments += ["--operation", OPERATION, "--git-repo-path", job.git_repo_path]
     if job.arguments is JobArguments.JULY_2025:
-        arguments += [
-            "--git-repo-owner",
-            config.git_repo_owner,
-            "--git-repo-name",
-            config.git_repo_name,
-            "--git-repo-branch",
-            config.git_repo_branch,
-        ]
+        arguments += _repository_arguments(config)
     return arguments
+
+
+def _repository_arguments(config: StreamConfig) -> list[str]:
+    """The model's repository: OWNER and NAME of ``https://github.com/OWNER/NAME``, and the branch."""
+    return [
+        "--git-repo-owner",
+        config.git_repo_owner,
+        "--git-repo-name",
+        config.git_repo_name,
+        "--git-repo-branch",
+        config.git_repo_branch,
+    ]
 
 
 def job_secrets(config: StreamConfig, job: JobSettings = DEFAULT_JOB_SETTINGS) -> list[SecretEnv]:
