@@ -33,6 +33,7 @@ def _airflow() -> dict[str, Any]:
     from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
     from airflow.sdk import DAG
     from kubernetes.client import models as k8s
+    from kubernetes.client.configuration import Configuration
 
     from factory.pod_result import ResultCodeFromLog
     from factory.tasks import choose_next_task
@@ -45,6 +46,9 @@ def _airflow() -> dict[str, Any]:
         "BranchPythonOperator": BranchPythonOperator,
         "TriggerDagRunOperator": TriggerDagRunOperator,
         "k8s": k8s,
+        # Every kubernetes model deep-copies the default Configuration when given none (about
+        # 0.13 ms each, 20 per DAG): one shared copy makes them about 60 times cheaper.
+        "k8s_conf": Configuration.get_default_copy(),
         "choose_next_task": choose_next_task,
     }
 
@@ -67,11 +71,15 @@ def job_env_vars(spec: DagSpec, k8s: Any) -> list[Any]:
     ``Secret("env", ...)``: that one upper-cases the variable's name (cncf-kubernetes 10.25,
     ``secret.py``), and the job reads ``postgres_USER``, not ``POSTGRES_USER``.
     """
-    env = [k8s.V1EnvVar(name=name, value=value) for name, value in spec.env_vars.items()]
+    conf = {"local_vars_configuration": _airflow()["k8s_conf"]}
+    env = [k8s.V1EnvVar(name=name, value=value, **conf) for name, value in spec.env_vars.items()]
     env += [
         k8s.V1EnvVar(
             name=s.env_var,
-            value_from=k8s.V1EnvVarSource(secret_key_ref=k8s.V1SecretKeySelector(name=s.secret_name, key=s.secret_key)),
+            value_from=k8s.V1EnvVarSource(
+                secret_key_ref=k8s.V1SecretKeySelector(name=s.secret_name, key=s.secret_key, **conf), **conf
+            ),
+            **conf,
         )
         for s in spec.secrets
     ]
@@ -82,10 +90,11 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
     """Build the DAG described by ``spec``, wired as :mod:`factory.shape` says."""
     af = _airflow()
     k8s = af["k8s"]
+    conf = {"local_vars_configuration": af["k8s_conf"]}
     resources = None
     if spec.resources:
         resources = k8s.V1ResourceRequirements(
-            requests=spec.resources.get("requests"), limits=spec.resources.get("limits")
+            requests=spec.resources.get("requests"), limits=spec.resources.get("limits"), **conf
         )
     from_stdout = spec.result_from == ResultFrom.STDOUT
     # No ``with DAG(...)``: Airflow's DAG context is one process-wide stack, not per thread, so
@@ -118,12 +127,14 @@ def build_dag_from_spec(spec: DagSpec, *, launcher: JobLauncher | None = None) -
             volumes=[
                 k8s.V1Volume(
                     name=v["name"],
-                    persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=v["claim_name"]),
+                    persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name=v["claim_name"], **conf),
+                    **conf,
                 )
                 for v in spec.volumes
             ],
             volume_mounts=[
-                k8s.V1VolumeMount(name=v["name"], mount_path=v["mount_path"], read_only=False) for v in spec.volumes
+                k8s.V1VolumeMount(name=v["name"], mount_path=v["mount_path"], read_only=False, **conf)
+                for v in spec.volumes
             ],
             # The real job prints its result and writes no XCom file: no sidecar, so no pods/exec.
             do_xcom_push=not from_stdout,

@@ -26,9 +26,11 @@ _MARK = re.compile(r"\s*\[yellow:([0-9a-f]{" + str(LENGTH) + r"})\]\s*$")
 
 def spec_fingerprint(spec: DagSpec) -> str:
     """The fingerprint of ``spec``'s content, its description left out (it carries the result)."""
-    data = spec.to_dict()
+    # The same JSON as ``spec.to_dict()`` gives, without ``dataclasses.asdict``'s deep copy (it
+    # runs once per DAG at every parse): nested dataclasses are written through their fields.
+    data = dict(vars(spec))
     data.pop("description", None)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=vars)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:LENGTH]
 
 

@@ -250,8 +250,10 @@ def test_runs_json_shape(stack, triggered):
     data = json.loads(result.output)
     assert set(data) == {
         "platform", "airflow", "fetched_at", "factory_file", "rows_known", "requests", "elapsed_ms",
-        "dags", "unexplained", "not_in_airflow", "import_errors", "dag_warnings",
+        "dags", "unexplained", "not_in_airflow", "import_errors", "dag_warnings", "live",
     }  # fmt: skip
+    # Each stream's live status, from the same pages: Airflow serves every row's current config.
+    assert {s["stream_key"]: s["live"] for s in data["live"]} == {"Loop": "live", "Broken": "live", "Calm": "live"}
     assert data["platform"] == LIVE and data["rows_known"] and data["factory_file"] == f"{LIVE}_factory_dag.py"
     assert {d["dag_id"] for d in data["dags"]} == {LOOP, BROKEN, CALM}
     assert data["unexplained"] == [] and data["not_in_airflow"] == []

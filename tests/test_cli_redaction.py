@@ -9,6 +9,7 @@ The commands are found by walking the real command tree, so a new ``--db`` comma
 
 from __future__ import annotations
 
+import socket
 import traceback
 from pathlib import Path
 from urllib.parse import quote
@@ -36,6 +37,12 @@ def db_commands(group: click.Group = main, path: tuple[str, ...] = ()) -> dict[t
         elif any(p.name == "db_url" for p in command.params):
             found[(*path, name)] = command
     return found
+
+
+#: A loopback port already listening: `serve` checks --db, then fails to bind, and never serves.
+_BUSY = socket.socket()
+_BUSY.bind(("127.0.0.1", 0))
+_BUSY.listen(1)
 
 
 def arguments(tmp: Path) -> dict[tuple[str, ...], list[str]]:
@@ -71,6 +78,7 @@ def arguments(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("runs",): ["-p", P, "--airflow", "http://127.0.0.1:1"],
         ("live",): ["-p", P],
         ("wait",): ["-p", P, "--airflow", "http://127.0.0.1:1", "--timeout", "0"],
+        ("serve",): ["--port", str(_BUSY.getsockname()[1])],
         (): [],  # the dashboard itself is never opened here: see the test below
     }
 
