@@ -14,7 +14,9 @@ from enum import IntEnum
 
 
 class ResultCode(IntEnum):
-    """What the ingestion job tells the DAG through XCom (never by scraping logs)."""
+    """What the ingestion job tells the DAG: its ``DATASURFACE_RESULT_CODE`` line, read from the pod's
+    own log through the Kubernetes API (never from a log file on disk, never through an XCom sidecar);
+    ``-1``, the job's error, fails the job task itself."""
 
     DONE = 0
     KEEP_WORKING = 1
@@ -43,7 +45,7 @@ TASKS: tuple[TaskShape, ...] = (
         JOB_TASK_ID,
         "KubernetesPodOperator",
         (CHECK_TASK_ID,),
-        "runs the platform's job image; pushes its result code to XCom",
+        "runs DataSurface's job; its DATASURFACE_RESULT_CODE line is read from the pod's log",
     ),
     TaskShape(
         CHECK_TASK_ID,

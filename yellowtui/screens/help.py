@@ -17,7 +17,7 @@ NOTES = (
     (
         "Filter",
         "Words match any column (all must match). name:value matches one column: "
-        "status:paused  type:cdc  platform:live  build:error  valid:invalid  schedule:@daily.",
+        "status:paused  type:kafka  platform:live  build:error  valid:invalid  schedule:@daily.",
     ),
     (
         "Status filter",

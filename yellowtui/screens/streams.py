@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from yellowtui.airflow_state import AirflowView
     from yellowtui.state import RowSet
 
-FILTER_HELP = "words match any column · status:paused type:cdc platform:live build:error · Esc clears"
+FILTER_HELP = "words match any column · status:paused type:kafka platform:live build:error · Esc clears"
 
 
 class StreamsScreen(DashboardScreen):

@@ -57,7 +57,7 @@ class ConfigTable(ScrollView, can_focus=True):
 ## Config rows
 
 Every row of every platform. Type `/` to filter (every word must match a column;
-`status:paused`, `type:cdc`, `build:error` match one column), `f` cycles the status filter,
+`status:paused`, `type:kafka`, `build:error` match one column), `f` cycles the status filter,
 `s` / `S` sort, Enter opens the stream. The Stream column stays put when the others scroll.
 """
 
