@@ -127,7 +127,7 @@ async def shot_runs(pilot: Pilot[None]) -> None:
 
     screen = await _open_dag(pilot, "Store1", 3)
     log = screen.query_one(TaskLog)
-    await _until(pilot, lambda: "DATASURFACE_RESULT_CODE" in log.text, "the job's log")
+    await _until(pilot, lambda: "DATASURFACE_RESULT_CODE" in log.text or "result_code" in log.text, "the job's log")
     await _settled(pilot)
 
 

@@ -623,19 +623,21 @@ class AirflowService:
         """Run ``calls`` on at most ``page_workers`` threads and return their results in order.
 
         Pages are independent once the first says how many there are; waiting for each in turn
-        leaves the API server's workers and this client idle half the time. A failure is raised
-        once (the first in order, already one line); calls not started by then are dropped."""
+        leaves the API server's workers and this client idle half the time. Every call runs to
+        its end (each with its own bounded retries), then a failure is raised once: the first in
+        order, already one line. Whether a call ran never depends on how fast a thread started."""
         workers = min(self.settings.page_workers, len(calls))
         if workers <= 1:
             return [call() for call in calls]
         with ThreadPoolExecutor(workers, thread_name_prefix="airflow-page") as pool:
             futures = [pool.submit(call) for call in calls]
-            try:
-                return [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+            for future in futures:
+                error = future.exception()  # waits for it
+                if error is not None:
+                    for later in futures:
+                        later.exception()
+                    raise error
+            return [future.result() for future in futures]
 
     def _page(
         self, what: str, method: Callable[..., Any], items: str, offset: int, limit: int, **kwargs: Any
