@@ -475,8 +475,8 @@ def environment() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> BenchResult:
-    from factory.bootstrap import Split, bootstrap
     from factory.db import dispose_engines
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres

@@ -30,7 +30,7 @@ def imported_after(statement: str) -> list[str]:
     [
         "import factory",
         "import factory.loader",
-        "import factory.views, factory.spec, factory.models, factory.store, factory.bootstrap, factory.reports",
+        "import factory.operations.inspection.views, factory.spec, factory.models, factory.store, factory.operations.provisioning.bootstrap, factory.reports",
     ],
 )
 def test_factory_imports_no_ui(statement: str) -> None:
@@ -104,8 +104,8 @@ sys.meta_path.insert(0, Missing())
 import os; os.environ['AIRFLOW_HOME'] = {str(tmp_path)!r}
 from factory.models import parse_config
 from factory.builder import build_dag
-from factory.render import render_factory_file
-import factory.loader, factory.bootstrap
+from factory.operations.provisioning.render import render_factory_file
+import factory.loader, factory.operations.provisioning.bootstrap
 config = parse_config({{
     "stream_key": "S1", "single_dataset": True, "datasets": ["d1"], "store_name": "S1",
     "namespace_name": "ns", "platform_name": "P", "original_platform_name": "P",
