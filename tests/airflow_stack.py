@@ -41,7 +41,7 @@ ALL_DAGS = len(LIVE_STREAMS) + PAGING_STREAMS + len(RUNS_STREAMS)
 
 
 def _ecosystem():
-    from factory.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
 
     live = platform_spec("YellowLive", 0, [StoreSpec(name=n, datasets=["customers"]) for n in LIVE_STREAMS])
@@ -90,7 +90,7 @@ def ensure_stack(pg) -> dict:
     global _live
     if _live is not None:
         return _live
-    from factory.bootstrap import bootstrap
+    from factory.operations.provisioning.bootstrap import bootstrap
 
     # Not under pytest's basetemp: a parallel pytest session may prune it while Airflow runs.
     root = Path(tempfile.mkdtemp(prefix="yellow-airflow-e2e-"))

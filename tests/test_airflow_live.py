@@ -36,8 +36,8 @@ DEFAULT_PARSE_INTERVAL_S = 30
 @pytest.fixture(scope="module")
 def change(airflow_stack):
     """``YellowChange`` bootstrapped beside the stack's platforms, every DAG listed and live."""
-    from factory.bootstrap import bootstrap
-    from factory.ecosystem import StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.bootstrap import bootstrap
+    from factory.operations.provisioning.ecosystem import StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
 
     spec = platform_spec("YellowChange", 3, [StoreSpec(name=n, datasets=["orders"]) for n in STREAMS])
@@ -86,8 +86,8 @@ def _write_sql(stack, key: str, *, status: str | None = None, **changes) -> None
 
 def _changeset(stack, tmp_path, key: str, **changes):
     from factory import store
-    from factory.changeset import edit_of, new_changeset
     from factory.db import get_engine
+    from factory.operations.changes.changeset import edit_of, new_changeset
 
     with get_engine(stack["config_url"]).connect() as conn:
         row = store.read_row(conn, PLATFORM, key)
@@ -219,8 +219,8 @@ async def test_the_dashboard_follows_an_applied_change_from_pending_to_live(chan
     """``a`` on the plan screen: the applied stream shows pending parse, then live, and stays on
     screen until it has settled."""
     from factory import store
-    from factory.changeset import edit_of
     from factory.db import get_engine
+    from factory.operations.changes.changeset import edit_of
     from tests.test_dashboard import SIZE, screen_text, wait_for
     from yellowtui.app import make_app
     from yellowtui.screens.plan import PlanScreen

@@ -169,10 +169,10 @@ def config_import(
     is written and the command exits 3 (unless --force), as `yellowtui apply` does. Rows not in
     the file are left alone. Exits 1 when any row is invalid or outside the platform's policy.
     """
-    from factory.apply import apply_changeset
-    from factory.changeset import load_changeset
     from factory.errors import ChangesetConflict, ChangesetFileError, ChangesetRejected
-    from factory.plan import RowOp
+    from factory.operations.changes.apply import apply_changeset
+    from factory.operations.changes.changeset import load_changeset
+    from factory.operations.changes.plan import RowOp
 
     slug = platform_slug(platform)
     url = resolve_db(db_url)
@@ -245,7 +245,7 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
     keys it carries unused, which alone never fails it (`yellowtui migrate normalize` drops them).
     """
     from factory.datasurface_rows import carried, warnings_for
-    from factory.views import clashes_of
+    from factory.operations.inspection.views import clashes_of
 
     service = config_service(db_url)
     known_inactive = () if all_statuses else (RowStatus.PAUSED, RowStatus.RETIRED)

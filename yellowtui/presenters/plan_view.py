@@ -16,9 +16,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from factory.dag_diff import ArgChange, DagDiff
     from factory.errors import ConfigProblem, RowConflict
-    from factory.plan import JsonChange, PlanEntry
+    from factory.operations.changes.dag_diff import ArgChange, DagDiff
+    from factory.operations.changes.plan import JsonChange, PlanEntry
 
 #: Longest value shown in a diff line, in characters (longer ones end in "…").
 VALUE_WIDTH = 100
@@ -95,7 +95,7 @@ def value_text(value: Any, width: int = VALUE_WIDTH) -> str:
 
 def row_detail(entry: PlanEntry) -> str:
     """What is written to the row: ``update``, ``insert, active``, ``status active -> paused``."""
-    from factory.plan import RowOp
+    from factory.operations.changes.plan import RowOp
 
     moved = entry.old_status != entry.new_status and entry.old_status and entry.new_status
     status = f"status {entry.old_status} -> {entry.new_status}" if moved else ""
@@ -108,7 +108,7 @@ def row_detail(entry: PlanEntry) -> str:
 
 def entry_headline(entry: PlanEntry, indent: str = "  ") -> Line:
     """``  ~ Store1  change  (update)``."""
-    from factory.plan import RowOp
+    from factory.operations.changes.plan import RowOp
 
     sign, role = ACTION_SIGN.get(str(entry.action), ("·", Role.MUTED))
     what = ACTION_WORDS[str(entry.action)]
@@ -171,7 +171,7 @@ def entry_lines(entry: PlanEntry) -> Iterator[Line]:
 
 def conflict_lines(conflict: RowConflict) -> Iterator[Line]:
     """One conflict: the row as it is now (theirs) and the change that expected another (yours)."""
-    from factory.plan import json_diff
+    from factory.operations.changes.plan import json_diff
 
     theirs = conflict.theirs or {}
     yours = conflict.yours

@@ -1,11 +1,11 @@
 """EditStreamScreen: edit one stream's config and see, as you type, what the factory makes of it.
 
-A moment after each edit (debounced) a worker validates and builds the text with the factory's
-own :func:`factory.plan.simulate_edit`, the builder Airflow runs, and the screen shows the
-problems at their JSON paths (and tints their lines), the DAG it would build, the build time,
-the config diff against the stored row field by field, and the DAG diff against the stored
-row's DAG task by task. ``ctrl+s`` stages the edit in the platform's changeset; nothing is
-written until the plan screen applies it.
+A moment after each edit (debounced) a worker validates and builds the text with the factory's own
+:func:`factory.operations.changes.plan.simulate_edit`, the builder Airflow runs, and the screen
+shows the problems at their JSON paths (and tints their lines), the DAG it would build, the build
+time, the config diff against the stored row field by field, and the DAG diff against the stored
+row's DAG task by task. ``ctrl+s`` stages the edit in the platform's changeset; nothing is written
+until the plan screen applies it.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane, TextArea
 
-from factory.changeset import ChangeBase, Upsert
 from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable
-from factory.plan import simulate_edit
+from factory.operations.changes.changeset import ChangeBase, Upsert
+from factory.operations.changes.plan import simulate_edit
 from yellowtui.change_messages import EditRowLoaded, EditSimulated
 from yellowtui.presenters.dag_preview import DagPreview
 from yellowtui.presenters.json_text import problem_line
@@ -50,7 +50,7 @@ from yellowtui.widgets.dag_tree import DagTree
 from yellowtui.widgets.diff_view import ROLE_STYLE, DiffView
 
 if TYPE_CHECKING:
-    from factory.plan import EditVerdict
+    from factory.operations.changes.plan import EditVerdict
     from factory.rules import Rules
     from factory.store import ConfigRow
 

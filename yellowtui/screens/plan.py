@@ -1,11 +1,11 @@
 """PlanScreen: what a platform's staged changes would do, like ``terraform plan``, and apply them.
 
-A worker lays the staged changeset over the platform's rows and builds every active stream with
-the factory's builder (:func:`factory.plan.simulate`, what ``yellowtui simulate --with`` runs):
-the DAGs that would be created (+), changed (~), removed (-) or fail to build (!), with counts
-and, per stream, the config diff, the DAG diff and the problems. ``a`` applies the changeset in
-one transaction (conflict-checked, recorded in the history with the actor); a conflict opens
-the conflict view with theirs beside yours.
+A worker lays the staged changeset over the platform's rows and builds every active stream with the
+factory's builder (:func:`factory.operations.changes.plan.simulate`, what
+``yellowtui simulate --with`` runs): the DAGs that would be created (+), changed (~), removed (-) or
+fail to build (!), with counts and, per stream, the config diff, the DAG diff and the problems.
+``a`` applies the changeset in one transaction (conflict-checked, recorded in the history with the
+actor); a conflict opens the conflict view with theirs beside yours.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ _LIVE_STYLE = {
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from factory.changeset import Changeset
-    from factory.plan import Plan, PlanEntry
+    from factory.operations.changes.changeset import Changeset
+    from factory.operations.changes.plan import Plan, PlanEntry
     from yellowtui.pending import PendingChanges
     from yellowtui.services.live_state import PlatformLive
 

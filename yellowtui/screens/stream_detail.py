@@ -29,7 +29,7 @@ from yellowtui.widgets.config_view import ConfigView
 from yellowtui.widgets.dag_tree import DagTree
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
 
 _LIVE_STYLE = {
     "success": "$text-success bold",

@@ -177,9 +177,9 @@ def _check_folders(dags_folder: Path, backup_dir: Path) -> None:
 def _rows(db_url: str, platform: str) -> tuple[dict[str, Any], Any]:
     """The platform's rows by stream key, and its stored policy."""
     from factory import store
-    from factory.apply import reachable
     from factory.db import get_engine, redact
     from factory.errors import UnknownPlatformError
+    from factory.operations.changes.apply import reachable
     from factory.policy import read_policy
 
     with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
@@ -202,8 +202,8 @@ def _set_status(
     db_url: str, platform: str, rows: dict[str, Any], keys: Iterable[str], status: RowStatus, actor: str | None
 ) -> list[str]:
     """One conflict-checked transaction setting ``status`` on those of ``keys`` that lack it."""
-    from factory.apply import apply_changeset
-    from factory.changeset import ChangeBase, SetStatus, new_changeset
+    from factory.operations.changes.apply import apply_changeset
+    from factory.operations.changes.changeset import ChangeBase, SetStatus, new_changeset
 
     changes = [
         SetStatus(stream_key=k, status=status, base=ChangeBase.of(rows[k]))
@@ -266,13 +266,13 @@ def cutover(
     accept: Iterable[str] = (),
     on_step: StepHook | None = None,
 ) -> MigrationReport:
-    """Move streams from their static files to the factory (all that have a static file and a
-    row, or ``streams``). A stream whose static DAG differs from the factory's is refused
-    unless ``allow_different``, or, for a DataSurface static file differing only in intended
-    ways (:mod:`factory.intended`), unless every one is named in ``accept``; one whose row does
-    not build is always refused."""
-    from factory.migrate import Verdict, compare
-    from factory.render import render_factory_file
+    """Move streams from their static files to the factory (all that have a static file and a row,
+    or ``streams``). A stream whose static DAG differs from the factory's is refused unless
+    ``allow_different``, or, for a DataSurface static file differing only in intended ways
+    (:mod:`factory.operations.migration.intended`), unless every one is named in ``accept``; one
+    whose row does not build is always refused."""
+    from factory.operations.migration.migrate import Verdict, compare
+    from factory.operations.provisioning.render import render_factory_file
 
     slug = platform_slug(platform)
     backup = backup_dir or default_backup_dir(dags_folder, slug)
@@ -352,7 +352,7 @@ def rollback(
     """Give streams back to static files rendered from their rows (all active streams, or
     ``streams``), then take them out of the factory (paused). When no active row is left, the
     factory file goes to the backup folder too."""
-    from factory.render import render_static_file
+    from factory.operations.provisioning.render import render_static_file
     from factory.spec import dag_spec
 
     slug = platform_slug(platform)

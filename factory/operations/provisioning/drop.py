@@ -85,9 +85,7 @@ def export_platform(conn: Connection, platform: str) -> dict[str, Any]:
 
 def platform_table_names(platform: str) -> list[str]:
     """Every table of the platform: the config table and all its side tables."""
-    from factory.policy import policy_table
-    from factory.split import layout_table
-    from factory.tables import platform_tables
+    from factory.tables import layout_table, platform_tables, policy_table
 
     tables = platform_tables(platform)
     return [
@@ -106,8 +104,8 @@ def drop_platform(db_url: str, platform: str, export_path: Path) -> DropResult:
     from sqlalchemy import text
 
     from factory import store
-    from factory.apply import reachable
     from factory.db import get_engine, redact
+    from factory.operations.changes.apply import reachable
 
     slug = platform_slug(platform)
     if export_path.exists():
