@@ -179,8 +179,9 @@ def test_a_broken_row_fails_to_build_while_airflow_keeps_its_last_good_config(ch
 def test_a_retired_row_is_reported_until_airflow_drops_it(change):
     _write_sql(change, "Delta", status="retired")
     assert _status(change, "Delta") is LiveStatus.STILL_IN_AIRFLOW
-    # Airflow deactivates a DAG its file dropped only stale_dag_threshold (50 s) after that
-    # parse, checked every parsing_cleanup_interval (60 s): no parse request makes that sooner.
+    # Airflow deactivates a DAG its file dropped only stale_dag_threshold after that parse,
+    # checked every parsing_cleanup_interval (50 s and 60 s by default, 5 s in the test stack):
+    # no parse request makes that sooner.
     result = _cli(change, "wait", "--platform", PLATFORM, "--stream", "Delta", "--timeout", "300")
     assert result.exit_code == 0, result.output
     assert _status(change, "Delta") is LiveStatus.NOT_IN_AIRFLOW
