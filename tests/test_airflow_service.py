@@ -31,7 +31,7 @@ def test_settings_from_env_and_flag():
 def test_token_and_password_never_shown():
     settings = AirflowSettings(url="http://user:s3cret@af:8080", token="tok-en", username="u", password="p4ss")
     assert "s3cret" not in settings.display_url and "p4ss" not in repr(settings) and "tok-en" not in repr(settings)
-    assert display_url("http://a:b@h:1/x?token=t") == "http://h:1/x"
+    assert display_url("http://a:b@h:1/x?token=t") == "http://***@h:1/x"
 
 
 def test_errors_are_factory_errors():

@@ -33,11 +33,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from factory.errors import AirflowAuthError, AirflowError, AirflowNotFound, AirflowUnavailable, ReadOnlyError
 from factory.fingerprint import fingerprint_in
 from factory.names import platform_slug, stream_key_from_dag_id
+from factory.redact import display_url
 from factory.split import split_index
 
 T = TypeVar("T")
@@ -110,18 +111,6 @@ class AirflowSettings:
     @property
     def can_login(self) -> bool:
         return bool(self.username and self.password)
-
-
-def display_url(url: str) -> str:
-    """The URL without any ``user:password@``: the only form we show."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
-    except ValueError:
-        return "<unparseable URL>"
 
 
 # ---- results --------------------------------------------------------------------------------
