@@ -2,7 +2,7 @@
 
 The URL comes from ``YELLOW_DB_URL`` (see :mod:`factory.settings`) or from an Airflow connection
 id (an ``AIRFLOW_CONN_*`` environment variable is read directly; otherwise Airflow's connection
-lookup). It is never written into a generated file, and only ever shown with the password hidden.
+lookup). It is never written into a generated file, and only ever shown with its credentials hidden.
 """
 
 from __future__ import annotations
@@ -67,11 +67,11 @@ def check_url(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """The URL with its password, token and secret query values replaced by ``***``: the only
-    form we ever show or log (see :mod:`factory.redact` for the rules)."""
-    from factory.redact import redact_url
+    """The database URL as we ever show or log it: normalized, then
+    :func:`factory.redact.display_url` (userinfo as ``***``, no query)."""
+    from factory.redact import display_url
 
-    return redact_url(normalize_url(url))
+    return display_url(normalize_url(url))
 
 
 def resolve_db_url(conn_id: str | None = DEFAULT_CONN_ID, url: str | None = None) -> str:

@@ -11,6 +11,9 @@ factory writes goes through the same rules:
 - libpq DSN text (``password=... sslpassword='...'``) inside driver error messages.
 - Every secret seen in a URL that passed through :func:`remember_url_secrets` (``normalize_url``
   does that), wherever it appears later in any text, in its plain and percent-encoded forms.
+
+A URL shown on its own (a status bar, an error naming the database or Airflow) goes through
+:func:`display_url`, which hides more: the whole userinfo and the whole query.
 """
 
 from __future__ import annotations
@@ -124,6 +127,28 @@ def redact_url(url: str) -> str:
             userinfo = MASK
         rest = f"{userinfo}@{after}"
     return scheme + _redact_pairs(rest)
+
+
+def display_url(url: str) -> str:
+    """The one form a URL is shown in: scheme, host, port and path; the whole userinfo becomes
+    ``***`` and the query and fragment are left out.
+
+    The stricter union of the two rules it replaces (the database's: password hidden, the host
+    found from the right even in a URL that does not parse; Airflow's: userinfo, query and
+    fragment dropped). A user name can be a token and any query parameter a credential, so
+    neither is shown; ``***`` still says that a credential was given. Never raises. Text that is
+    not a URL (connection JSON, free text) gets :func:`redact_url`'s rules.
+    """
+    text = url.strip()
+    match = _SCHEME_RE.match(text)
+    if match is None or text.startswith("{"):
+        return redact_url(text)
+    rest = match["rest"]
+    parts = split_userinfo_loosely(rest)
+    if parts is not None:
+        rest = f"{MASK}@{parts[1]}"
+    ends = [at for at in (rest.find("?"), rest.find("#")) if at >= 0]
+    return match["scheme"] + (rest[: min(ends)] if ends else rest)
 
 
 def _redact_pairs(text: str) -> str:

@@ -29,7 +29,8 @@ from pathlib import Path
 import pytest
 
 from simulators.local_airflow import LocalAirflow, group_members
-from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+from yellowtui.services.airflow.service import AirflowService
+from yellowtui.services.airflow.settings import AirflowSettings
 
 LIVE, PAGING, RUNS = "yellowlive", "yellowpaging", "yellowruns"
 PAGING_STREAMS = 150

@@ -22,7 +22,9 @@ from factory.errors import AirflowAuthError, AirflowUnavailable, ReadOnlyError
 from factory.operations.inspection.views import StreamView
 from simulators.local_airflow import LocalAirflow
 from tests.airflow_stack import LIVE, PAGING, PAGING_STREAMS, service_for, wait_until
-from yellowtui.services.airflow_service import AirflowService, AirflowSettings, DagState
+from yellowtui.services.airflow.models import DagState
+from yellowtui.services.airflow.service import AirflowService
+from yellowtui.services.airflow.settings import AirflowSettings
 from yellowtui.services.run_state import NOT_IN_AIRFLOW, platform_run_state
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -185,7 +187,7 @@ def test_an_expired_token_is_renewed_with_username_and_password(stack):
     assert len(service.list_dags(LIVE)) == 3  # renewed before sending: the token's exp had passed
     assert service.renewals == 1
     unknown_expiry = _service(airflow, token=expired)
-    unknown_expiry._token_expiry = None  # as if exp could not be read: Airflow's 401 must trigger the renewal
+    unknown_expiry.transport._token_expiry = None  # as if exp could not be read: Airflow's 401 must trigger the renewal
     assert len(unknown_expiry.list_dags(LIVE)) == 3 and unknown_expiry.renewals == 1
     revoked = _service(airflow, token="eyJhbGciOiJIUzUxMiJ9.e30.bm90LWEtc2lnbmF0dXJl")
     assert len(revoked.list_dags(LIVE)) == 3 and revoked.renewals == 1

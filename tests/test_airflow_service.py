@@ -12,8 +12,11 @@ import time
 import pytest
 
 from factory.errors import AirflowAuthError, AirflowError, AirflowUnavailable, FactoryError, ReadOnlyError
+from factory.redact import display_url
 from simulators.local_airflow import free_port
-from yellowtui.services.airflow_service import AirflowService, AirflowSettings, _jwt_expiry, display_url
+from yellowtui.services.airflow.service import AirflowService
+from yellowtui.services.airflow.settings import AirflowSettings
+from yellowtui.services.airflow.transport import _jwt_expiry
 
 
 def test_settings_from_env_and_flag():
@@ -31,7 +34,7 @@ def test_settings_from_env_and_flag():
 def test_token_and_password_never_shown():
     settings = AirflowSettings(url="http://user:s3cret@af:8080", token="tok-en", username="u", password="p4ss")
     assert "s3cret" not in settings.display_url and "p4ss" not in repr(settings) and "tok-en" not in repr(settings)
-    assert display_url("http://a:b@h:1/x?token=t") == "http://h:1/x"
+    assert display_url("http://a:b@h:1/x?token=t") == "http://***@h:1/x"
 
 
 def test_errors_are_factory_errors():
@@ -103,7 +106,7 @@ def test_service_modules_import_neither_textual_nor_the_rest_client():
     import sys
 
     code = (
-        "import sys, yellowtui.services.airflow_service, yellowtui.services.run_state, yellowtui.cli.airflow\n"
+        "import sys, yellowtui.services.airflow.service, yellowtui.services.run_state, yellowtui.cli.airflow\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'airflow_client')))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)

@@ -14,7 +14,7 @@ from yellowtui.app import make_app
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.runs import CONNECT_HINT, RunsScreen
 from yellowtui.screens.trigger_dialog import TriggerDialog
-from yellowtui.services.airflow_service import DagState, DagWarningState, ImportErrorState
+from yellowtui.services.airflow.models import DagState, DagWarningState, ImportErrorState
 from yellowtui.services.run_state import PlatformRunState, UnexplainedDag
 from yellowtui.widgets.config_table import ConfigTable
 

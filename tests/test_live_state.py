@@ -17,7 +17,7 @@ from factory.split import file_of, split_file_name
 from factory.validation import config_hash
 from tests.samples import SAMPLE_CONFIG
 from yellowtui.presenters.dag_versions import RowChange, version_lines
-from yellowtui.services.airflow_service import DagState
+from yellowtui.services.airflow.models import DagState
 from yellowtui.services.live_state import LiveStatus, PlatformLive, live_statuses, stream_live
 from yellowtui.services.live_wait import wait_live
 from yellowtui.services.parse_request import files_of

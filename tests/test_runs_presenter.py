@@ -25,7 +25,7 @@ from yellowtui.presenters.runs import (
     visible_lines,
 )
 from yellowtui.rows import AIRFLOW_COLUMN, RowQuery, parse_filter, prepare_rows, row_matches
-from yellowtui.services.airflow_service import DagState, DagWarningState, ImportErrorState, RunState
+from yellowtui.services.airflow.models import DagState, DagWarningState, ImportErrorState, RunState
 from yellowtui.services.run_state import (
     NOT_IN_AIRFLOW,
     STALE_IN_AIRFLOW,

@@ -93,10 +93,14 @@ def anatomy(service: Any, prefix: str) -> dict[str, float]:
 
     import urllib3
 
+    from yellowtui.services.airflow.transport import HttpTransport
+
     service.dags(prefix)  # logged in
-    client, json_type = service._api(), "application/json"
+    transport = service.transport
+    assert isinstance(transport, HttpTransport), "the anatomy measures the real REST client"
+    client, json_type = transport.api_client(), "application/json"
     http = urllib3.PoolManager()
-    headers = {"Authorization": f"Bearer {service._token}"}
+    headers = {"Authorization": f"Bearer {transport.token}"}
     url = service.settings.url
     dag_page = (
         f"{url}/api/v2/dags?limit=100&offset=0&exclude_stale=false&order_by=dag_id&dag_id_prefix_pattern={prefix}"
@@ -126,7 +130,8 @@ def run(n: int, rounds: int, sample: int, keep: bool, api_workers: int = 2) -> d
     from simulators.ecosystem import generate_ecosystem
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres
-    from yellowtui.services.airflow_service import CHANGED_MARGIN_S, AirflowService, AirflowSettings
+    from yellowtui.services.airflow.service import CHANGED_MARGIN_S, AirflowService
+    from yellowtui.services.airflow.settings import AirflowSettings
     from yellowtui.services.run_state import platform_run_state
 
     root = Path(tempfile.mkdtemp(prefix="yellow-airflow-bench-"))
@@ -232,7 +237,7 @@ def _environment() -> dict[str, str]:
 
 
 def report(result: dict[str, Any], command: str) -> str:
-    from yellowtui.services.airflow_service import AirflowSettings
+    from yellowtui.services.airflow.settings import AirflowSettings
 
     n, sample = result["n"], result["sample"]
     by_name = {m.name: m for m in result["measures"]}

@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     from simulators.ecosystem import platform_spec
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres
-    from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+    from yellowtui.services.airflow.service import AirflowService
+    from yellowtui.services.airflow.settings import AirflowSettings
     from yellowtui.services.config_service import ConfigService
     from yellowtui.services.live_state import LiveStatus
     from yellowtui.services.live_wait import read_live

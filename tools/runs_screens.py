@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     from simulators.postgres import start_postgres
     from tools.airflow_capture import REPLAY_URL, RecordingAirflowService, save_capture
     from yellowtui.app import make_app
-    from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+    from yellowtui.services.airflow.service import AirflowService
+    from yellowtui.services.airflow.settings import AirflowSettings
 
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from factory.operations.inspection.views import StreamView
     from yellowtui.profiles import Profile
     from yellowtui.rows import TableRow
-    from yellowtui.services.airflow_service import AirflowService
+    from yellowtui.services.airflow.service import AirflowService
 
 POLL_INTERVAL_S = 2.0
 AIRFLOW_POLL_INTERVAL_S = 5.0

@@ -16,7 +16,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from factory.operations.inspection.views import StreamView
     from yellowtui.presenters.dag_preview import DagPreview
-    from yellowtui.services.airflow_service import RunState, TaskInstanceState
+    from yellowtui.services.airflow.models import RunState, TaskInstanceState
     from yellowtui.services.config_service import HistoryEntry, ParseReport, Revision
     from yellowtui.services.parse_loop_service import ParseInfo
     from yellowtui.services.run_state import PlatformRunState

@@ -34,7 +34,7 @@ def environment_for(profile: Profile, environ: Mapping[str, str], *, only_missin
     """The environment variables the profile fills: only those ``environ`` does not set already
     (``only_missing=False``: all of them, as ``profiles check`` tests the profile itself)."""
     from factory.db import DB_URL_ENV
-    from yellowtui.services.airflow_service import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV
+    from yellowtui.services.airflow.settings import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV
 
     wanted: dict[str, str | None] = {
         DB_URL_ENV: profile.resolved_db_url(environ),

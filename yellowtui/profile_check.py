@@ -41,14 +41,9 @@ def check_database(profile: Profile, values: Mapping[str, str]) -> Result:
 
 def check_airflow(profile: Profile, values: Mapping[str, str]) -> Result:
     """Ask Airflow's health endpoint, then list DAGs once, which needs the login to work."""
-    from yellowtui.services.airflow_service import (
-        API_URL_ENV,
-        PASSWORD_ENV,
-        TOKEN_ENV,
-        AirflowService,
-        AirflowSettings,
-        display_url,
-    )
+    from factory.redact import display_url
+    from yellowtui.services.airflow.service import AirflowService
+    from yellowtui.services.airflow.settings import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, AirflowSettings
 
     url = values.get(API_URL_ENV)
     if not url:

@@ -1,5 +1,5 @@
 """``yellowtui runs`` and ``yellowtui airflow …``: Airflow's side of the command line, over
-:mod:`yellowtui.services.airflow_service`.
+:mod:`yellowtui.services.airflow.service`.
 
 Exit codes (:class:`yellowtui.cli.core.ExitCode`): 0 done; 1 not found, refused by Airflow, or
 cancelled; 2 usage, connection or credentials, or a write refused by ``--read-only``. Every
@@ -19,15 +19,9 @@ from factory.db import DB_URL_ENV
 from factory.errors import AirflowError
 from yellowtui.cli.core import ExitCode, config_service, db_option, json_option, platform_option, platform_slug
 from yellowtui.cli.output import dump, echo, fail
-from yellowtui.services.airflow_service import (
-    API_URL_ENV,
-    PASSWORD_ENV,
-    TOKEN_ENV,
-    USERNAME_ENV,
-    AirflowService,
-    AirflowSettings,
-    RunState,
-)
+from yellowtui.services.airflow.models import RunState
+from yellowtui.services.airflow.service import AirflowService
+from yellowtui.services.airflow.settings import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV, AirflowSettings
 
 READ_ONLY_ENV = "YELLOW_READ_ONLY"
 

@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+from yellowtui.services.airflow.service import AirflowService
+from yellowtui.services.airflow.settings import AirflowSettings
 
 READ_ONLY_ENV = "YELLOW_READ_ONLY"
 

@@ -38,7 +38,7 @@ def health(
     import os
 
     from factory.operations.inspection.health import check_platform
-    from yellowtui.services.airflow_service import API_URL_ENV
+    from yellowtui.services.airflow.settings import API_URL_ENV
 
     slug = platform_slug(platform, ExitCode.HEALTH_UNKNOWN)
     url = resolve_db(db_url, ExitCode.HEALTH_UNKNOWN)
@@ -64,7 +64,8 @@ def _ask_airflow(result: Any, platform: str, airflow_url: str | None) -> None:
     from factory.errors import AirflowError
     from factory.layout import factory_file_name
     from factory.operations.inspection.health import airflow_findings
-    from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+    from yellowtui.services.airflow.service import AirflowService
+    from yellowtui.services.airflow.settings import AirflowSettings
 
     file_name = factory_file_name(platform)
     try:

@@ -28,10 +28,10 @@ import click
 from factory.errors import AirflowError, FactoryError
 from yellowtui.cli.core import ExitCode, config_service, db_option, json_option, platform_option, platform_slug
 from yellowtui.cli.output import cell, dump, echo, fail
-from yellowtui.services.airflow_service import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV
+from yellowtui.services.airflow.settings import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV
 
 if TYPE_CHECKING:
-    from yellowtui.services.airflow_service import AirflowService
+    from yellowtui.services.airflow.service import AirflowService
     from yellowtui.services.config_service import ConfigService
     from yellowtui.services.live_state import PlatformLive
     from yellowtui.services.live_wait import WaitResult
@@ -95,7 +95,8 @@ class AirflowChoice:
         """The service, or None when no Airflow is named (exit 2 if ``required``); a bad URL is exit 2."""
         import os
 
-        from yellowtui.services.airflow_service import AirflowService, AirflowSettings
+        from yellowtui.services.airflow.service import AirflowService
+        from yellowtui.services.airflow.settings import AirflowSettings
 
         if not self.url and not os.environ.get(API_URL_ENV):
             if required:

@@ -78,7 +78,8 @@ def dashboard_airflow(url: str | None, read_only: bool) -> Any:
     import os
 
     from factory.errors import AirflowError
-    from yellowtui.services.airflow_service import API_URL_ENV, AirflowService, AirflowSettings
+    from yellowtui.services.airflow.service import AirflowService
+    from yellowtui.services.airflow.settings import API_URL_ENV, AirflowSettings
 
     if not url and not os.environ.get(API_URL_ENV):
         return None

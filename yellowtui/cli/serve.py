@@ -82,7 +82,7 @@ def serve(
     from factory.db import DB_URL_ENV, check_url
     from factory.errors import DatabaseURLError
     from yellowtui.serve import GuardedServer, bind, new_token
-    from yellowtui.services.airflow_service import API_URL_ENV
+    from yellowtui.services.airflow.settings import API_URL_ENV
 
     try:
         check_url(db_url)

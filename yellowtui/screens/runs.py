@@ -49,7 +49,8 @@ from yellowtui.presenters.runs import (
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.screens.confirm_action import ConfirmActionScreen
 from yellowtui.screens.trigger_dialog import TriggerDialog
-from yellowtui.services.airflow_service import AirflowService, DagState, RunState, TaskInstanceState
+from yellowtui.services.airflow.models import DagState, RunState, TaskInstanceState
+from yellowtui.services.airflow.service import AirflowService
 from yellowtui.services.run_state import PlatformRunState
 from yellowtui.widgets.task_log import TaskLog
 

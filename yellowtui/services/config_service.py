@@ -61,7 +61,7 @@ class ConfigService:
 
     @property
     def short_url(self) -> str:
-        """:attr:`display_url` made readable: no driver suffix, socket paths unquoted."""
+        """:attr:`display_url` made readable: no driver suffix, percent-escapes decoded."""
         from urllib.parse import unquote
 
         text = unquote(self.display_url)

@@ -34,7 +34,7 @@ from factory.names import dag_id_for, platform_slug
 from factory.operations.inspection.views import StreamView
 from factory.validation import config_hash
 from yellowtui.presenters.runs import AirflowCell
-from yellowtui.services.airflow_service import DagState
+from yellowtui.services.airflow.models import DagState
 
 
 class LiveStatus(StrEnum):

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from factory.errors import AirflowError
 from factory.names import platform_slug
-from yellowtui.services.airflow_service import AirflowService
+from yellowtui.services.airflow.service import AirflowService
 from yellowtui.services.config_service import ConfigService
 from yellowtui.services.live_state import LiveStatus, PlatformLive, live_statuses, unknown_statuses
 

@@ -22,7 +22,8 @@ from typing import Any
 from factory.errors import AirflowError
 from factory.names import platform_slug, stream_key_from_dag_id
 from factory.split import file_of, split_file_name
-from yellowtui.services.airflow_service import AirflowService, DagState
+from yellowtui.services.airflow.models import DagState
+from yellowtui.services.airflow.service import AirflowService
 
 
 def _base(path: str | None) -> str:

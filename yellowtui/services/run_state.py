@@ -22,7 +22,8 @@ from typing import Any
 from factory.names import dag_id_for, platform_slug
 from factory.operations.inspection.views import StreamView
 from factory.operations.provisioning.render import factory_file_name
-from yellowtui.services.airflow_service import AirflowService, DagState, DagWarningState, ImportErrorState
+from yellowtui.services.airflow.models import DagState, DagWarningState, ImportErrorState
+from yellowtui.services.airflow.service import AirflowService
 from yellowtui.services.live_state import StreamLive, live_statuses
 
 NOT_IN_AIRFLOW = "not in Airflow"
