@@ -11,16 +11,17 @@ import pytest
 
 from factory.fingerprint import fingerprint_in
 from factory.models import parse_config
+from factory.names import dag_id_for
 from factory.operations.inspection.views import StreamView
 from factory.spec import dag_spec
-from factory.split import file_of, split_file_name
+from factory.split import Layout, file_of, split_file_name
 from factory.validation import config_hash
 from tests.samples import SAMPLE_CONFIG
 from yellowtui.presenters.dag_versions import RowChange, version_lines
-from yellowtui.services.airflow.models import DagState
+from yellowtui.services.airflow.models import DagState, dag_from_json
 from yellowtui.services.live_state import LiveStatus, PlatformLive, live_statuses, stream_live
 from yellowtui.services.live_wait import wait_live
-from yellowtui.services.parse_request import files_of
+from yellowtui.services.parse_request import file_of_dag, files_of
 
 P = "yellowlive"
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -100,7 +101,7 @@ def test_statuses_for_asked_keys_include_deleted_streams():
 
 def test_a_split_platform_names_each_streams_home_file_and_the_file_that_holds_it_now():
     keys = [f"S{i}" for i in range(40)]
-    wanted = files_of(P, keys, [], files=4)
+    wanted = files_of(P, keys, [], Layout(files=4, previous=4))
     for key in keys:
         assert key in wanted[split_file_name(P, file_of(key, 4))]
     assert len(wanted) == 4 and "yellowlive_factory_dag_3.py" in wanted
@@ -108,8 +109,52 @@ def test_a_split_platform_names_each_streams_home_file_and_the_file_that_holds_i
     home = split_file_name(P, file_of("S1", 4))
     other = next(name for name in wanted if name != home)
     moved = DagState("yellowlive__S1_ingestion", None, False, False, file=f"dags/{other}")
-    both = files_of(P, ["S1"], [moved], files=4)
+    both = files_of(P, ["S1"], [moved], Layout(files=4, previous=4))
     assert both == {home: {"S1"}, other: {"S1"}}
+
+
+def _key_in_file(index: int, files: int) -> str:
+    return next(key for key in (f"Store{i}" for i in range(1000)) if file_of(key, files) == index)
+
+
+def _dag_in(key: str, file: str, bundle: str | None) -> DagState:
+    return DagState(dag_id_for(P, key), key, is_paused=False, is_stale=False, file=file, bundle=bundle)
+
+
+def test_a_stream_in_a_second_bundle_names_its_file_there():
+    key = _key_in_file(3, 4)
+    wanted = files_of(P, [key], [], Layout(files=4, previous=4, bundles=2, previous_bundles=2))
+    assert wanted == {"yellow-1/yellowlive_factory_dag_3.py": {key}}
+
+
+def test_mid_move_between_bundles_both_copies_of_the_same_file_are_named():
+    """B 1 -> 2: file 3 moves to yellow-1, and its copy in the dags folder still defines the DAG
+    (it must parse to drop it once the new copy has confirmed)."""
+    key = _key_in_file(3, 4)
+    layout = Layout(files=4, previous=4, bundles=2, previous_bundles=1)
+    now = _dag_in(key, "yellowlive_factory_dag_3.py", "dags-folder")
+    wanted = files_of(P, [key], [now], layout)
+    assert wanted == {"yellow-1/yellowlive_factory_dag_3.py": {key}, "yellowlive_factory_dag_3.py": {key}}
+
+
+def test_one_file_platform_is_named_as_before_bundles():
+    key = "Store1"
+    assert files_of(P, [key], [_dag_in(key, "yellowlive_factory_dag.py", "dags-folder")]) == {
+        "yellowlive_factory_dag.py": {key}
+    }
+
+
+def test_airflow_json_carries_the_bundle_to_the_file_name():
+    """``bundle_name`` and ``relative_fileloc`` as GET /api/v2/dags lists them (DAGResponse)."""
+    dag = dag_from_json(
+        {
+            "dag_id": "yellowlive__s_ingestion",
+            "bundle_name": "yellow-2",
+            "relative_fileloc": "yellowlive_factory_dag_5.py",
+        }
+    )
+    assert dag.bundle == "yellow-2"
+    assert file_of_dag(dag) == "yellow-2/yellowlive_factory_dag_5.py"
 
 
 def _state(*statuses: LiveStatus, reason: str = "") -> PlatformLive:

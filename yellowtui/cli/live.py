@@ -31,6 +31,7 @@ from yellowtui.cli.output import cell, dump, echo, fail
 from yellowtui.services.airflow.settings import API_URL_ENV, PASSWORD_ENV, TOKEN_ENV, USERNAME_ENV
 
 if TYPE_CHECKING:
+    from factory.split import Layout
     from yellowtui.services.airflow.service import AirflowService
     from yellowtui.services.config_service import ConfigService
     from yellowtui.services.live_state import PlatformLive
@@ -185,14 +186,14 @@ def run_wait(
     *,
     progress: bool,
     refresh: bool = True,
-    files: int = 1,
+    layout: Layout | None = None,
 ) -> tuple[WaitResult, ExitCode, list[str]]:
     """Wait for ``keys`` (every stream when None) of ``platform``; the result, exit code and lines.
     ``refresh`` asks for a parse again when one ended without the change (never when read-only)."""
     from yellowtui.services.live_wait import ParseAgain, read_live, wait_live
 
     wanted = None if keys is None else sorted(set(keys))
-    again = ParseAgain(airflow, platform, files) if refresh and not airflow.settings.read_only else None
+    again = ParseAgain(airflow, platform, layout) if refresh and not airflow.settings.read_only else None
     result = wait_live(
         lambda: read_live(config, airflow, platform, wanted, runs=False),
         timeout_s=timeout_s,
@@ -222,16 +223,16 @@ def after_apply(
     changed = sorted(set(changed))
     service = choice.service(required=wait_live)
     config = config_service(db_url)
-    files = 1
+    layout = None
     # Unread, a split platform's layout costs only new streams' files: the others are in Airflow.
     with contextlib.suppress(FactoryError):
-        files = config.layout_files(platform)
-    requests: ParseRequests = request_parses(service, platform, changed, files=files)
+        layout = config.layout(platform)
+    requests: ParseRequests = request_parses(service, platform, changed, layout=layout)
     data: dict[str, Any] = {"parse_requests": requests.to_dict()}
     lines = requests.lines() if changed and (service is not None or wait_live) else []
     if not wait_live or service is None or not changed:
         return ExitCode.OK, data, lines
-    result, code, waited = run_wait(config, service, platform, changed, timeout_s, progress=not as_json, files=files)
+    result, code, waited = run_wait(config, service, platform, changed, timeout_s, progress=not as_json, layout=layout)
     data["live"] = result.state.to_dict()
     data["wait"] = {"exit_code": code, "timed_out": result.timed_out, "elapsed_s": round(result.elapsed_s, 2)}
     return code, data, lines + waited
@@ -311,17 +312,17 @@ def wait(
     service = AirflowChoice(airflow_url, read_only).service(required=True)
     assert service is not None
     keys = sorted(set(streams)) or None
-    files = config.layout_files(slug)
+    layout = config.layout(slug)
     if not no_refresh:
         first = read_live(config, service, slug, keys, runs=False)
         unsettled = [s.stream_key for s in first.streams if not s.settled]
         if unsettled and not first.reason:
-            sent = request_parses(service, slug, unsettled, files=files)
+            sent = request_parses(service, slug, unsettled, layout=layout)
             if not as_json:
                 for line in sent.lines():
                     echo(line, err=True)
     result, code, lines = run_wait(
-        config, service, slug, keys, timeout_s, progress=not as_json, refresh=not no_refresh, files=files
+        config, service, slug, keys, timeout_s, progress=not as_json, refresh=not no_refresh, layout=layout
     )
     if as_json:
         dump({**result.state.to_dict(), "exit_code": code, "timed_out": result.timed_out})

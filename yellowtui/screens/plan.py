@@ -358,10 +358,10 @@ class PlanScreen(DashboardScreen):
         parses = None
         airflow = self.yellow.airflow
         if airflow is not None and not result.dry_run:
-            files = 1
+            layout = None
             with contextlib.suppress(FactoryError):  # unread, only new streams' files go unnamed
-                files = self.service.layout_files(self.platform)
-            parses = request_parses(airflow, self.platform, result.written, files=files)
+                layout = self.service.layout(self.platform)
+            parses = request_parses(airflow, self.platform, result.written, layout=layout)
         self.post_message(ChangesApplied(self.platform, result, parses))
 
     @on(ChangesApplied)

@@ -18,6 +18,8 @@ from yellowtui.presenters.stream_errors import StreamError, errors_of
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
+    from factory.split import Layout
+
 #: A row of the change history, as :func:`factory.store.read_history` returns it.
 HistoryEntry = dict[str, Any]
 #: A row of the parse reports table, as
@@ -136,12 +138,13 @@ class ConfigService:
         with self._connect() as conn:
             return store.read_history(conn, platform, stream_key, limit=limit)
 
-    def layout_files(self, platform: str) -> int:
-        """How many factory files the platform is split into now (1 when it is not split)."""
+    def layout(self, platform: str) -> Layout:
+        """How the platform's factory files are laid out now: how many, over how many DAG bundles
+        (one file in one bundle when it is not split)."""
         from factory.split import read_layout
 
         with self._connect() as conn:
-            return read_layout(conn, platform, confirmations=False).files
+            return read_layout(conn, platform, confirmations=False)
 
     def errors(self, platform: str | None = None) -> list[StreamError]:
         return errors_of(self.streams(platform))

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from factory.errors import AirflowError
 from factory.names import platform_slug
+from factory.split import Layout
 from yellowtui.services.airflow.service import AirflowService
 from yellowtui.services.config_service import ConfigService
 from yellowtui.services.live_state import LiveStatus, PlatformLive, live_statuses, unknown_statuses
@@ -73,8 +74,8 @@ class ParseAgain:
     stream's DAG shows a parse newer than the last one seen and is still pending, the request is
     sent again (once per such parse)."""
 
-    def __init__(self, service: AirflowService, platform: str, files: int = 1) -> None:
-        self.service, self.platform, self.files = service, platform, files
+    def __init__(self, service: AirflowService, platform: str, layout: Layout | None = None) -> None:
+        self.service, self.platform, self.layout = service, platform, layout
         self.seen: dict[str, datetime] = {}
         self.sent = 0
 
@@ -91,7 +92,7 @@ class ParseAgain:
             from yellowtui.services.parse_request import request_parses
 
             self.sent += sum(
-                1 for f in request_parses(self.service, self.platform, again, files=self.files).files if f.sent
+                1 for f in request_parses(self.service, self.platform, again, layout=self.layout).files if f.sent
             )
 
 

@@ -8,8 +8,12 @@ listed with every DAG, so one list of the platform's DAGs gives the token of eve
 that has at least one DAG; it cannot be made up here (it is signed with the API server's key).
 
 A split platform has several factory files: each changed stream names its home file under the
-platform's layout (:func:`factory.split.file_of`), and also the file that defines its DAG now
-when that differs (it must drop the DAG). A refused or failed request is reported, never raised:
+platform's layout (:meth:`factory.split.Layout.place`: a file, and the DAG bundle it is in), and
+also the file that defines its DAG now when that differs (it must drop the DAG). Files are named
+as reports name them, ``yellow-{j}/`` before a file outside Airflow's default bundle
+(:func:`factory.bundles.shown_name`): the same file name can be in two bundles while a change of
+the bundle count hands over, and each copy has its own token (the API server finds the file by
+``(bundle_name, relative_fileloc)`` of the DAG the token names). A refused or failed request is reported, never raised:
 the change still goes live at the file's next scheduled parse.
 """
 
@@ -19,15 +23,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from factory.bundles import DEFAULT_BUNDLE, shown_name
 from factory.errors import AirflowError
 from factory.names import platform_slug, stream_key_from_dag_id
-from factory.split import file_of, split_file_name
+from factory.split import Layout
 from yellowtui.services.airflow.models import DagState
 from yellowtui.services.airflow.service import AirflowService
 
 
 def _base(path: str | None) -> str:
     return (path or "").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def file_of_dag(dag: DagState) -> str:
+    """The file defining ``dag`` as reports name it: its name, after its bundle's outside Airflow's default."""
+    name = _base(dag.file)
+    return name if dag.bundle in (None, DEFAULT_BUNDLE) else f"{dag.bundle}/{name}"
 
 
 @dataclass(frozen=True)
@@ -70,21 +81,25 @@ class ParseRequests:
         return {"platform": self.platform, "note": self.note or None, "files": [f.to_dict() for f in self.files]}
 
 
-def files_of(platform: str, keys: Iterable[str], dags: Iterable[DagState], files: int = 1) -> dict[str, set[str]]:
-    """File name -> the changed streams it must parse: each stream's home file under a layout of
-    ``files`` files, and the file that defines its DAG now if that is another one."""
+def files_of(
+    platform: str, keys: Iterable[str], dags: Iterable[DagState], layout: Layout | None = None
+) -> dict[str, set[str]]:
+    """File -> the changed streams it must parse: each stream's home file under ``layout`` (one
+    file in the default bundle when None), and the file that defines its DAG now if that is
+    another one (another file, or the same file in another bundle)."""
     slug = platform_slug(platform)
-    where = {stream_key_from_dag_id(slug, d.dag_id): _base(d.file) for d in dags if d.file and not d.is_stale}
+    layout = layout or Layout()
+    where = {stream_key_from_dag_id(slug, d.dag_id): file_of_dag(d) for d in dags if d.file and not d.is_stale}
     wanted: dict[str, set[str]] = {}
     for key in keys:
-        for name in {split_file_name(slug, file_of(key, files)), where.get(key)}:
+        for name in {shown_name(layout.place(key), slug), where.get(key)}:
             if name:
                 wanted.setdefault(name, set()).add(key)
     return wanted
 
 
 def request_parses(
-    service: AirflowService | None, platform: str, keys: Iterable[str], *, files: int = 1
+    service: AirflowService | None, platform: str, keys: Iterable[str], *, layout: Layout | None = None
 ) -> ParseRequests:
     """Request a parse of each factory file holding one of ``keys`` (see the module docstring).
 
@@ -112,9 +127,9 @@ def request_parses(
     tokens: dict[str, str] = {}
     for dag in dags:
         if dag.file_token and dag.file:
-            tokens.setdefault(_base(dag.file), dag.file_token)
+            tokens.setdefault(file_of_dag(dag), dag.file_token)
     done: list[FileParse] = []
-    for name, streams in sorted(files_of(slug, keys, dags, files).items()):
+    for name, streams in sorted(files_of(slug, keys, dags, layout).items()):
         token = tokens.get(name)
         if token is None:
             done.append(FileParse(name, tuple(sorted(streams)), False, "Airflow lists no DAG of this file yet"))

@@ -78,6 +78,9 @@ class DagState:
     recent_runs: tuple[RunState, ...] = ()
     #: The DAG's description: the factory ends it with the fingerprint of what it built.
     description: str | None = None
+    #: The DAG bundle its file is in (``DAGResponse.bundle_name``): ``dags-folder`` unless the
+    #: platform is spread over bundles (factory/bundles.py).
+    bundle: str | None = None
     #: Airflow's signed name of the DAG's file (``DAGResponse.file_token``, listed with every
     #: DAG): what ``PUT /api/v2/parseDagFile/{file_token}`` takes. A secret-free handle, but
     #: not shown: it is only useful to send back.
@@ -227,6 +230,7 @@ def dag_from_json(d: Mapping[str, Any]) -> DagState:
         schedule=d.get("timetable_summary"),
         file=d.get("relative_fileloc") or d.get("fileloc"),
         description=d.get("description"),
+        bundle=d.get("bundle_name"),
         file_token=d.get("file_token"),
     )
 
