@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from factory.records import HistoryEntry, ParseReport
     from factory.views import StreamView
     from yellowtui.presenters.dag_preview import DagPreview
     from yellowtui.services.airflow_service import RunState, TaskInstanceState
-    from yellowtui.services.config_service import HistoryEntry, ParseReport, Revision
+    from yellowtui.services.config_service import Revision
     from yellowtui.services.parse_loop_service import ParseInfo
     from yellowtui.services.run_state import PlatformRunState
     from yellowtui.state import RowBatch

@@ -12,16 +12,13 @@ from factory.db import get_engine, normalize_url, redact
 from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable, StreamConfigError
 from factory.models import parse_config
+from factory.records import HistoryEntry, ParseReport
 from factory.views import StreamView, iter_stream_views, parse_reports, stream_views
 from yellowtui.presenters.stream_errors import StreamError, errors_of
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
-#: A row of the change history, as :func:`factory.store.read_history` returns it.
-HistoryEntry = dict[str, Any]
-#: A row of the parse reports table, as :func:`factory.views.parse_reports` returns it.
-ParseReport = dict[str, Any]
 #: Per platform: name, content fingerprint, recorded build count, newest build time.
 PlatformRevision = tuple[str, str | None, int, datetime | None]
 Revision = tuple[PlatformRevision, ...]
