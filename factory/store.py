@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, inspect, null, select, text
 from factory.enums import RowStatus
 from factory.errors import ConcurrentChangeError, IncompatibleTableError
 from factory.names import DSG_SUFFIX, PLATFORM_NAME_RE
+from factory.records import HistoryEntry
 from factory.tables import SEED_COLUMNS, PlatformTables, platform_tables, table_exists
 
 
@@ -398,7 +399,7 @@ def apply_rows(
 
 def read_history(
     conn: Connection, platform: str, stream_key: str | None = None, limit: int = 200
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntry]:
     """Newest first; none while the table has no history table (a table DataSurface made)."""
     h = platform_tables(platform).history
     if not table_exists(conn, h.name):
@@ -409,7 +410,7 @@ def read_history(
     query = select(*columns).order_by(h.c.changed_at.desc(), h.c.id.desc()).limit(limit)
     if stream_key is not None:
         query = query.where(h.c.stream_key == stream_key)
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [HistoryEntry.from_row(r._mapping) for r in conn.execute(query)]
 
 
 def _has_column(conn: Connection, table: str, column: str) -> bool:

@@ -15,6 +15,7 @@ from factory.operations.changes.apply import apply_changeset, write_changeset
 from factory.operations.changes.changeset import ChangeBase, Delete, SetStatus, Upsert, edit_of, new_changeset
 from factory.operations.changes.plan import RowOp
 from factory.operations.provisioning.bootstrap import bootstrap
+from factory.records import HistoryEntry
 
 P = "yellowlive"
 
@@ -30,7 +31,7 @@ def _rows(db_url: str) -> dict[str, store.ConfigRow]:
         return {r.stream_key: r for r in store.read_rows(conn, P)}
 
 
-def _history(db_url: str, key: str | None = None) -> list[dict]:
+def _history(db_url: str, key: str | None = None) -> list[HistoryEntry]:
     with create_engine(db_url).connect() as conn:
         return store.read_history(conn, P, key)
 
@@ -63,14 +64,14 @@ def test_apply_writes_every_change_with_the_actor(seeded, sample_config):
     assert after["Payments"].status == "paused" and after["Payments"].config_json == rows["Payments"].config_json
     assert "Store2_returns" not in after and after["NewStore"].status == "active"
     history = _history(seeded)[: len(_history(seeded)) - before]
-    assert sorted((h["stream_key"], h["action"], h["changed_by"]) for h in history) == [
+    assert sorted((h.stream_key, h.action, h.changed_by) for h in history) == [
         ("NewStore", "insert", "alice"),
         ("Payments", "status", "alice"),
         ("Store1", "update", "alice"),
         ("Store2_returns", "delete", "alice"),
     ]
-    deleted = next(h for h in history if h["action"] == "delete")
-    assert deleted["old_config_json"] == rows["Store2_returns"].config_json  # history keeps what it held
+    deleted = next(h for h in history if h.action == "delete")
+    assert deleted.old_config_json == rows["Store2_returns"].config_json  # history keeps what it held
 
 
 def test_dry_run_reports_and_writes_nothing(seeded):
@@ -118,7 +119,7 @@ def test_force_writes_over_a_stale_base(seeded):
     assert result.forced == ["Store1"]
     after = _rows(seeded)["Store1"]
     assert json.loads(after.config_json)["schedule"] == "@daily" and after.status == "paused"  # status kept
-    assert _history(seeded, "Store1")[0]["changed_by"] == "alice"
+    assert _history(seeded, "Store1")[0].changed_by == "alice"
 
 
 def test_invalid_changes_are_rejected_and_nothing_is_written(seeded):
@@ -224,7 +225,7 @@ def test_two_writers_of_the_same_row_exactly_one_wins(seeded):
     assert after[own] != rows[own]
     grew = {k: len(_history(seeded, k)) - history[k] for k in rows}
     assert grew == {**dict.fromkeys(rows, 0), "Store1": 1, own: 1}
-    assert _history(seeded, "Store1")[0]["changed_by"] == winner.actor
+    assert _history(seeded, "Store1")[0].changed_by == winner.actor
 
 
 def test_two_writers_creating_the_same_new_stream_exactly_one_wins(seeded, sample_config):
@@ -248,7 +249,7 @@ def test_two_writers_creating_the_same_new_stream_exactly_one_wins(seeded, sampl
     assert len(results) == 1 and len(errors) == 1
     assert isinstance(errors[0], ChangesetConflict) and errors[0].conflicts[0].stream_key == "Twin"
     assert "created by someone else" in errors[0].conflicts[0].reason
-    assert [h["action"] for h in _history(seeded, "Twin")] == ["insert"]
+    assert [h.action for h in _history(seeded, "Twin")] == ["insert"]
     after = _rows(seeded)
     changed = {k for k in ("Payments", "Store2_orders") if after[k] != rows[k]}
     assert len(changed) == 1
@@ -287,4 +288,4 @@ def test_a_unique_violation_from_a_writer_outside_our_locks_is_a_conflict(seeded
         thread.join(30)
     (error,) = outcome
     assert isinstance(error, ChangesetConflict) and [c.stream_key for c in error.conflicts] == ["Manual"]
-    assert [h["changed_by"] for h in _history(seeded, "Manual")] != ["alice"]
+    assert [h.changed_by for h in _history(seeded, "Manual")] != ["alice"]

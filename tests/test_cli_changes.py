@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 from factory import store
 from factory.operations.changes.changeset import ChangeBase, SetStatus, Upsert, edit_of, new_changeset
 from factory.operations.provisioning.bootstrap import bootstrap
+from factory.records import HistoryEntry
 from yellowtui.cli import main
 
 P = "yellowlive"
@@ -35,7 +36,7 @@ def _rows(db_url: str) -> dict[str, store.ConfigRow]:
         return {r.stream_key: r for r in store.read_rows(conn, P)}
 
 
-def _history(db_url: str, key: str) -> list[dict]:
+def _history(db_url: str, key: str) -> list[HistoryEntry]:
     with create_engine(db_url).connect() as conn:
         return store.read_history(conn, P, key)
 
@@ -130,7 +131,7 @@ def test_apply_an_edited_export(seeded, tmp_path):
     after = _rows(seeded)
     assert json.loads(after["Store1"].config_json)["schedule"] == "@daily"
     assert {k: v for k, v in after.items() if k != "Store1"} == {k: v for k, v in before.items() if k != "Store1"}
-    assert _history(seeded, "Store1")[0]["changed_by"] == "alice"
+    assert _history(seeded, "Store1")[0].changed_by == "alice"
 
 
 def test_apply_an_export_after_someone_else_changed_a_row_is_a_conflict(seeded, tmp_path):
@@ -217,7 +218,7 @@ def test_config_set_fields(seeded):
     config = json.loads(_rows(seeded)["Store1"].config_json)
     assert config["schedule"] == "@daily" and config["datasets"][-1] == "extra"
     assert config["job_resources"] == {"cpu_limit": "2"}
-    assert _history(seeded, "Store1")[0]["changed_by"] == "carol"
+    assert _history(seeded, "Store1")[0].changed_by == "carol"
 
 
 def test_config_set_invalid_value_is_rejected_with_its_path(seeded):
@@ -258,11 +259,11 @@ def test_pause_resume_retire_delete(seeded):
     data = json.loads(run("config", "delete", "Payments", "-p", P, "--db", seeded, "--json").output)
     assert data["written"] == {"Payments": "delete"}
     assert "Payments" not in _rows(seeded)
-    assert [(h["action"], h["changed_by"]) for h in _history(seeded, "Payments")][-2:] == [
+    assert [(h.action, h.changed_by) for h in _history(seeded, "Payments")][-2:] == [
         ("status", "dave"),
-        ("insert", _history(seeded, "Payments")[-1]["changed_by"]),
+        ("insert", _history(seeded, "Payments")[-1].changed_by),
     ]
-    assert [h["action"] for h in _history(seeded, "Payments")][:3] == ["delete", "status", "status"]
+    assert [h.action for h in _history(seeded, "Payments")][:3] == ["delete", "status", "status"]
     out = run("config", "pause", "Payments", "-p", P, "--db", seeded, code=1).output
     assert "no stream 'Payments' on platform yellowlive" in out
 

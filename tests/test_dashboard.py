@@ -182,7 +182,7 @@ async def test_timing_screen_shows_recorded_parses(db_url: str, snapshot_dir: An
         await wait_for(pilot, lambda: isinstance(app.screen, TimingScreen) and app.screen.reports, what="reports")
         screen = app.screen
         assert screen.platform == "yellowforensic"
-        assert [r["source"] for r in screen.reports] == ["database-unchanged", "database"]
+        assert [r.source for r in screen.reports] == ["database-unchanged", "database"]
         assert screen.query_one("#parses-table").row_count == 2
         assert len(screen.query_one(TimingChart).reports) == 2
         text = screen_text(app)

@@ -90,7 +90,7 @@ def test_seed_database_adds_bad_rows_to_table_and_history(db_url, tmp_path):
             assert len(rows) == 28
             for key in info["bad"]:
                 assert rows[key].status == RowStatus.ACTIVE
-                assert store.read_history(conn, slug, key)[0]["action"] == "insert"
+                assert store.read_history(conn, slug, key)[0].action == "insert"
 
 
 def test_command_line_writes_yaml_and_bad_rows(tmp_path, capsys):

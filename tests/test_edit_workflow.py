@@ -15,6 +15,7 @@ from factory.db import get_engine
 from factory.enums import RowStatus
 from factory.operations.changes.plan import Action
 from factory.operations.inspection.views import StreamView
+from factory.records import HistoryEntry
 from tests.test_dashboard import loaded, screen_text, seed, wait_for
 from yellowtui.app import YellowApp, make_app
 from yellowtui.screens.conflict import ConflictScreen
@@ -48,7 +49,7 @@ def stored_row(db_url: str, key: str) -> store.ConfigRow | None:
         return store.read_row(conn, PLATFORM, key)
 
 
-def history(db_url: str, key: str) -> list[dict[str, Any]]:
+def history(db_url: str, key: str) -> list[HistoryEntry]:
     with get_engine(db_url).connect() as conn:
         return store.read_history(conn, PLATFORM, key, limit=50)
 
@@ -176,7 +177,7 @@ async def test_break_fix_stage_plan_apply_and_see_history(db_url: str) -> None:
         assert row is not None and json.loads(row.config_json)["schedule"] == "@daily"
         entries = history(db_url, key)
         assert len(entries) == before + 1
-        assert entries[0]["changed_by"] == ACTOR and entries[0]["action"] == "update"
+        assert entries[0].changed_by == ACTOR and entries[0].action == "update"
 
         # Back through the editor (nothing unstaged: no question) to the stream's History tab.
         await pilot.press("escape")
@@ -251,7 +252,7 @@ async def test_a_row_changed_underneath_is_a_conflict_and_nothing_is_written(db_
         await wait_for(pilot, lambda: not app.pending, timeout=30, what="the apply")
         row = stored_row(db_url, key)
         assert row is not None and json.loads(row.config_json)["schedule"] == "@daily"
-        assert history(db_url, key)[0]["changed_by"] == ACTOR
+        assert history(db_url, key)[0].changed_by == ACTOR
 
 
 async def test_new_stream_from_a_copy_and_a_staged_pause(db_url: str) -> None:
@@ -309,4 +310,4 @@ async def test_new_stream_from_a_copy_and_a_staged_pause(db_url: str) -> None:
         assert row is not None and row.status == RowStatus.ACTIVE
         source_row = stored_row(db_url, source.stream_key)
         assert source_row is not None and source_row.status == RowStatus.ACTIVE
-        assert history(db_url, "Copied1")[0]["changed_by"] == ACTOR
+        assert history(db_url, "Copied1")[0].changed_by == ACTOR

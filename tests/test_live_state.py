@@ -13,6 +13,7 @@ from factory.fingerprint import fingerprint_in
 from factory.models import parse_config
 from factory.names import dag_id_for
 from factory.operations.inspection.views import StreamView
+from factory.records import HistoryEntry
 from factory.spec import dag_spec
 from factory.split import Layout, file_of, split_file_name
 from factory.validation import config_hash
@@ -61,8 +62,9 @@ def test_airflow_serving_the_rows_config_is_live_and_an_older_one_pending():
 def test_a_row_that_does_not_build_is_failed_and_names_the_last_good_config():
     good = _config()
     broken = json.dumps({k: v for k, v in SAMPLE_CONFIG.items() if k != "datasets"})
-    history = [{"new_config_json": broken, "changed_at": T0.replace(tzinfo=None) + timedelta(minutes=5)}]
-    history.append({"new_config_json": good, "changed_at": T0.replace(tzinfo=None)})
+    later = T0.replace(tzinfo=None) + timedelta(minutes=5)
+    history = [HistoryEntry(2, "Store1", "update", good, broken, "active", "active", "ops", later)]
+    history.append(HistoryEntry(1, "Store1", "insert", None, good, None, "active", "ops", T0.replace(tzinfo=None)))
     failed = stream_live(P, "Store1", _view(broken), _dag(good), history)
     assert failed.status is LiveStatus.FAILED and failed.settled
     assert "$.datasets" in (failed.problem or "")

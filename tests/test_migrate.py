@@ -153,7 +153,7 @@ def test_round_trip_extract_compare_cutover_rollback(legacy, db_url, tmp_path):
 
     with get_engine(db_url).connect() as conn:  # every row change is in the history, with its actor
         history = store.read_history(conn, PLATFORM, "Store1")
-    assert [(h["action"], h["new_status"]) for h in reversed(history)] == [
+    assert [(h.action, h.new_status) for h in reversed(history)] == [
         ("insert", "paused"),
         ("status", "active"),
         ("status", "paused"),

@@ -17,13 +17,13 @@ from yellowtui.presenters.runs import (
     airflow_cell,
     duration,
     parse_conf,
-    relative,
     run_strip,
     state_glyph,
     state_label,
     visible,
     visible_lines,
 )
+from yellowtui.presenters.times import relative
 from yellowtui.rows import AIRFLOW_COLUMN, RowQuery, parse_filter, prepare_rows, row_matches
 from yellowtui.services.airflow.models import DagState, DagWarningState, ImportErrorState, RunState
 from yellowtui.services.run_state import (

@@ -323,7 +323,7 @@ def test_reports_of_a_table_from_before_split_files_still_read(env, eco, tmp_pat
     with create_engine(env).begin() as conn:
         conn.exec_driver_sql(f"ALTER TABLE {parses} DROP COLUMN file_index, DROP COLUMN generation")
     (report,) = ConfigService(env).parses(P, limit=1)
-    assert report["file_index"] == 0 and report["dags_built"] == STREAMS
+    assert report.file_index == 0 and report.dags_built == STREAMS
     _parse(folder / split_file_name(P, 0))  # the unsplit factory still writes its report
     assert len(ConfigService(env).parses(P)) == 2
     bootstrap(eco, env, folder, split=Split(files=2))  # bootstrap brings the table up to date

@@ -112,11 +112,11 @@ def test_changes_and_removals_are_recorded_in_history(db_url, example_ecosystem)
     assert result.summary["retired"] == ["Payments"]
     with create_engine(db_url).connect() as conn:
         history = store.read_history(conn, "yellowlive", "Store1")
-        assert history[0]["action"] == "update" and history[0]["changed_by"] == "alice"
-        assert json.loads(history[0]["old_config_json"])["schedule"] == "@hourly"
-        assert json.loads(history[0]["new_config_json"])["schedule"] == "@daily"
+        assert history[0].action == "update" and history[0].changed_by == "alice"
+        assert json.loads(history[0].old_config_json)["schedule"] == "@hourly"
+        assert json.loads(history[0].new_config_json)["schedule"] == "@daily"
         retired = store.read_history(conn, "yellowlive", "Payments")[0]
-        assert (retired["action"], retired["old_status"], retired["new_status"]) == ("status", "active", "retired")
+        assert (retired.action, retired.old_status, retired.new_status) == ("status", "active", "retired")
         assert store.read_row(conn, "yellowlive", "Payments").status == "retired"
 
 
@@ -148,9 +148,9 @@ def test_history_records_changes_made_outside_the_factory(db_url, example_ecosys
     with create_engine(db_url).connect() as conn:
         paused = store.read_history(conn, "yellowlive", "Store1")[0]
         deleted = store.read_history(conn, "yellowlive", "Payments")[0]
-    assert (paused["action"], paused["new_status"], paused["changed_by"]) == ("status", "paused", "postgres")
-    assert deleted["action"] == "delete" and deleted["new_config_json"] is None
-    assert json.loads(deleted["old_config_json"])["stream_key"] == "Payments"
+    assert (paused.action, paused.new_status, paused.changed_by) == ("status", "paused", "postgres")
+    assert deleted.action == "delete" and deleted.new_config_json is None
+    assert json.loads(deleted.old_config_json)["stream_key"] == "Payments"
 
 
 def test_locking_many_stream_keys_holds_a_bounded_number_of_locks(db_url):

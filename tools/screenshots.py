@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -479,10 +479,13 @@ CONFLICT = Shot("conflict", "A conflict on apply: theirs beside yours, nothing w
 
 
 def screenshot_app(url: str, **kwargs: Any) -> YellowApp:
-    """The app as every screenshot (and snapshot test) runs it: frozen clock, fixed label."""
+    """The app as every screenshot (and snapshot test) runs it: frozen clock, fixed label, times
+    shown in UTC (the frozen data's zone) whatever the machine's zone, unless a profile names one."""
     from yellowtui.app import make_app
 
     kwargs.setdefault("clock", frozen_clock)
+    if kwargs.get("profile") is None or kwargs["profile"].timezone is None:
+        kwargs.setdefault("display_tz", UTC)
     kwargs.setdefault("display_label", LABEL)
     kwargs.setdefault("poll_interval", 2.0)
     kwargs.setdefault("actor", "ops-alice")

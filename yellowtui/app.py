@@ -12,7 +12,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,6 +38,7 @@ from yellowtui.messages import (
 )
 from yellowtui.pending import NOTHING_STAGED, Change, PendingChanges, rebased, status_change
 from yellowtui.presenters.safe_text import visible
+from yellowtui.presenters.times import Times
 from yellowtui.rows import prepare_rows
 from yellowtui.screens.errors import ErrorsScreen
 from yellowtui.screens.help import HelpScreen
@@ -131,8 +132,8 @@ class YellowApp(App[None]):
         self.airflow = airflow
         self.read_only = read_only or (airflow is not None and airflow.settings.read_only)
         self.airflow_interval = airflow_interval
-        #: The time zone Airflow's times are shown in (None: the machine's).
-        self.display_tz = display_tz
+        #: Every time shown, in the display time zone (None: the machine's).
+        self.times = Times(display_tz)
         self._airflow_poller: Worker[None] | None = None
         self.service = ConfigService(db_url)
         self.changes = ChangeService(db_url, actor=actor, read_only=self.read_only)
@@ -142,7 +143,8 @@ class YellowApp(App[None]):
         self.display_label = display_label or self.service.short_url
         self.poll_interval = poll_interval
         self.parse_interval = parse_interval
-        self._clock = clock or datetime.now
+        #: Reads UTC: a naive time from a given clock is taken as UTC too (yellowtui.presenters.times).
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._initial_theme = theme
         self._load_id = 0
         self._revision: Revision | None = None
@@ -202,7 +204,7 @@ class YellowApp(App[None]):
             for batch in self.service.iter_streams():
                 if worker.is_cancelled:
                     return
-                prepared = prepare_rows(batch)
+                prepared = prepare_rows(batch, self.times)
                 if stream:
                     self.post_message(
                         RowsLoaded(
@@ -299,7 +301,7 @@ class YellowApp(App[None]):
     @on(DatabaseCameBack)
     def _database_came_back(self, message: DatabaseCameBack) -> None:
         if message.down_since is not None:
-            self.notify(f"Database is back (down since {message.down_since:%H:%M:%S}); reloading.", timeout=4)
+            self.notify(f"Database is back (down since {self.times.clock(message.down_since)}); reloading.", timeout=4)
 
     # ---- Airflow ------------------------------------------------------------------------------
 
@@ -331,7 +333,7 @@ class YellowApp(App[None]):
         was = self.airflow_view
         self.airflow_view = was.refreshed(message.states, message.at)
         if not was.online and was.down_since is not None:
-            self.notify(f"Airflow is back (unreachable since {was.down_since:%H:%M:%S}).", timeout=4)
+            self.notify(f"Airflow is back (unreachable since {self.times.clock(was.down_since)}).", timeout=4)
 
     @on(AirflowWentDown)
     def _airflow_went_down(self, message: AirflowWentDown) -> None:

@@ -15,9 +15,10 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from factory.operations.inspection.views import StreamView
+    from factory.records import HistoryEntry, ParseReport
     from yellowtui.presenters.dag_preview import DagPreview
     from yellowtui.services.airflow.models import RunState, TaskInstanceState
-    from yellowtui.services.config_service import HistoryEntry, ParseReport, Revision
+    from yellowtui.services.config_service import Revision
     from yellowtui.services.parse_loop_service import ParseInfo
     from yellowtui.services.run_state import PlatformRunState
     from yellowtui.state import RowBatch

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from factory.enums import Outcome, RowStatus
 from yellowtui.presenters.runs import AirflowCell
 from yellowtui.presenters.safe_text import visible
+from yellowtui.presenters.times import LOCAL_TIMES, Times
 
 if TYPE_CHECKING:
     from factory.operations.inspection.views import StreamView
@@ -98,13 +99,9 @@ class TableRow:
         return not self.valid or self.outcome not in (None, Outcome.OK)
 
 
-def _fmt_time(value: datetime | None, fmt: str) -> str:
-    return value.strftime(fmt) if value else "—"
-
-
-def prepare_row(view: StreamView) -> TableRow:
-    """A :class:`factory.operations.inspection.views.StreamView` as a :class:`TableRow`. Pure: safe
-    in a worker thread."""
+def prepare_row(view: StreamView, times: Times = LOCAL_TIMES) -> TableRow:
+    """A :class:`factory.operations.inspection.views.StreamView` as a :class:`TableRow`, its times
+    as ``times`` shows them. Pure: safe in a worker thread."""
     problems = len(view.problems)
     cells = tuple(
         visible(cell)
@@ -122,8 +119,8 @@ def prepare_row(view: StreamView) -> TableRow:
             f"{view.last_build_ms:.2f}"
             if view.last_build_ms is not None and view.last_outcome != Outcome.ERROR
             else "—",
-            _fmt_time(view.last_recorded_at, "%m-%d %H:%M"),
-            _fmt_time(view.updated_at, "%m-%d %H:%M"),
+            times.day_minute(view.last_recorded_at),
+            times.day_minute(view.updated_at),
         )
     )
     lowered = tuple(c.lower() for c in cells)
@@ -156,8 +153,8 @@ def prepare_row(view: StreamView) -> TableRow:
     )
 
 
-def prepare_rows(views: Iterable[StreamView]) -> tuple[TableRow, ...]:
-    return tuple(prepare_row(v) for v in views)
+def prepare_rows(views: Iterable[StreamView], times: Times = LOCAL_TIMES) -> tuple[TableRow, ...]:
+    return tuple(prepare_row(v, times) for v in views)
 
 
 # ---- the filter language ---------------------------------------------------------------------

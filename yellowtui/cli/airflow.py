@@ -17,7 +17,7 @@ import click
 
 from factory.db import DB_URL_ENV
 from factory.errors import AirflowError
-from yellowtui.cli.core import ExitCode, config_service, db_option, json_option, platform_option, platform_slug
+from yellowtui.cli.core import ExitCode, config_service, db_option, json_option, platform_option, platform_slug, times
 from yellowtui.cli.output import dump, echo, fail
 from yellowtui.services.airflow.models import RunState
 from yellowtui.services.airflow.service import AirflowService
@@ -57,11 +57,11 @@ def _service(airflow_url: str | None, read_only: bool, page_size: int | None) ->
 
 
 def _local(value: datetime | None) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+    return times().date_time(value)
 
 
 def _short(value: datetime | None) -> str:
-    return value.astimezone().strftime("%m-%d %H:%M") if value else "—"
+    return times().day_minute(value)
 
 
 _RUN_GLYPHS = {"success": "✔", "failed": "✘", "running": "▶", "queued": "…"}

@@ -21,6 +21,7 @@ from yellowtui.cli.core import (
     platform_slug,
     platforms,
     resolve_db,
+    times,
 )
 from yellowtui.cli.output import cell, dump, echo, fail, secho, write_output
 
@@ -47,6 +48,7 @@ def config_list(db_url: str | None, platform: str | None, status: str | None, as
     from yellowtui.cli.output import console
 
     table = Table("platform", "stream", "status", "type", "schedule", "datasets", "valid", "last build", "updated")
+    when = times()
     for v in views:
         table.add_row(
             cell(v.platform),
@@ -57,7 +59,7 @@ def config_list(db_url: str | None, platform: str | None, status: str | None, as
             cell(v.dataset_count or "?"),
             cell("yes") if v.valid else cell("NO", "red"),
             cell(v.last_outcome or "-"),
-            cell(f"{v.updated_at:%Y-%m-%d %H:%M}" if v.updated_at else "-"),
+            cell(when.date_minute(v.updated_at, missing="-")),
         )
     console(soft_wrap=False).print(table)
     echo(f"{len(views)} row(s), {sum(not v.valid for v in views)} invalid")
@@ -87,7 +89,7 @@ def config_show(stream_key: str, db_url: str | None, platform: str, as_json: boo
         "warnings": [w.to_dict() for w in warnings],
         "config": json.loads(view.config_json) if view.valid else view.config_json,
         "dag": spec,
-        "history": history,
+        "history": [h.to_dict() for h in history],
     }
     if as_json:
         dump(data)
@@ -119,15 +121,15 @@ def config_history(stream_key: str, db_url: str | None, platform: str, limit: in
     (slug,) = platforms(service, platform)
     history = service.history(slug, stream_key, limit=limit)
     if as_json:
-        dump(history)
+        dump([h.to_dict() for h in history])
         return
     echo(f"{'changed at':<19}  {'action':<8}  {'by':<20}  {'db user':<20}  status")
+    when = times()
     for h in history:
-        old, new = h.get("old_status"), h.get("new_status")
+        old, new = h.old_status, h.new_status
         status = new if old in (None, new) else f"{old} -> {new}"
         echo(
-            f"{h['changed_at']:%Y-%m-%d %H:%M:%S}  {h['action']:<8}  {h['changed_by']:<20}  "
-            f"{h.get('db_user') or '-':<20}  {status or ''}"
+            f"{when.date_time(h.changed_at)}  {h.action:<8}  {h.changed_by:<20}  {h.db_user or '-':<20}  {status or ''}"
         )
     if not history:
         echo(f"no history for {stream_key!r} on platform {slug}")

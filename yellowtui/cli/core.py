@@ -17,6 +17,7 @@ from factory.errors import UnknownPlatformError
 from yellowtui.cli.output import dump, fail
 
 if TYPE_CHECKING:
+    from yellowtui.presenters.times import Times
     from yellowtui.services.config_service import ConfigService
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,6 +129,19 @@ class YellowGroup(click.Group):
             if found is None:
                 raise
             fail_with(exc, *found, as_json=bool(ctx.meta.get(JSON_META)))
+
+
+# ---- times for people --------------------------------------------------------------------------
+
+
+def times() -> Times:
+    """How a command shows times to people: in its profile's time zone, else the machine's.
+    ``--json`` output never uses it (its times stay ISO 8601 UTC)."""
+    from yellowtui.presenters.times import Times
+    from yellowtui.profile_apply import active_profile
+
+    profile = active_profile()
+    return Times(profile.zone if profile is not None else None)
 
 
 # ---- --db ------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from yellowtui.cli.core import config_service, db_option, json_option, platform_option, platforms
+from yellowtui.cli.core import config_service, db_option, json_option, platform_option, platforms, times
 from yellowtui.cli.output import cell, dump, echo, write_output
 
 
@@ -54,7 +54,7 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
     (slug,) = platforms(service, platform)
     reports = service.parses(slug, limit=limit)
     if as_json:
-        dump(reports)
+        dump([r.to_dict() for r in reports])
         return
     from rich.table import Table
 
@@ -77,20 +77,21 @@ def parses(db_url: str | None, platform: str, limit: int, as_json: bool) -> None
         "build ms",
         "total ms",
     )
+    when = times()
     for r in reports:
         table.add_row(
             *((cell(file_label(r)),) if split else ()),
-            f"{r['parsed_at']:%Y-%m-%d %H:%M:%S}",
-            cell(r["host"]),
-            cell(r["mode"]),
-            cell(r["source"]) if r["source"] != Source.SNAPSHOT else cell("snapshot", "yellow"),
-            cell(r["rows_read"]),
-            cell(r["dags_built"]),
-            cell(r["errors"]),
-            f"{r['load_ms']:.1f}",
-            f"{r['validate_ms']:.1f}",
-            f"{r['build_ms']:.1f}",
-            f"{r['total_ms']:.1f}",
+            when.date_time(r.parsed_at),
+            cell(r.host),
+            cell(r.mode),
+            cell(r.source) if r.source != Source.SNAPSHOT else cell("snapshot", "yellow"),
+            cell(r.rows_read),
+            cell(r.dags_built),
+            cell(r.errors),
+            f"{r.load_ms:.1f}",
+            f"{r.validate_ms:.1f}",
+            f"{r.build_ms:.1f}",
+            f"{r.total_ms:.1f}",
         )
     console(soft_wrap=False).print(table)
     if (files := split_summary(reports)) is not None:

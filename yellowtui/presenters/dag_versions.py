@@ -13,18 +13,16 @@ by content: its fingerprint (from the DAG's description) against the changes' fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from factory.fingerprint import config_fingerprint
+from yellowtui.presenters.times import aware
 
-
-def _utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+if TYPE_CHECKING:
+    from factory.records import HistoryEntry
 
 
 @dataclass(frozen=True)
@@ -49,17 +47,14 @@ class VersionLine:
     note: str
 
 
-def row_changes(platform: str, history: Sequence[Mapping[str, Any]]) -> list[RowChange]:
+def row_changes(platform: str, history: Sequence[HistoryEntry]) -> list[RowChange]:
     """The history (any order) as row changes, oldest first, each with the fingerprint of the DAG
     its new config builds (None for a config that does not build, or a status change away)."""
     found = []
     for h in history:
-        when = _utc(h.get("changed_at"))
-        if when is None:
-            continue
-        builds = h.get("new_status") in (None, "active")
-        fingerprint = config_fingerprint(h.get("new_config_json"), platform) if builds else None
-        found.append(RowChange(when, str(h.get("changed_by") or ""), str(h.get("action") or ""), fingerprint))
+        builds = h.new_status in (None, "active")
+        fingerprint = config_fingerprint(h.new_config_json, platform) if builds else None
+        found.append(RowChange(aware(h.changed_at), h.changed_by, h.action, fingerprint))
     return sorted(found, key=lambda c: c.changed_at)
 
 
@@ -69,7 +64,7 @@ def version_lines(
     """Versions (number, created_at), oldest first, each with its row changes; ``served`` is the
     fingerprint Airflow serves now (the latest version's content)."""
     ordered = sorted(versions)
-    times = [_utc(t) for _, t in ordered]
+    times = [aware(t) if t is not None else None for _, t in ordered]
     owner: dict[int, list[RowChange]] = {n: [] for n, _ in ordered}
     building = [c for c in changes if c.fingerprint is not None]
     for i, change in enumerate(building):
@@ -97,5 +92,5 @@ def version_lines(
             note = "no row change found for it (made before the history, or by a factory upgrade)"
         else:
             note = ""
-        lines.append(VersionLine(number, _utc(created), mine, current, note))
+        lines.append(VersionLine(number, aware(created) if created is not None else None, mine, current, note))
     return lines

@@ -1,7 +1,8 @@
 """How Airflow's run state reads on screen: state glyphs, the strip of recent runs, durations,
-relative times, and text from Airflow made safe to show (control characters made visible).
+and text from Airflow made safe to show (control characters made visible). Its times are
+formatted by :mod:`yellowtui.presenters.times`.
 
-Plain functions over strings, numbers and datetimes: the runs screen, the streams table's
+Plain functions over strings and numbers: the runs screen, the streams table's
 Airflow column and the errors screen share them, and tests/test_runs_presenter.py checks them
 without an app.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
 
 from yellowtui.presenters.safe_text import visible as safe_visible
 
@@ -84,37 +84,6 @@ def duration(seconds: float | None) -> str:
         return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
-
-
-def relative(when: datetime | None, now: datetime) -> str:
-    """'12s ago', '3m ago', 'in 4m', '—'. Naive datetimes on either side are taken as UTC."""
-    if when is None:
-        return "—"
-    delta = (_aware(now) - _aware(when)).total_seconds()
-    future = delta < 0
-    delta = abs(delta)
-    if delta < 60:
-        text = f"{delta:.0f}s"
-    elif delta < 3600:
-        text = f"{delta // 60:.0f}m"
-    elif delta < 86400:
-        text = f"{delta // 3600:.0f}h"
-    else:
-        text = f"{delta // 86400:.0f}d"
-    return f"in {text}" if future else f"{text} ago"
-
-
-def clock_time(when: datetime | None, tz: tzinfo | None = None, fmt: str = "%m-%d %H:%M:%S") -> str:
-    """``when`` in ``tz`` (the machine's local time zone when None), or '—'."""
-    if when is None:
-        return "—"
-    return _aware(when).astimezone(tz).strftime(fmt)
-
-
-def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def visible(text: str) -> str:

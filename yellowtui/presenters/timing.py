@@ -6,12 +6,13 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from factory.enums import Source
 
 if TYPE_CHECKING:
     from factory.operations.inspection.views import StreamView
+    from factory.records import ParseReport
 
 
 @dataclass(frozen=True)
@@ -26,18 +27,18 @@ class TimingSummary:
     unchanged: int
 
 
-def summarize(reports: Iterable[dict[str, Any]]) -> TimingSummary:
+def summarize(reports: Iterable[ParseReport]) -> TimingSummary:
     """``reports`` newest first, as :meth:`ConfigService.parses` returns them."""
     items = list(reports)
-    totals = [float(r["total_ms"]) for r in items]
+    totals = [float(r.total_ms) for r in items]
     last = items[0] if items else None
     return TimingSummary(
         count=len(items),
-        last_at=last["parsed_at"] if last else None,
-        last_total_ms=float(last["total_ms"]) if last else None,
+        last_at=last.parsed_at if last else None,
+        last_total_ms=float(last.total_ms) if last else None,
         median_total_ms=statistics.median(totals) if totals else None,
-        from_snapshot=sum(r["source"] == Source.SNAPSHOT for r in items),
-        unchanged=sum(r["source"] == Source.UNCHANGED for r in items),
+        from_snapshot=sum(r.source == Source.SNAPSHOT for r in items),
+        unchanged=sum(r.source == Source.UNCHANGED for r in items),
     )
 
 
@@ -55,36 +56,36 @@ class FileTiming:
 
     @property
     def label(self) -> str:
-        return file_label({"file_index": self.file_index, "bundle": self.bundle})
+        return file_label(self)
 
 
-def file_label(report: dict[str, Any]) -> str:
+def file_label(report: ParseReport | FileTiming) -> str:
     """``2`` for file 2 in the dags folder, ``2 (yellow-1)`` for its copy in bundle yellow-1."""
     from factory.bundles import bundle_name
 
-    index, bundle = int(report.get("file_index") or 0), int(report.get("bundle") or 0)
+    index, bundle = report.file_index, report.bundle
     return f"{index} ({bundle_name(bundle)})" if bundle else str(index)
 
 
-def is_split(reports: Iterable[dict[str, Any]]) -> bool:
+def is_split(reports: Iterable[ParseReport]) -> bool:
     """Whether any report comes from a split file or a bundle other than the dags folder."""
-    return any(r.get("file_index") or r.get("bundle") for r in reports)
+    return any(r.file_index or r.bundle for r in reports)
 
 
-def latest_per_file(reports: Iterable[dict[str, Any]]) -> list[FileTiming]:
+def latest_per_file(reports: Iterable[ParseReport]) -> list[FileTiming]:
     """The newest report of each file's copy (``reports`` newest first), by file index and bundle.
     One entry for a platform that is not split."""
     seen: dict[tuple[int, int], FileTiming] = {}
     for r in reports:
-        key = (int(r.get("file_index") or 0), int(r.get("bundle") or 0))
+        key = (r.file_index, r.bundle)
         if key not in seen:
             seen[key] = FileTiming(
-                key[0], r["parsed_at"], float(r["total_ms"]), int(r["dags_built"]), str(r["source"]), key[1]
+                r.file_index, r.parsed_at, float(r.total_ms), int(r.dags_built), str(r.source), r.bundle
             )
     return [seen[k] for k in sorted(seen)]
 
 
-def split_summary(reports: Iterable[dict[str, Any]]) -> str | None:
+def split_summary(reports: Iterable[ParseReport]) -> str | None:
     """``3 files: 1,204 DAGs, slowest file 2 at 8,412 ms`` for a split platform (``3 files in 2
     bundles: ...`` when spread over DAG bundles), else None."""
     files = latest_per_file(reports)
@@ -102,20 +103,3 @@ def slowest_streams(views: Iterable[StreamView], platform: str | None, limit: in
     timed = [v for v in views if v.last_build_ms is not None and (platform is None or v.platform == platform)]
     timed.sort(key=lambda v: (-(v.last_build_ms or 0.0), v.platform, v.stream_key))
     return timed[:limit]
-
-
-def ago(then: datetime | None, now: datetime) -> str:
-    """``12 s ago``, ``4 min ago``, ``3 h ago``, ``2 d ago`` (naive datetimes compared as given)."""
-    if then is None:
-        return "never"
-    if (then.tzinfo is None) != (now.tzinfo is None):
-        then = then.replace(tzinfo=None)
-        now = now.replace(tzinfo=None)
-    seconds = max(0.0, (now - then).total_seconds())
-    if seconds < 90:
-        return f"{seconds:.0f} s ago"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 36 * 3600:
-        return f"{seconds / 3600:.0f} h ago"
-    return f"{seconds / 86400:.0f} d ago"

@@ -197,7 +197,8 @@ class EditStreamScreen(DashboardScreen):
         editor.load_text(text)
         editor.read_only = False
         status = row.status if not self.is_new else "active (new)"
-        updated = f" · based on the row updated {row.updated_at:%Y-%m-%d %H:%M:%S}" if not self.is_new else ""
+        when = self.yellow.times.date_time(row.updated_at)
+        updated = f" · based on the row updated {when}" if not self.is_new else ""
         note = " · continuing the staged edit" if self.staged_text is not None else ""
         self.query_one("#edit-title", Static).update(self._title(f"status {status}{updated}{note}"))
         self.simulate(text)

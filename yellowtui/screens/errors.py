@@ -136,12 +136,13 @@ class ErrorsScreen(DashboardScreen):
             return
         width = max(len(f"{e.platform}/{e.stream_key}") for e in self.errors)
         target = first = None
+        times = self.yellow.times
         for cause, items in groups.items():
             newest = items[0].recorded_at
             label = Content.assemble(
                 (f"{len(items):>3} × ", "bold"),
                 (visible(cause), "$text-error bold"),
-                (f"   newest {newest:%Y-%m-%d %H:%M:%S}" if newest else "", "$text-muted"),
+                (f"   newest {times.date_time(newest)}" if newest else "", "$text-muted"),
             )
             group = tree.root.add(tree.content_label(label), data=None, expand=True)
             for e in items:
@@ -156,7 +157,7 @@ class ErrorsScreen(DashboardScreen):
                             (e.path, "$text-warning"),
                             "  ",
                             e.message,
-                            (f"   {e.recorded_at:%m-%d %H:%M:%S}" if e.recorded_at else "", "$text-muted"),
+                            (f"   {times.day_clock(e.recorded_at)}" if e.recorded_at else "", "$text-muted"),
                         )
                     ),
                     data=(e.platform, e.stream_key),
@@ -185,7 +186,7 @@ class ErrorsScreen(DashboardScreen):
                         (f"{p.kind:<12}", "$text-muted"),
                         " ",
                         p.summary,
-                        (f"   {p.at:%m-%d %H:%M:%S}" if p.at else "", "$text-muted"),
+                        (f"   {self.yellow.times.day_clock(p.at)}" if p.at else "", "$text-muted"),
                     )
                 ),
                 data=(p.platform, p.stream_key) if p.stream_key else None,

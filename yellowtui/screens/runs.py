@@ -36,16 +36,8 @@ from yellowtui.messages import (
     TaskInstancesLoaded,
     TaskLogLoaded,
 )
-from yellowtui.presenters.runs import (
-    clock_time,
-    duration,
-    is_finished,
-    relative,
-    run_strip,
-    short_run_id,
-    state_glyph,
-    visible,
-)
+from yellowtui.presenters.runs import duration, is_finished, run_strip, short_run_id, state_glyph, visible
+from yellowtui.presenters.times import relative
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.screens.confirm_action import ConfirmActionScreen
 from yellowtui.screens.trigger_dialog import TriggerDialog
@@ -326,7 +318,7 @@ class RunsScreen(DashboardScreen):
             if state.import_errors:
                 parts += [" · ", (f"{len(state.import_errors)} import error(s) (2)", "bold $text-error")]
         if view.refreshed_at is not None:
-            parts += [" · ", (f"read {view.refreshed_at:%H:%M:%S}", "$text-muted")]
+            parts += [" · ", (f"read {self.yellow.times.clock(view.refreshed_at)}", "$text-muted")]
         elif view.online:
             parts += [" · ", ("reading…", "$text-muted italic")]
         self.query_one("#runs-summary", Static).update(Content.assemble(*parts))
@@ -434,7 +426,7 @@ class RunsScreen(DashboardScreen):
         now = self.now()
         for run in message.runs:
             table.add_row(
-                Text(clock_time(run.run_after, self.yellow.display_tz, "%m-%d %H:%M:%S")),
+                Text(self.yellow.times.day_clock(run.run_after)),
                 _state_text(run.state),
                 Text(run.run_type.replace("_triggered", "").replace("_", " "), style="dim"),
                 Text(relative(run.run_after, now), style="dim"),
@@ -504,7 +496,7 @@ class RunsScreen(DashboardScreen):
                 Text(visible(t.task_id)),
                 _state_text(t.state),
                 Text(str(t.try_number), justify="right"),
-                Text(clock_time(t.start_date, self.yellow.display_tz, "%H:%M:%S"), style="dim"),
+                Text(self.yellow.times.clock(t.start_date), style="dim"),
                 Text(duration(t.duration_s)),
                 key=t.task_id,
             )

@@ -218,19 +218,16 @@ class StreamDetailScreen(DashboardScreen):
         self.query_one(DagTree).show(preview, view.last_outcome, view.last_error)
         table = self.query_one("#history-table", DataTable)
         table.clear()
+        times = self.yellow.times
         for h in message.history:
-            old, new = h.get("old_status"), h.get("new_status")
+            old, new = h.old_status, h.new_status
             status = new if old in (None, new) else f"{old} → {new}"
-            fields = (
-                ", ".join(changed_fields(h.get("old_config_json"), h.get("new_config_json")))
-                if h["action"] == "update"
-                else ""
-            )
+            fields = ", ".join(changed_fields(h.old_config_json, h.new_config_json)) if h.action == "update" else ""
             cells = (
-                f"{h['changed_at']:%Y-%m-%d %H:%M:%S}",
-                h["action"],
-                h["changed_by"],
-                h.get("db_user") or "—",  # the login that made it; "—" before it was recorded
+                times.date_time(h.changed_at),
+                h.action,
+                h.changed_by,
+                h.db_user or "—",  # the login that made it; "—" before it was recorded
                 status or "",
                 fields or "—",
             )
@@ -276,10 +273,11 @@ class StreamDetailScreen(DashboardScreen):
         lines = version_lines(
             message.versions, row_changes(self.platform, message.history), live.served if live else None
         )
+        times = self.yellow.times
         for line in reversed(lines):  # newest first, like the history
-            changes = ", ".join(f"{c.changed_at:%m-%d %H:%M:%S} {c.changed_by}" for c in line.changes) or "—"
+            changes = ", ".join(f"{times.day_clock(c.changed_at)} {c.changed_by}" for c in line.changes) or "—"
             fingerprint = line.changes[-1].fingerprint if line.changes else "—"
-            created = f"{line.created_at:%Y-%m-%d %H:%M:%S}" if line.created_at else "—"
+            created = times.date_time(line.created_at)
             number = f"v{line.version}" + (" (latest)" if line.current else "")
             cells = (number, created, changes, fingerprint or "—", line.note)
             table.add_row(*(Text(visible(c)) for c in cells))
@@ -291,7 +289,7 @@ class StreamDetailScreen(DashboardScreen):
             valid = Content.styled(f"✗ invalid: {len(view.problems)} problem(s)", "$text-error bold")
         outcome = view.last_outcome or "not built yet"
         outcome_style = OUTCOME_STYLE.get(view.last_outcome or "", "$text-muted")
-        when = f" at {view.last_recorded_at:%Y-%m-%d %H:%M:%S}" if view.last_recorded_at else ""
+        when = f" at {self.yellow.times.date_time(view.last_recorded_at)}" if view.last_recorded_at else ""
         ms = (
             f" in {view.last_build_ms:.2f} ms"
             if view.last_build_ms is not None and view.last_outcome != Outcome.ERROR

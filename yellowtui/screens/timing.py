@@ -21,12 +21,13 @@ from factory.enums import Outcome, Source
 from factory.errors import DatabaseUnavailable
 from yellowtui.messages import ParseLoopStarted, ParseLoopStopped, ParseRecorded, ParsesLoaded
 from yellowtui.presenters.safe_text import visible
-from yellowtui.presenters.timing import ago, file_label, is_split, slowest_streams, split_summary, summarize
+from yellowtui.presenters.times import ago
+from yellowtui.presenters.timing import file_label, is_split, slowest_streams, split_summary, summarize
 from yellowtui.screens.base import DashboardScreen
 from yellowtui.widgets.timing_chart import TimingChart
 
 if TYPE_CHECKING:
-    from yellowtui.services.config_service import ParseReport
+    from factory.records import ParseReport
 
 REPORTS = 120
 #: DataTable cells are Rich text: plain Rich styles (mapped onto the theme's ANSI colours).
@@ -168,7 +169,7 @@ class TimingScreen(DashboardScreen):
         same = (
             message.platform == self.reports_platform
             and len(message.reports) == len(self.reports)
-            and (not message.reports or message.reports[0].get("id") == self.reports[0].get("id"))
+            and (not message.reports or message.reports[0].id == self.reports[0].id)
         )
         self.reports, self.reports_platform = message.reports, message.platform
         self._update_summary()
@@ -179,21 +180,22 @@ class TimingScreen(DashboardScreen):
         table.clear()
         split = is_split(self.reports)
         if split and "file" not in table.columns:  # a split platform: which of its files parsed (and bundle)
-            table.add_column("File", width=4 if not any(r.get("bundle") for r in self.reports) else 14, key="file")
+            table.add_column("File", width=4 if not any(r.bundle for r in self.reports) else 14, key="file")
+        times = self.yellow.times
         for r in self.reports:
-            source = r["source"]
+            source = r.source
             label = SOURCE_LABEL.get(source) or str(source)
             file_cell = [Text(file_label(r) if split else "", justify="right")]
             table.add_row(
-                f"{r['parsed_at']:%H:%M:%S}",
+                times.clock(r.parsed_at),
                 Text(visible(label), style=SOURCE_STYLE.get(source, "")),
-                Text(str(r["rows_read"]), justify="right"),
-                Text(str(r["dags_built"]), justify="right"),
-                Text(str(r["errors"]), style="red" if r["errors"] else "", justify="right"),
-                Text(f"{r['load_ms']:.1f}", justify="right"),
-                Text(f"{r['validate_ms']:.1f}", justify="right"),
-                Text(f"{r['build_ms']:.1f}", justify="right"),
-                Text(f"{r['total_ms']:.1f}", style="bold", justify="right"),
+                Text(str(r.rows_read), justify="right"),
+                Text(str(r.dags_built), justify="right"),
+                Text(str(r.errors), style="red" if r.errors else "", justify="right"),
+                Text(f"{r.load_ms:.1f}", justify="right"),
+                Text(f"{r.validate_ms:.1f}", justify="right"),
+                Text(f"{r.build_ms:.1f}", justify="right"),
+                Text(f"{r.total_ms:.1f}", style="bold", justify="right"),
                 *(file_cell if "file" in table.columns else []),
             )
 
@@ -220,7 +222,7 @@ class TimingScreen(DashboardScreen):
         if s.count:
             parts += [
                 (f"{s.count} parses", "bold"),
-                f" · last {s.last_at:%H:%M:%S} ({ago(s.last_at, self.now())}) ",
+                f" · last {self.yellow.times.clock(s.last_at)} ({ago(s.last_at, self.now())}) ",
                 (f"{s.last_total_ms:,.0f} ms", "bold"),
                 f" · median {s.median_total_ms:,.0f} ms · ",
                 (f"{s.from_snapshot} from snapshot", "$text-error bold" if s.from_snapshot else "$text-muted"),

@@ -13,6 +13,7 @@ from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable, StreamConfigError
 from factory.models import parse_config
 from factory.operations.inspection.views import StreamView, iter_stream_views, parse_reports, stream_views
+from factory.records import HistoryEntry, ParseReport
 from yellowtui.presenters.stream_errors import StreamError, errors_of
 
 if TYPE_CHECKING:
@@ -20,11 +21,6 @@ if TYPE_CHECKING:
 
     from factory.split import Layout
 
-#: A row of the change history, as :func:`factory.store.read_history` returns it.
-HistoryEntry = dict[str, Any]
-#: A row of the parse reports table, as
-#: :func:`factory.operations.inspection.views.parse_reports` returns it.
-ParseReport = dict[str, Any]
 #: Per platform: name, content fingerprint, recorded build count, newest build time.
 PlatformRevision = tuple[str, str | None, int, datetime | None]
 Revision = tuple[PlatformRevision, ...]

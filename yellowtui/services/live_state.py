@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from factory.enums import Outcome, RowStatus
 from factory.fingerprint import config_fingerprint
@@ -34,7 +34,11 @@ from factory.names import dag_id_for, platform_slug
 from factory.operations.inspection.views import StreamView
 from factory.validation import config_hash
 from yellowtui.presenters.runs import AirflowCell
+from yellowtui.presenters.times import UTC_TIMES, aware
 from yellowtui.services.airflow.models import DagState
+
+if TYPE_CHECKING:
+    from factory.records import HistoryEntry
 
 
 class LiveStatus(StrEnum):
@@ -47,7 +51,8 @@ class LiveStatus(StrEnum):
 
 
 def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
+    """In UTC, said so: the detail is also in ``--json`` output, which reads the same everywhere."""
+    return f"{UTC_TIMES.date_time(value)} UTC" if value else "never"
 
 
 @dataclass(frozen=True)
@@ -149,14 +154,13 @@ def _failure(view: StreamView) -> str | None:
     return None
 
 
-def _since(platform: str, served: str | None, history: Sequence[Mapping[str, Any]]) -> datetime | None:
+def _since(platform: str, served: str | None, history: Sequence[HistoryEntry]) -> datetime | None:
     """When the row last took the config whose fingerprint is ``served`` (history is newest first)."""
     if served is None:
         return None
     for entry in history:
-        if config_fingerprint(entry.get("new_config_json"), platform) == served:
-            changed = entry.get("changed_at")
-            return changed.replace(tzinfo=UTC) if isinstance(changed, datetime) and changed.tzinfo is None else changed
+        if config_fingerprint(entry.new_config_json, platform) == served:
+            return aware(entry.changed_at)
     return None
 
 
@@ -165,7 +169,7 @@ def stream_live(
     stream_key: str,
     view: StreamView | None,
     dag: DagState | None,
-    history: Sequence[Mapping[str, Any]] = (),
+    history: Sequence[HistoryEntry] = (),
     file_parsed_at: datetime | None = None,
 ) -> StreamLive:
     """One stream's status from its row (None: deleted) and its DAG in Airflow (None: not listed).
@@ -229,7 +233,7 @@ def live_statuses(
     dags: Iterable[DagState],
     *,
     keys: Iterable[str] | None = None,
-    history: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    history: Mapping[str, Sequence[HistoryEntry]] | None = None,
     airflow_url: str = "",
     requests: int = 0,
 ) -> PlatformLive:

@@ -45,11 +45,11 @@ class AirflowBanner(YellowAccess, Static):
         self.update(
             Content.assemble(
                 ("Airflow unreachable", "bold"),
-                f" since {since:%H:%M:%S}" if since else "",
+                f" since {app.times.clock(since)}" if since else "",
                 ": ",
                 (visible(view.reason) or "no answer", "italic"),
                 "\n",
-                f"Showing the runs read at {read_at:%H:%M:%S}" if read_at else "No runs read yet",
+                f"Showing the runs read at {app.times.clock(read_at)}" if read_at else "No runs read yet",
                 f"; asking again every {app.airflow_interval:g} s.",
             )
         )

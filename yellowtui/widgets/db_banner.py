@@ -45,11 +45,11 @@ class DatabaseBanner(YellowAccess, Static):
         since, loaded_at = health.down_since, app.rows.loaded_at
         text = Content.assemble(
             ("Database unreachable", "bold"),
-            f" since {since:%H:%M:%S}" if since else "",
+            f" since {app.times.clock(since)}" if since else "",
             ": ",
             (visible(health.reason or "no answer"), "italic"),
             "\n",
-            f"Showing the last data read at {loaded_at:%H:%M:%S}" if loaded_at else "No data read yet",
+            f"Showing the last data read at {app.times.clock(loaded_at)}" if loaded_at else "No data read yet",
             f"; retrying every {app.poll_interval:g} s.",
         )
         self.update(text)

@@ -47,12 +47,12 @@ class StatusBar(YellowAccess, Static):
         else:
             since = health.down_since
             state = Content.styled(
-                f"○ unreachable since {since:%H:%M:%S}" if since else "○ unreachable", "$text-error bold"
+                f"○ unreachable since {app.times.clock(since)}" if since else "○ unreachable", "$text-error bold"
             )
         if rows.loading:
             fresh = f"loading… {len(rows):,} rows so far"
         elif rows.loaded_at is not None:
-            fresh = f"{len(rows):,} rows read {rows.loaded_at:%H:%M:%S}"
+            fresh = f"{len(rows):,} rows read {app.times.clock(rows.loaded_at)}"
         else:
             fresh = "no data yet"
         parts = [

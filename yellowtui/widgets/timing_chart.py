@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
 from factory.enums import Source
+from yellowtui.access import YellowAccess
+
+if TYPE_CHECKING:
+    from factory.records import ParseReport
 
 PHASES = ("load", "validate", "build")
 EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -66,7 +70,7 @@ def _ms_label(value: float) -> str:
     return f"{value:.0f} ms"
 
 
-class TimingChart(Widget):
+class TimingChart(YellowAccess, Widget):
     """Stacked bars of parse timings. Give it reports with ``set_reports`` (newest first)."""
 
     HELP = """
@@ -110,14 +114,14 @@ simulated DAG processor so new parses appear live.
             classes: The CSS classes of the widget.
         """
         super().__init__(id=id, classes=classes)
-        self._reports: list[dict[str, Any]] = []
+        self._reports: list[ParseReport] = []
 
     @property
-    def reports(self) -> list[dict[str, Any]]:
+    def reports(self) -> list[ParseReport]:
         """The reports drawn, oldest first."""
         return self._reports
 
-    def set_reports(self, newest_first: Sequence[dict[str, Any]]) -> None:
+    def set_reports(self, newest_first: Sequence[ParseReport]) -> None:
         """Draw these parse reports.
 
         Args:
@@ -154,7 +158,7 @@ simulated DAG processor so new parses appear live.
         step = max(1, min(4, plot // max(1, len(self._reports))))  # columns per parse
         bar = max(1, step - 1)  # bar width; one column of gap when there is room
         shown = self._reports[-(plot // step) :]
-        top = nice_ceiling(axis_maximum([float(r["total_ms"]) for r in shown]))
+        top = nice_ceiling(axis_maximum([float(r.total_ms) for r in shown]))
         cell = top / rows
         lines: list[Text] = [legend]
         half_line = int((top / 2) // cell)
@@ -170,7 +174,7 @@ simulated DAG processor so new parses appear live.
                 label = " " * (AXIS_WIDTH - 1) + "│"
             text = Text(label + " ", style=styles["axis"])
             for report in shown:
-                if line == rows - 1 and float(report["total_ms"]) > top:
+                if line == rows - 1 and float(report.total_ms) > top:
                     char, style = "↑", styles["build"]  # clipped: taller than the axis
                 else:
                     char, style = self._cell(report, low, cell, styles)
@@ -181,7 +185,7 @@ simulated DAG processor so new parses appear live.
         lines.append(Text(" " * (AXIS_WIDTH - 1) + "└" + "─" * (len(shown) * step + 1), style=styles["axis"]))
         marks = Text(" " * AXIS_WIDTH + " ")
         for report in shown:
-            source = report.get("source")
+            source = report.source
             if source == Source.SNAPSHOT:
                 marks.append("S".ljust(bar), styles["snapshot"])
             elif source == Source.UNCHANGED:
@@ -191,9 +195,8 @@ simulated DAG processor so new parses appear live.
             if step > 1:
                 marks.append(" ")
         lines.append(marks)
-        first, last = shown[0]["parsed_at"], shown[-1]["parsed_at"]
         span = len(shown) * step - (1 if step > 1 else 0)
-        left, right = f"{first:%H:%M:%S}", f"{last:%H:%M:%S}"
+        left, right = self.yellow.times.clock(shown[0].parsed_at), self.yellow.times.clock(shown[-1].parsed_at)
         if len(shown) == 1:
             axis = left
         elif span >= len(left) + len(right) + 2:
@@ -204,12 +207,12 @@ simulated DAG processor so new parses appear live.
         return Text("\n").join(lines)
 
     @staticmethod
-    def _cell(report: dict[str, Any], low: float, cell: float, styles: dict[str, Style]) -> tuple[str, Style]:
+    def _cell(report: ParseReport, low: float, cell: float, styles: dict[str, Style]) -> tuple[str, Style]:
         """The character for one bar in the cell covering [low, low + cell)."""
         bounds = []
         total = 0.0
-        for phase in PHASES:
-            total += max(0.0, float(report.get(f"{phase}_ms") or 0.0))
+        for phase, ms in zip(PHASES, (report.load_ms, report.validate_ms, report.build_ms), strict=True):
+            total += max(0.0, float(ms or 0.0))
             bounds.append((total, phase))
         if total <= low:
             return " ", Style()

@@ -31,10 +31,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from factory.enums import Outcome, Source
 from factory.names import dag_id_for, platform_slug
+
+if TYPE_CHECKING:
+    from factory.records import ParseReport
 
 DEFAULT_MAX_AGE_S = 900
 #: How many stream keys a reason names before it says "and N more".
@@ -138,12 +141,12 @@ def check_platform(
     _judge_report(health, report, max_age_s, now)
     _judge_files(health, files, max_age_s, now)
     if from_snapshot is not None and not any(r.check == "built-from-snapshot" for r in health.reasons):
-        when = from_snapshot["parsed_at"].replace(tzinfo=UTC)
+        when = from_snapshot.parsed_at.replace(tzinfo=UTC)
         health.add(
             Level.WARNING,
             "built-from-snapshot",
             f"a parse at {when:%Y-%m-%d %H:%M:%S} UTC could not read the config database and built from the "
-            f"snapshot: {from_snapshot['source_detail'] or 'no detail'}",
+            f"snapshot: {from_snapshot.source_detail or 'no detail'}",
         )
     _judge_builds(health, builds)
     return health
@@ -202,7 +205,7 @@ def _judge_files(
             )
 
 
-_Read = tuple[dict[str, Any] | None, list[Any], int, dict[str, Any] | None, dict[tuple[int, int], datetime | None]]
+_Read = tuple["ParseReport | None", list[Any], int, "ParseReport | None", dict[tuple[int, int], datetime | None]]
 
 
 def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
@@ -211,6 +214,7 @@ def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
     from factory import store
     from factory.enums import RowStatus
     from factory.operations.inspection.views import parse_columns
+    from factory.records import ParseReport
     from factory.split import read_layout
     from factory.tables import platform_tables
 
@@ -244,15 +248,15 @@ def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
             if (index, bundle) in files:
                 files[(index, bundle)] = at
     return (
-        (dict(latest._mapping) if latest is not None else None),
+        ParseReport.from_row(latest._mapping) if latest is not None else None,
         builds,
         int(active),
-        dict(from_snapshot._mapping) if from_snapshot is not None else None,
+        ParseReport.from_row(from_snapshot._mapping) if from_snapshot is not None else None,
         files,
     )
 
 
-def _judge_report(health: Health, report: dict[str, Any] | None, max_age_s: float, now: datetime) -> None:
+def _judge_report(health: Health, report: ParseReport | None, max_age_s: float, now: datetime) -> None:
     if report is None:
         health.add(
             Level.CRITICAL,
@@ -261,33 +265,33 @@ def _judge_report(health: Health, report: dict[str, Any] | None, max_age_s: floa
             "(is it in the dags folder, and is the DAG processor running?)",
         )
         return
-    parsed_at = report["parsed_at"].replace(tzinfo=UTC)
+    parsed_at = report.parsed_at.replace(tzinfo=UTC)
     age = (now - parsed_at).total_seconds()
     health.facts.update(
         {
             "last_parse_at": parsed_at.isoformat(),
             "last_parse_age_s": round(age, 1),
-            "last_parse_source": report["source"],
-            "last_parse_host": report["host"],
-            "last_parse_total_ms": report["total_ms"],
-            "dags_built": report["dags_built"],
-            "rows_read": report["rows_read"],
+            "last_parse_source": report.source,
+            "last_parse_host": report.host,
+            "last_parse_total_ms": report.total_ms,
+            "dags_built": report.dags_built,
+            "rows_read": report.rows_read,
         }
     )
     if age > max_age_s:
         health.add(
             Level.CRITICAL,
             "parse-too-old",
-            f"the last parse was {age:.0f} s ago (at {parsed_at:%Y-%m-%d %H:%M:%S} UTC on {report['host']}), "
+            f"the last parse was {age:.0f} s ago (at {parsed_at:%Y-%m-%d %H:%M:%S} UTC on {report.host}), "
             f"older than the {max_age_s:g} s threshold: the DAG processor is not parsing the factory file",
         )
-    if report["rows_read"] > 0 and report["dags_built"] == 0:
-        health.add(Level.CRITICAL, "no-dags", f"the last parse read {report['rows_read']} row(s) but built no DAG")
-    if report["source"] == Source.SNAPSHOT:
+    if report.rows_read > 0 and report.dags_built == 0:
+        health.add(Level.CRITICAL, "no-dags", f"the last parse read {report.rows_read} row(s) but built no DAG")
+    if report.source == Source.SNAPSHOT:
         health.add(
             Level.WARNING,
             "built-from-snapshot",
-            f"the last parse could not read the config database and built from the snapshot: {report['source_detail'] or ''}".rstrip(
+            f"the last parse could not read the config database and built from the snapshot: {report.source_detail or ''}".rstrip(
                 ": "
             ),
         )

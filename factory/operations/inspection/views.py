@@ -20,6 +20,7 @@ from factory.errors import ConfigProblem, StreamConfigError
 from factory.fingerprint import fingerprint_in
 from factory.models import MAX_JSON_DEPTH, json_depth_over, parse_config
 from factory.policy import effective_policy, read_policy
+from factory.records import ParseReport
 from factory.rules import Rules
 from factory.spec import dag_spec
 from factory.store import ConfigRow, iter_rows, list_platforms
@@ -145,14 +146,14 @@ def stream_views(
     return list(iter_stream_views(conn, platform, status=status, stream_key=stream_key))
 
 
-def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Newest first; each with ``file_index``, ``generation`` and ``bundle`` (0 for a table from
-    before split files or bundles, until ``bootstrap`` adds those columns)."""
+def parse_reports(conn: Connection, platform: str, limit: int = 100) -> list[ParseReport]:
+    """Newest first; ``file_index``, ``generation`` and ``bundle`` are 0 for a table from before
+    split files or bundles, until ``bootstrap`` adds those columns."""
     t = platform_tables(platform).parses
     rows = conn.execute(
         select(*parse_columns(conn, platform)).order_by(t.c.parsed_at.desc(), t.c.id.desc()).limit(limit)
     )
-    return [{"file_index": 0, "generation": 0, "bundle": 0, **r._mapping} for r in rows]
+    return [ParseReport.from_row(r._mapping) for r in rows]
 
 
 def parse_columns(conn: Connection, platform: str) -> list[Any]:

@@ -77,7 +77,7 @@ def export_platform(conn: Connection, platform: str) -> dict[str, Any]:
         "row_times": {
             r.stream_key: {"created_at": _plain(r.created_at), "updated_at": _plain(r.updated_at)} for r in rows
         },
-        "history": [{k: _plain(v) for k, v in h.items()} for h in reversed(history)],
+        "history": [{k: _plain(v) for k, v in h.to_dict().items()} for h in reversed(history)],
         "policy": policy.to_dict() if policy is not None else None,
         "layout": layout.to_dict(),
     }
