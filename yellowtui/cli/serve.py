@@ -88,9 +88,6 @@ def serve(
         check_url(db_url)
     except DatabaseURLError as exc:
         fail(str(exc), 2)
-    os.environ[DB_URL_ENV] = db_url  # the sessions inherit it: never on their command line
-    if airflow_url:
-        os.environ[API_URL_ENV] = airflow_url
     profile = active_profile(ctx)
     try:
         sock = bind(host, port)
@@ -98,4 +95,16 @@ def serve(
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 2)
     title = f"yellowtui · {profile.name}" if profile else "yellowtui"
     command = dashboard_command(profile.name if profile else None, read_only=not allow_writes)
-    GuardedServer(command, sock, new_token(), title=title, max_sessions=max_sessions).run()
+    # The sessions inherit the URLs from the environment, never from their command line; set
+    # only while serving, so a caller in the same process (a test, a script) gets its own back.
+    inherited = {DB_URL_ENV: db_url, **({API_URL_ENV: airflow_url} if airflow_url else {})}
+    saved = {name: os.environ.get(name) for name in inherited}
+    os.environ.update(inherited)
+    try:
+        GuardedServer(command, sock, new_token(), title=title, max_sessions=max_sessions).run()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
