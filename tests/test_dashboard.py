@@ -302,6 +302,32 @@ async def test_password_never_reaches_the_screen(db_url: str) -> None:
         assert "***" in text and password not in text
 
 
+def test_dag_preview_uses_the_platforms_stored_job_settings(db_url: str, example_ecosystem) -> None:
+    """A platform whose job is the July 2025 generation with plain secret keys: the detail's DAG
+    shows the arguments and credential keys that job reads, as the factory builds them."""
+    from factory.job_contract import JobArguments, JobSettings, SecretKeys
+    from factory.models import parse_config
+    from factory.operations.provisioning.bootstrap import bootstrap
+    from factory.spec import dag_spec
+    from yellowtui.presenters.dag_preview import preview_dag
+    from yellowtui.services.config_service import ConfigService
+
+    job = JobSettings(secret_keys=SecretKeys.PLAIN, arguments=JobArguments.JULY_2025)
+    platform = example_ecosystem.platforms[0]
+    eco = example_ecosystem.model_copy(update={"platforms": [platform.model_copy(update={"job": job})]})
+    bootstrap(eco, db_url, None)
+    service = ConfigService(db_url)
+    view = service.streams(platform.name)[0]
+    preview = preview_dag(platform.name, view.stream_key, view.config_json, service.policy(platform.name))
+    assert preview.spec is not None
+    built = dag_spec(parse_config(view.config_json), platform.name, job)
+    assert preview.spec.arguments == built.arguments
+    assert "--git-platform-repo-credential-name" not in preview.spec.arguments
+    assert {s.secret_key for s in preview.spec.secrets} == {s.secret_key for s in built.secrets}
+    default = preview_dag(platform.name, view.stream_key, view.config_json)
+    assert default.spec is not None and default.spec.arguments != preview.spec.arguments
+
+
 def test_dag_preview_matches_the_builder(sample_config: dict) -> None:
     """The task graph the dashboard shows is the one the real builder makes (Airflow imported)."""
     import json

@@ -9,12 +9,15 @@ imported; a test builds a real DAG and checks the two agree task by task.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from factory.errors import StreamConfigError
 from factory.models import parse_config
 from factory.shape import TASKS, TaskShape
 from factory.spec import DagSpec, dag_spec
+
+if TYPE_CHECKING:
+    from factory.policy import PlatformPolicy
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,14 @@ class DagPreview:
         }
 
 
-def preview_dag(platform: str, stream_key: str, config_json: str) -> DagPreview:
-    """Validate ``config_json`` and describe the DAG the builder makes from it. Never raises for bad input."""
+def preview_dag(platform: str, stream_key: str, config_json: str, policy: PlatformPolicy | None = None) -> DagPreview:
+    """Validate ``config_json`` and describe the DAG the builder makes from it. Never raises for bad input.
+
+    ``policy`` is the platform's stored one: its limits judge the row and its job settings
+    (argument generation, secret key names, where the result comes from) shape the pod, as in
+    the factory; without it, the platform-name rule and the default job settings."""
     try:
-        config = parse_config(config_json, stream_key=stream_key)
+        config = parse_config(config_json, stream_key=stream_key, policy=policy)
     except StreamConfigError as exc:
         return DagPreview(platform, stream_key, None, [p.to_dict() for p in exc.problems])
-    return DagPreview(platform, stream_key, dag_spec(config, platform))
+    return DagPreview(platform, stream_key, dag_spec(config, platform, policy.job if policy else None))

@@ -177,12 +177,13 @@ class StreamDetailScreen(DashboardScreen):
         try:
             view = self.service.stream(self.platform, self.stream_key)
             history = self.service.history(self.platform, self.stream_key) if view is not None else []
+            policy = self.service.policy(self.platform) if view is not None else None
         except DatabaseUnavailable as exc:
             self._failed = True
             self.database_unavailable(exc)
             return
         self._failed = False
-        preview = preview_dag(self.platform, self.stream_key, view.config_json) if view is not None else None
+        preview = preview_dag(self.platform, self.stream_key, view.config_json, policy) if view is not None else None
         versions, note = self._versions()
         self.post_message(StreamLoaded(self.platform, self.stream_key, view, preview, history, versions, note))
 

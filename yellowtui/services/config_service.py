@@ -19,6 +19,7 @@ from yellowtui.presenters.stream_errors import StreamError, errors_of
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
 
+    from factory.policy import PlatformPolicy
     from factory.split import Layout
 
 #: Per platform: name, content fingerprint, recorded build count, newest build time.
@@ -133,6 +134,13 @@ class ConfigService:
     def history(self, platform: str, stream_key: str, limit: int = 50) -> list[HistoryEntry]:
         with self._connect() as conn:
             return store.read_history(conn, platform, stream_key, limit=limit)
+
+    def policy(self, platform: str) -> PlatformPolicy | None:
+        """The platform's stored policy (its limits and job settings), None when it has none."""
+        from factory.policy import read_policy
+
+        with self._connect() as conn:
+            return read_policy(conn, platform)
 
     def layout(self, platform: str) -> Layout:
         """How the platform's factory files are laid out now: how many, over how many DAG bundles
