@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from factory import datasurface_rows
 from factory.changeset import Changeset, Delete, SetStatus, Upsert, edit_of, new_changeset
 from factory.errors import ConfigProblem, StreamConfigError
+from factory.json_diff import JsonChange, json_diff
 from factory.models import parse_config
 from factory.names import platform_slug
-from factory.plan import Action, JsonChange, Plan, json_diff, plan_changes, touched_rows
+from factory.plan import Action, Plan, plan_changes, touched_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

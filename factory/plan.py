@@ -25,6 +25,7 @@ from factory.changeset import Changeset, Delete, SetStatus, Upsert, edit_of
 from factory.dag_diff import DagDiff, diff_dags
 from factory.enums import RowStatus
 from factory.errors import ConfigProblem, FactoryError, StreamConfigError
+from factory.json_diff import JsonChange, json_diff
 from factory.models import StreamConfig, canonical_json, parse_config
 from factory.names import platform_slug
 from factory.rules import Rules
@@ -56,19 +57,6 @@ class RowOp(StrEnum):
     STATUS = "status"  # the status only
     DELETE = "delete"
     NONE = "none"
-
-
-@dataclass(frozen=True)
-class JsonChange:
-    """One config field that differs, at its JSON path (``$.datasets[1]``)."""
-
-    path: str
-    old: Any
-    new: Any
-    kind: str  # "added", "removed" or "changed"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "old": self.old, "new": self.new}
 
 
 @dataclass
@@ -228,35 +216,6 @@ def _stored_form(config: StreamConfig | None, config_json: str) -> Any:
         return json.loads(config_json)
     except ValueError:
         return config_json
-
-
-def json_diff(old: Any, new: Any, path: str = "$") -> list[JsonChange]:
-    """Field by field: objects by key, lists by index, anything else as a value."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        found: list[JsonChange] = []
-        for key in sorted(set(old) | set(new)):
-            sub = f"{path}.{key}"
-            if key not in old:
-                found.append(JsonChange(sub, None, new[key], "added"))
-            elif key not in new:
-                found.append(JsonChange(sub, old[key], None, "removed"))
-            else:
-                found += json_diff(old[key], new[key], sub)
-        return found
-    if isinstance(old, list) and isinstance(new, list):
-        found = []
-        for i in range(max(len(old), len(new))):
-            sub = f"{path}[{i}]"
-            if i >= len(old):
-                found.append(JsonChange(sub, None, new[i], "added"))
-            elif i >= len(new):
-                found.append(JsonChange(sub, old[i], None, "removed"))
-            else:
-                found += json_diff(old[i], new[i], sub)
-        return found
-    if old == new and type(old) is type(new):
-        return []
-    return [JsonChange(path, old, new, "changed")]
 
 
 @dataclass(frozen=True)
