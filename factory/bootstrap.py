@@ -230,8 +230,8 @@ def _write_rows(
     from sqlalchemy import text
 
     from factory import store
-    from factory.apply import commit, reachable, retryable
-    from factory.db import redact
+    from factory.apply import commit, retryable
+    from factory.db import reachable, redact
     from factory.split import read_layout, write_layout
 
     results: list[PlatformBootstrap] = []

@@ -177,8 +177,7 @@ def _check_folders(dags_folder: Path, backup_dir: Path) -> None:
 def _rows(db_url: str, platform: str) -> tuple[dict[str, Any], Any]:
     """The platform's rows by stream key, and its stored policy."""
     from factory import store
-    from factory.apply import reachable
-    from factory.db import get_engine, redact
+    from factory.db import get_engine, reachable, redact
     from factory.errors import UnknownPlatformError
     from factory.policy import read_policy
 

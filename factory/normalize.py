@@ -125,8 +125,8 @@ def apply_normalize(db_url: str, result: Normalization, *, actor: str | None = N
     A table DataSurface created has none of the factory's side tables: they are created first
     (the table itself is adopted as it is), so the rewrite lands in the history like any change.
     """
-    from factory.apply import apply_changeset, reachable
-    from factory.db import get_engine, redact
+    from factory.apply import apply_changeset
+    from factory.db import get_engine, reachable, redact
     from factory.store import ensure_tables
     from factory.tables import platform_tables, table_exists
 

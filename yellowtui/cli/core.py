@@ -89,14 +89,11 @@ def exit_for(exc: BaseException) -> tuple[str, ExitCode] | None:
 
 def message_of(exc: BaseException) -> str:
     """One line: a database driver's text is cut to its first line and named by its class."""
-    from factory.errors import FactoryError
+    from factory.errors import FactoryError, first_line
 
-    text = str(exc).strip()
     if isinstance(exc, FactoryError):
-        return text
-    first = text.splitlines()[0] if text else ""
-    error = f"database error: {type(exc).__name__}: {first}"
-    return error
+        return str(exc).strip()
+    return f"database error: {first_line(exc, driver=False, named=True)}"
 
 
 def fail_with(exc: BaseException, kind: str, code: ExitCode, *, as_json: bool) -> NoReturn:

@@ -46,8 +46,7 @@ def _airflow_logs_to_stderr() -> Iterator[None]:
 
 def _rows(db_url: str, platform: str) -> tuple[list[Any], Any]:
     from factory import store
-    from factory.apply import reachable
-    from factory.db import get_engine, redact
+    from factory.db import get_engine, reachable, redact
     from factory.policy import read_policy
 
     with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
@@ -432,8 +431,7 @@ def migrate_normalize(platform: str, db_url: str | None, actor: str | None, dry_
     exit 3. DataSurface rewrites the whole table each time it runs: normalize once it no longer
     does (docs/migration.md).
     """
-    from factory.apply import reachable
-    from factory.db import get_engine, redact
+    from factory.db import get_engine, reachable, redact
     from factory.errors import ChangesetConflict
     from factory.normalize import apply_normalize, plan_normalize
     from factory.store import list_platforms
