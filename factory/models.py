@@ -475,8 +475,8 @@ def _read_text(raw: str, stream_key: str | None, problems: list[ConfigProblem]) 
     try:
         data, duplicates = _loads(raw)
     except json.JSONDecodeError as exc:
-        where = f"(line {exc.lineno}, column {exc.colno})"
-        problem = ConfigProblem("$", f"not valid JSON: {exc.msg.removesuffix(' at')} {where}")
+        reason = exc.msg.removesuffix(" at")
+        problem = ConfigProblem("$", f"not valid JSON: {reason} (line {exc.lineno}, column {exc.colno})")
         raise StreamConfigError(stream_key, [problem]) from None
     except (ValueError, RecursionError) as exc:  # NaN, a number too long to convert, ...
         text = str(exc) if "JSON number" in str(exc) else type(exc).__name__
