@@ -93,7 +93,9 @@ def message_of(exc: BaseException) -> str:
 
     if isinstance(exc, FactoryError):
         return str(exc).strip()
-    return f"database error: {first_line(exc, driver=False, named=True)}"
+    # Named ``error``: tools/messages.py collects it for docs/troubleshooting.md.
+    error = f"database error: {first_line(exc, driver=False, named=True)}"
+    return error
 
 
 def fail_with(exc: BaseException, kind: str, code: ExitCode, *, as_json: bool) -> NoReturn:
