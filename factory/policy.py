@@ -29,11 +29,10 @@ from factory.job_contract import DEFAULT_JOB_SETTINGS, JobSettings
 from factory.names import platform_slug
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Table
+    from sqlalchemy import Connection
 
     from factory.models import StreamConfig
 
-POLICY_SUFFIX = "_airflow_dsg_policy"
 SECRET_FIELDS = (
     "postgres_credential_secret_name",
     "git_credential_secret_name",
@@ -157,21 +156,11 @@ class PlatformPolicy:
             return cls(slug, (), (), (), ())
 
 
-def policy_table(platform: str) -> Table:
-    from sqlalchemy import Column, DateTime, MetaData, SmallInteger, Table, Text
-
-    return Table(
-        f"{platform_slug(platform)}{POLICY_SUFFIX}",
-        MetaData(),
-        Column("id", SmallInteger, primary_key=True, autoincrement=False),
-        Column("policy_json", Text, nullable=False),
-        Column("updated_at", DateTime, nullable=False),
-    )
-
-
 def write_policy(conn: Connection, policy: PlatformPolicy) -> None:
     """Create the side table if needed and store ``policy`` (inside the caller's transaction)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    from factory.tables import policy_table
 
     table = policy_table(policy.platform)
     table.create(conn, checkfirst=True)
@@ -190,7 +179,7 @@ def read_policy(conn: Connection, platform: str) -> PlatformPolicy | None:
     """The stored policy, or None when the platform has no policy table (platform rule only)."""
     from sqlalchemy import select
 
-    from factory.tables import table_exists
+    from factory.tables import policy_table, table_exists
 
     table = policy_table(platform)
     exists = table_exists(conn, table.name)

@@ -48,9 +48,8 @@ from factory.errors import FactoryError
 from factory.names import platform_slug
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection, Table
+    from sqlalchemy import Connection
 
-LAYOUT_SUFFIX = "_airflow_dsg_layout"
 #: The most files one platform may be split into (a sanity bound, not a tuning knob).
 MAX_FILES = 256
 #: Above this many active streams ``bootstrap`` splits a platform. Measured at 20,000 streams with
@@ -213,30 +212,13 @@ def _place_text(place: Place) -> str:
 # ---- the layout row ------------------------------------------------------------------------------
 
 
-def layout_table(platform: str) -> Table:
-    from sqlalchemy import Column, DateTime, Integer, MetaData, SmallInteger, String, Table, text
-
-    return Table(
-        f"{platform_slug(platform)}{LAYOUT_SUFFIX}",
-        MetaData(),
-        Column("id", SmallInteger, primary_key=True, autoincrement=False),
-        Column("files", SmallInteger, nullable=False),
-        Column("previous_files", SmallInteger, nullable=False),
-        Column("generation", Integer, nullable=False),
-        Column("changed_at", DateTime, nullable=False),
-        Column("changed_by", String(255), nullable=False),
-        Column("bundles", SmallInteger, nullable=False, server_default=text("1")),
-        Column("previous_bundles", SmallInteger, nullable=False, server_default=text("1")),
-    )
-
-
 def read_layout(conn: Connection, platform: str, *, confirmations: bool = True) -> Layout:
     """The platform's layout; the unsplit one when it has no layout table. Mid-change, also which
     places have confirmed (``confirmations``): one small query on the parse reports. The row is
     read as JSON so a table from before bundles (no ``bundles`` columns) still reads."""
     from sqlalchemy import text
 
-    from factory.tables import table_exists
+    from factory.tables import layout_table, table_exists
 
     table = layout_table(platform)
     if not table_exists(conn, table.name):
@@ -300,7 +282,7 @@ def write_layout(
         raise LayoutError(f"a platform is split into 1 to {MAX_FILES} files, not {files}")
     if bundles is not None and not 1 <= bundles <= MAX_BUNDLES:
         raise LayoutError(f"a platform's files are spread over 1 to {MAX_BUNDLES} bundles, not {bundles}")
-    from factory.tables import table_exists
+    from factory.tables import layout_table, table_exists
 
     table = layout_table(platform)
     if not table_exists(conn, table.name):

@@ -1,7 +1,9 @@
 """The tables of one platform: the seed's config table and our side tables.
 
 The seed table keeps exactly its five columns so existing tables keep working; history, parse
-reports and per-stream build results live in side tables named after it.
+reports and per-stream build results live in side tables named after it, and so do the
+platform's policy (:mod:`factory.policy`) and, for a split platform, its layout row
+(:mod:`factory.split`). Every table is defined here, so one file says what a platform owns.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from sqlalchemy import (
     text,
 )
 
-from factory.names import dsg_table_name
+from factory.names import dsg_table_name, platform_slug
 
 SEED_COLUMNS = ("stream_key", "config_json", "status", "created_at", "updated_at")
+POLICY_SUFFIX = "_airflow_dsg_policy"
+LAYOUT_SUFFIX = "_airflow_dsg_layout"
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,33 @@ def platform_tables(platform: str) -> PlatformTables:
     )
     return PlatformTables(
         platform=platform.lower(), metadata=md, dsg=dsg, history=history, parses=parses, builds=builds
+    )
+
+
+def policy_table(platform: str) -> Table:
+    """The platform's policy: one row (``id`` 1) of JSON, written by ``bootstrap``."""
+    return Table(
+        f"{platform_slug(platform)}{POLICY_SUFFIX}",
+        MetaData(),
+        Column("id", SmallInteger, primary_key=True, autoincrement=False),
+        Column("policy_json", Text, nullable=False),
+        Column("updated_at", DateTime, nullable=False),
+    )
+
+
+def layout_table(platform: str) -> Table:
+    """The layout row (``id`` 1) of a platform split over several files or bundles."""
+    return Table(
+        f"{platform_slug(platform)}{LAYOUT_SUFFIX}",
+        MetaData(),
+        Column("id", SmallInteger, primary_key=True, autoincrement=False),
+        Column("files", SmallInteger, nullable=False),
+        Column("previous_files", SmallInteger, nullable=False),
+        Column("generation", Integer, nullable=False),
+        Column("changed_at", DateTime, nullable=False),
+        Column("changed_by", String(255), nullable=False),
+        Column("bundles", SmallInteger, nullable=False, server_default=text("1")),
+        Column("previous_bundles", SmallInteger, nullable=False, server_default=text("1")),
     )
 
 

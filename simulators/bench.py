@@ -150,7 +150,7 @@ DAGFACTORY_FOOTER = "\nload_yaml_dags(globals(), config_dict=cast_with_type(CONF
 
 
 def _specs(eco) -> list[dict[str, Any]]:
-    from factory.ecosystem import platform_streams
+    from factory.operations.provisioning.ecosystem import platform_streams
     from factory.spec import dag_spec
 
     configs, problems = platform_streams(eco.platforms[0])
@@ -258,7 +258,7 @@ class Workspace:
 
     @property
     def factory_file(self) -> Path:
-        from factory.render import factory_file_name
+        from factory.operations.provisioning.render import factory_file_name
 
         return self.folder("dags_factory") / factory_file_name(PLATFORM)
 
@@ -268,7 +268,7 @@ class Workspace:
 
 def prepare(pg, n: int, root: Path, seed: int, variants: set[str]) -> Workspace:
     """Create the database and every file the variants parse, for N streams."""
-    from factory.bootstrap import Split, bootstrap
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
 
     started = time.perf_counter()

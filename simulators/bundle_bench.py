@@ -196,8 +196,8 @@ def _observe(airflow: Any, metadata_url: str, variant: Variant, settle_s: float,
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from factory.bootstrap import Split, bootstrap
     from factory.db import dispose_engines
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres

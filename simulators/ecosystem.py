@@ -19,9 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from factory.ecosystem import Ecosystem, PlatformSpec, StoreSpec, parse_ecosystem, stream_payloads
 from factory.models import INGESTION_TYPES, JobResources, canonical_json
 from factory.names import platform_slug
+from factory.operations.provisioning.ecosystem import (
+    Ecosystem,
+    PlatformSpec,
+    StoreSpec,
+    parse_ecosystem,
+    stream_payloads,
+)
 
 FIRST_PLATFORMS = ("YellowLive", "YellowForensic")
 BAD_PREFIX = "Broken"
@@ -297,9 +303,9 @@ def seed_database(
     parse loop and the tests that parse "the factory file" mean that one file at any size.
     """
     from factory import store
-    from factory.bootstrap import Split, bootstrap
     from factory.db import get_engine
     from factory.enums import RowStatus
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
 
     results = bootstrap(eco, db_url, Path(dags_folder) if dags_folder is not None else None, split=Split(files=files))
     broken: dict[str, list[str]] = {}
@@ -328,7 +334,8 @@ def seed_database(
 
 
 def ecosystem_yaml(eco: Ecosystem) -> str:
-    """The ecosystem as YAML that :func:`factory.ecosystem.load_ecosystem` reads back unchanged."""
+    """The ecosystem as YAML that :func:`factory.operations.provisioning.ecosystem.load_ecosystem`
+    reads back unchanged."""
     import yaml
 
     data = eco.model_dump(mode="json", exclude_none=True, exclude_defaults=True)

@@ -114,8 +114,8 @@ def _measure(
 
 
 def run(changes: int) -> dict[str, Any]:
-    from factory.bootstrap import Split, bootstrap
-    from factory.ecosystem import StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
+    from factory.operations.provisioning.ecosystem import StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres

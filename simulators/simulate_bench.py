@@ -5,8 +5,8 @@ process with Airflow already imported and interleaved repeats:
 
 - floor: the streams' validated configs (prepared beforehand, no database) -> ``build_dag``
   for every one: what building the DAGs costs at the least;
-- simulate: :func:`factory.plan.simulate` with no changes: read every row from PostgreSQL,
-  validate it, build it, and make the plan;
+- simulate: :func:`factory.operations.changes.plan.simulate` with no changes: read every row from
+  PostgreSQL, validate it, build it, and make the plan;
 - simulate + edits: the same with a changeset of about 100 edits laid over the rows (each a
   schedule change, so each is also diffed through Airflow's serializer).
 
@@ -53,10 +53,10 @@ def bench_n(pg, n: int, repeat: int, edits: int, seed: int) -> dict[str, list[fl
     """Seed N streams into a fresh database and time each variant ``repeat`` times, interleaved."""
     from factory import store
     from factory.builder import build_dag
-    from factory.changeset import edit_of, new_changeset
     from factory.db import get_engine
     from factory.models import parse_config
-    from factory.plan import simulate
+    from factory.operations.changes.changeset import edit_of, new_changeset
+    from factory.operations.changes.plan import simulate
     from simulators.ecosystem import generate_ecosystem, seed_database
 
     eco = generate_ecosystem(platforms=1, streams_per_platform=n, seed=seed)

@@ -475,8 +475,8 @@ def environment() -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> BenchResult:
-    from factory.bootstrap import Split, bootstrap
     from factory.db import dispose_engines
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres
@@ -576,7 +576,7 @@ def mark_settled(config_url: str, platform: str) -> None:
 
     from factory.db import get_engine
     from factory.names import platform_slug
-    from factory.split import LAYOUT_SUFFIX
+    from factory.tables import LAYOUT_SUFFIX
 
     with get_engine(config_url).begin() as conn:
         conn.execute(text(f'UPDATE "{platform_slug(platform)}{LAYOUT_SUFFIX}" SET previous_files = files'))

@@ -1,7 +1,12 @@
-"""One real local Airflow 3 (api-server, scheduler, dag-processor) for the whole test session,
-shared by every module that needs it (tests/test_airflow_e2e.py,
-tests/test_airflow_runs_screen.py): starting one costs most of a minute, so it is started once,
-on first use, and stopped (and proven gone) as soon as the next test does not need it.
+"""Real local Airflow 3 stacks (api-server, scheduler, dag-processor) shared by the modules that
+need one: starting one costs most of a minute, so each test process starts one on first use and
+stops it (and proves it gone) as soon as the next test does not need it.
+
+The modules are split over two pytest-xdist groups (:data:`GROUPS`), so a parallel run starts two
+stacks on two workers and their tests wait on Airflow at the same time; a serial run shares one.
+Airflow's stale-DAG clean-up runs every few seconds here instead of every minute (its defaults
+are timing, not behaviour: ``[dag_processor] stale_dag_threshold`` 50 s and ``[scheduler]
+parsing_cleanup_interval`` 60 s, ``airflow/config_templates/config.yml``).
 
 Three platforms, every stream manual-only (only the tests create runs) and its simulated job
 scripted:
@@ -38,10 +43,16 @@ JOB_SCRIPT = {
     "Slow": {"result": 0, "sleep_s": 8},
 }
 ALL_DAGS = len(LIVE_STREAMS) + PAGING_STREAMS + len(RUNS_STREAMS)
+#: Airflow settings of the test stacks: a DAG its file no longer defines is deactivated within
+#: seconds of that parse, so tests of retired rows do not wait two minutes for it.
+FAST_CLEANUP = {
+    "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "5",
+    "AIRFLOW__SCHEDULER__PARSING_CLEANUP_INTERVAL": "5",
+}
 
 
 def _ecosystem():
-    from factory.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.ecosystem import PlatformSpec, StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
 
     live = platform_spec("YellowLive", 0, [StoreSpec(name=n, datasets=["customers"]) for n in LIVE_STREAMS])
@@ -90,7 +101,7 @@ def ensure_stack(pg) -> dict:
     global _live
     if _live is not None:
         return _live
-    from factory.bootstrap import bootstrap
+    from factory.operations.provisioning.bootstrap import bootstrap
 
     # Not under pytest's basetemp: a parallel pytest session may prune it while Airflow runs.
     root = Path(tempfile.mkdtemp(prefix="yellow-airflow-e2e-"))
@@ -105,7 +116,7 @@ def ensure_stack(pg) -> dict:
         root / "airflow",
         metadata_url,
         root / "dags",
-        env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script)},
+        env={"YELLOW_DB_URL": config_url, "YELLOW_JOB_SCRIPT": str(script), **FAST_CLEANUP},
     )
     started = time.monotonic()
     _live = {"airflow": airflow, "config_url": config_url, "root": root}
@@ -133,23 +144,31 @@ def stop_stack() -> None:
 
 @pytest.fixture(scope="module")
 def airflow_stack(pg):
-    """The session's one real Airflow. Modules that use it run one after the other (their
-    names start with ``test_airflow_``), and it is stopped as soon as the next test does not
-    need it, so an idle scheduler and DAG processor never load the machine under the timing
-    tests that follow. Under pytest-xdist they all run on one worker (:data:`XDIST_GROUP`), so
-    the stack is started once, by that worker alone."""
+    """This process's real Airflow. Modules that use it run one after the other (their names
+    start with ``test_airflow_``), and it is stopped as soon as the next test does not need it,
+    so an idle scheduler and DAG processor never load the machine under the timing tests that
+    follow. Under pytest-xdist each group of :data:`GROUPS` runs on one worker, which starts its
+    own stack."""
     return ensure_stack(pg)
 
 
-#: The pytest-xdist group (``--dist loadgroup``) of every test that uses the stack.
-XDIST_GROUP = "airflow_stack"
+#: The pytest-xdist group (``--dist loadgroup``) of each module that uses a stack: two groups,
+#: each one stack on one worker, of about the same length (from ``--durations``: about 370 s
+#: each on a loaded machine, against 750 s for one stack). A module not named here joins the first.
+GROUPS = {
+    "test_airflow_e2e": "airflow_stack_1",
+    "test_airflow_versions": "airflow_stack_1",
+    "test_airflow_runs_screen": "airflow_stack_2",
+    "test_airflow_live": "airflow_stack_2",
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "airflow_stack" in item.fixturenames:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
+            group = GROUPS.get(item.module.__name__.rsplit(".", 1)[-1], "airflow_stack_1")
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_runtest_teardown(item, nextitem) -> None:

@@ -136,7 +136,7 @@ def unreachable_url(monkeypatch):
 
 @pytest.fixture
 def example_ecosystem():
-    from factory.ecosystem import load_ecosystem
+    from factory.operations.provisioning.ecosystem import load_ecosystem
 
     return load_ecosystem(EXAMPLE_ECOSYSTEM)
 

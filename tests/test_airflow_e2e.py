@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from factory import shape
 from factory.errors import AirflowAuthError, AirflowUnavailable, ReadOnlyError
-from factory.views import StreamView
+from factory.operations.inspection.views import StreamView
 from simulators.local_airflow import LocalAirflow
 from tests.airflow_stack import LIVE, PAGING, PAGING_STREAMS, service_for, wait_until
 from yellowtui.services.airflow_service import AirflowService, AirflowSettings, DagState

@@ -36,8 +36,8 @@ DEFAULT_PARSE_INTERVAL_S = 30
 @pytest.fixture(scope="module")
 def change(airflow_stack):
     """``YellowChange`` bootstrapped beside the stack's platforms, every DAG listed and live."""
-    from factory.bootstrap import bootstrap
-    from factory.ecosystem import StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.bootstrap import bootstrap
+    from factory.operations.provisioning.ecosystem import StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
 
     spec = platform_spec("YellowChange", 3, [StoreSpec(name=n, datasets=["orders"]) for n in STREAMS])
@@ -86,8 +86,8 @@ def _write_sql(stack, key: str, *, status: str | None = None, **changes) -> None
 
 def _changeset(stack, tmp_path, key: str, **changes):
     from factory import store
-    from factory.changeset import edit_of, new_changeset
     from factory.db import get_engine
+    from factory.operations.changes.changeset import edit_of, new_changeset
 
     with get_engine(stack["config_url"]).connect() as conn:
         row = store.read_row(conn, PLATFORM, key)
@@ -179,8 +179,9 @@ def test_a_broken_row_fails_to_build_while_airflow_keeps_its_last_good_config(ch
 def test_a_retired_row_is_reported_until_airflow_drops_it(change):
     _write_sql(change, "Delta", status="retired")
     assert _status(change, "Delta") is LiveStatus.STILL_IN_AIRFLOW
-    # Airflow deactivates a DAG its file dropped only stale_dag_threshold (50 s) after that
-    # parse, checked every parsing_cleanup_interval (60 s): no parse request makes that sooner.
+    # Airflow deactivates a DAG its file dropped only stale_dag_threshold after that parse,
+    # checked every parsing_cleanup_interval (50 s and 60 s by default, 5 s in the test stack):
+    # no parse request makes that sooner.
     result = _cli(change, "wait", "--platform", PLATFORM, "--stream", "Delta", "--timeout", "300")
     assert result.exit_code == 0, result.output
     assert _status(change, "Delta") is LiveStatus.NOT_IN_AIRFLOW
@@ -219,8 +220,8 @@ async def test_the_dashboard_follows_an_applied_change_from_pending_to_live(chan
     """``a`` on the plan screen: the applied stream shows pending parse, then live, and stays on
     screen until it has settled."""
     from factory import store
-    from factory.changeset import edit_of
     from factory.db import get_engine
+    from factory.operations.changes.changeset import edit_of
     from tests.test_dashboard import SIZE, screen_text, wait_for
     from yellowtui.app import make_app
     from yellowtui.screens.plan import PlanScreen

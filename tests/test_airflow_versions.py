@@ -38,8 +38,8 @@ def _write(config_url: str, **changes) -> None:
 
 @pytest.fixture(scope="module")
 def solo(airflow_stack):
-    from factory.bootstrap import bootstrap
-    from factory.ecosystem import StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.bootstrap import bootstrap
+    from factory.operations.provisioning.ecosystem import StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
 
     spec = platform_spec("YellowVersions", 4, [StoreSpec(name=KEY, datasets=["orders"])])

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from factory import store
-from factory.apply import apply_changeset, write_changeset
-from factory.bootstrap import bootstrap
-from factory.changeset import ChangeBase, Delete, SetStatus, Upsert, edit_of, new_changeset
 from factory.errors import ChangesetConflict, ChangesetRejected, UnknownPlatformError
-from factory.plan import RowOp
+from factory.operations.changes.apply import apply_changeset, write_changeset
+from factory.operations.changes.changeset import ChangeBase, Delete, SetStatus, Upsert, edit_of, new_changeset
+from factory.operations.changes.plan import RowOp
+from factory.operations.provisioning.bootstrap import bootstrap
 
 P = "yellowlive"
 

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from factory.db import get_engine, normalize_url
-from factory.grants import Roles
+from factory.operations.provisioning.grants import Roles
 from factory.store import trusted_writer_role
 from simulators.ecosystem import ecosystem_yaml, generate_ecosystem, seed_database
 from yellowtui.cli import main

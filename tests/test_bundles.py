@@ -20,10 +20,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine
 
-from factory.bootstrap import Split, bootstrap
 from factory.bundles import bundle_folder, bundle_name, placed_files
-from factory.ecosystem import platform_streams
 from factory.errors import FactoryError
+from factory.operations.provisioning.bootstrap import Split, bootstrap
+from factory.operations.provisioning.ecosystem import platform_streams
 from factory.settings import reset_settings
 from factory.split import Layout, bundle_of, file_of, read_layout, split_file_name
 from simulators.ecosystem import generate_ecosystem
@@ -210,8 +210,8 @@ def test_a_new_bundle_count_waits_for_the_last_move_unless_forced(env, eco, tmp_
 def test_parses_health_and_rollback_know_each_files_bundle(env, eco, tmp_path, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
-    from factory.cutover import rollback
-    from factory.health import check_platform
+    from factory.operations.inspection.health import check_platform
+    from factory.operations.migration.cutover import rollback
     from factory.tables import platform_tables
     from yellowtui.cli import main
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from factory.changeset import (
+from factory.errors import ChangesetFileError
+from factory.operations.changes.changeset import (
     ChangeBase,
     Changeset,
     Delete,
@@ -18,7 +19,6 @@ from factory.changeset import (
     new_changeset,
     parse_changeset,
 )
-from factory.errors import ChangesetFileError
 from factory.store import ConfigRow, RowBase, content_digest
 
 STAMP = datetime(2026, 11, 27, 10, 0, 0, 123456)

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 
 from factory import store
-from factory.bootstrap import bootstrap
-from factory.changeset import ChangeBase, SetStatus, Upsert, edit_of, new_changeset
+from factory.operations.changes.changeset import ChangeBase, SetStatus, Upsert, edit_of, new_changeset
+from factory.operations.provisioning.bootstrap import bootstrap
 from yellowtui.cli import main
 
 P = "yellowlive"

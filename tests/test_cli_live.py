@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from factory import store
-from factory.bootstrap import bootstrap
 from factory.db import get_engine
+from factory.operations.provisioning.bootstrap import bootstrap
 from yellowtui.cli import main
 
 P = "yellowlive"

@@ -156,11 +156,11 @@ CONCURRENT_WRITERS = 6
 def test_bootstraps_imports_and_changes_at_once(seeded: str, eco_file: Path, tmp_path: Path) -> None:
     """The library calls the commands make, in threads (the CLI runner is not thread-safe): each
     succeeds or raises a conflict the CLI prints as one line with exit 3; nothing else."""
-    from factory.apply import apply_changeset
-    from factory.bootstrap import bootstrap
-    from factory.changeset import ChangeBase, SetStatus, edit_of, load_changeset, new_changeset
-    from factory.ecosystem import load_ecosystem
     from factory.errors import ChangesetConflict, RetryableConflict
+    from factory.operations.changes.apply import apply_changeset
+    from factory.operations.changes.changeset import ChangeBase, SetStatus, edit_of, load_changeset, new_changeset
+    from factory.operations.provisioning.bootstrap import bootstrap
+    from factory.operations.provisioning.ecosystem import load_ecosystem
     from factory.store import read_row
 
     exported = tmp_path / "rows.json"

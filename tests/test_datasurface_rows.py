@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from factory import store
 from factory.errors import ChangesetConflict, StreamConfigError
 from factory.models import parse_config
-from factory.normalize import apply_normalize, plan_normalize
-from factory.render import render_factory_file
+from factory.operations.migration.normalize import apply_normalize, plan_normalize
+from factory.operations.provisioning.render import render_factory_file
 from factory.settings import reset_settings
 from tests.airflow_helpers import parse_folder, serialized
 from yellowtui.cli import main

@@ -9,11 +9,11 @@ import pytest
 
 from factory import store
 from factory.db import get_engine
-from factory.ecosystem import load_ecosystem, platform_streams
 from factory.enums import RowStatus
 from factory.errors import StreamConfigError
 from factory.models import INGESTION_TYPES, MAX_CONFIG_CHARS, SCHEDULE_PRESETS, parse_config
 from factory.names import STREAM_KEY_RE, platform_slug
+from factory.operations.provisioning.ecosystem import load_ecosystem, platform_streams
 from simulators import ecosystem as generator
 from simulators.ecosystem import BREAKAGE_KINDS, bad_rows, ecosystem_yaml, generate_ecosystem, seed_database
 

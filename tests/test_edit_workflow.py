@@ -13,8 +13,8 @@ from typing import Any
 from factory import store
 from factory.db import get_engine
 from factory.enums import RowStatus
-from factory.plan import Action
-from factory.views import StreamView
+from factory.operations.changes.plan import Action
+from factory.operations.inspection.views import StreamView
 from tests.test_dashboard import loaded, screen_text, seed, wait_for
 from yellowtui.app import YellowApp, make_app
 from yellowtui.screens.conflict import ConflictScreen

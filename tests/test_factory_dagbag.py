@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from factory import store
-from factory.bootstrap import bootstrap
+from factory.operations.provisioning.bootstrap import bootstrap
 from factory.settings import reset_settings
 from factory.tables import platform_tables
 from tests.airflow_helpers import parse_folder

@@ -27,7 +27,7 @@ from factory.errors import ConfigSourceError
 from factory.loader import load_platform
 from factory.models import parse_config
 from factory.names import platform_slug
-from factory.render import factory_file_name
+from factory.operations.provisioning.render import factory_file_name
 from simulators.ecosystem import generate_ecosystem, seed_database
 from simulators.fault_proxy import FaultProxy
 from simulators.parse_loop import ParseRun, parse_once

@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
-from factory.apply import apply_changeset
-from factory.changeset import ChangeBase, SetStatus, new_changeset
 from factory.db import get_engine, normalize_url
-from factory.grants import Roles, grants_sql
+from factory.operations.changes.apply import apply_changeset
+from factory.operations.changes.changeset import ChangeBase, SetStatus, new_changeset
+from factory.operations.provisioning.grants import Roles, grants_sql
 from simulators.ecosystem import generate_ecosystem, seed_database
 from yellowtui.cli import main
 

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from factory import store
-from factory.bootstrap import bootstrap
 from factory.db import get_engine
-from factory.health import Level, airflow_findings, check_platform
 from factory.loader import load_platform
+from factory.operations.inspection.health import Level, airflow_findings, check_platform
+from factory.operations.provisioning.bootstrap import bootstrap
 from factory.settings import reset_settings
 from yellowtui.cli import main
 
@@ -101,7 +101,7 @@ def test_unknown_platform_is_critical_and_a_usage_error_is_unknown(platform_db):
 
 
 def test_skipped_streams_are_a_warning(platform_db, tmp_path):
-    from factory.render import render_factory_file, static_file_name
+    from factory.operations.provisioning.render import render_factory_file, static_file_name
 
     (tmp_path / "yellowlive_factory_dag.py").write_text(render_factory_file(PLATFORM))
     (tmp_path / static_file_name(PLATFORM, "Payments")).write_text("# still here\n")

@@ -649,7 +649,7 @@ def test_no_output_ever_holds_the_test_password(db_url, tmp_path, monkeypatch):
 
 @pytest.mark.airflow
 def test_airflow_import_errors_hold_no_password(db_url, tmp_path, monkeypatch, example_ecosystem):
-    from factory.bootstrap import bootstrap
+    from factory.operations.provisioning.bootstrap import bootstrap
     from factory.settings import reset_settings
     from tests.airflow_helpers import parse_folder
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from factory.ecosystem import load_ecosystem, platform_streams
 from factory.errors import StreamConfigError
 from factory.job_contract import JobResultError, JobSettings, SecretKeys, result_code
 from factory.models import parse_config
+from factory.operations.provisioning.ecosystem import load_ecosystem, platform_streams
 from factory.spec import dag_spec
 from simulators.ecosystem import generate_ecosystem
 from simulators.job import parser

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from factory import shape
-from factory.bootstrap import bootstrap
 from factory.launchers import job_launcher, local_job_env, run_local_job
+from factory.operations.provisioning.bootstrap import bootstrap
 from factory.settings import reset_settings, settings
 from factory.spec import dag_spec
 from tests.airflow_helpers import parse_folder

@@ -11,10 +11,10 @@ import pytest
 
 from factory.fingerprint import fingerprint_in
 from factory.models import parse_config
+from factory.operations.inspection.views import StreamView
 from factory.spec import dag_spec
 from factory.split import file_of, split_file_name
 from factory.validation import config_hash
-from factory.views import StreamView
 from tests.samples import SAMPLE_CONFIG
 from yellowtui.presenters.dag_versions import RowChange, version_lines
 from yellowtui.services.airflow_service import DagState

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from factory.bootstrap import bootstrap
+from factory.operations.provisioning.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 

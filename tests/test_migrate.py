@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from factory import store
-from factory.bootstrap import bootstrap
-from factory.cutover import cutover, default_backup_dir, rollback
 from factory.db import get_engine
-from factory.ecosystem import platform_policy, platform_streams
-from factory.migrate import Verdict, compare, extract
-from factory.migrate_given import given_from
+from factory.operations.migration.cutover import cutover, default_backup_dir, rollback
+from factory.operations.migration.migrate import Verdict, compare, extract
+from factory.operations.migration.migrate_given import given_from
+from factory.operations.provisioning.bootstrap import bootstrap
+from factory.operations.provisioning.ecosystem import platform_policy, platform_streams
 from factory.policy import write_policy
 from factory.settings import reset_settings
 from factory.tables import platform_tables
@@ -289,7 +289,7 @@ def test_the_factory_skips_a_stream_whose_static_file_is_beside_it(legacy, db_ur
     _extract_and_import(dags, tmp_path, db_url)
     code, out = _cli("config", "resume", "Store1", "-p", PLATFORM, "--db", db_url)
     assert code == 0, out
-    from factory.render import render_factory_file
+    from factory.operations.provisioning.render import render_factory_file
 
     (dags / "yellowlive_factory_dag.py").write_text(render_factory_file(PLATFORM))
     files = _one_file_per_dag_id(dags, expected)

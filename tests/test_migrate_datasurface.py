@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from factory import store
 from factory.builder import build_dag
 from factory.db import get_engine
-from factory.ecosystem import load_ecosystem, platform_policy, platform_streams
 from factory.enums import JobLauncher
-from factory.intended import INTENDED
-from factory.migrate_read import parse_arguments
 from factory.models import parse_config
+from factory.operations.migration.intended import INTENDED
+from factory.operations.migration.migrate_read import parse_arguments
+from factory.operations.provisioning.ecosystem import load_ecosystem, platform_policy, platform_streams
 from factory.policy import write_policy
 from factory.settings import reset_settings
 from tests.airflow_helpers import parse_folder
@@ -51,7 +51,7 @@ platforms:
       - {{name: Store2, datasets: [orders, returns], single_dataset: true, ingestion_type: kafka}}
       - {{name: Audit, datasets: [events], ingestion_type: sql_snapshot}}
 """
-#: What a July file and the factory's DAG differ in on purpose (factory.intended).
+#: What a July file and the factory's DAG differ in on purpose (factory.operations.migration.intended).
 JULY_INTENDED = {
     "default-args",
     "description",

@@ -112,9 +112,9 @@ def test_a_credential_in_an_ecosystem_file_reaches_no_row_and_no_file(tmp_path: 
 def test_ecosystem_streams_get_the_same_problems_as_rows(tmp_path: Path) -> None:
     """The ecosystem path reports what parse_config reports for the same payload: the size limit
     and the policy, each once, at its path."""
-    from factory.ecosystem import load_ecosystem, platform_streams, stream_payloads
     from factory.errors import EcosystemError, StreamConfigError
     from factory.models import parse_config
+    from factory.operations.provisioning.ecosystem import load_ecosystem, platform_streams, stream_payloads
 
     eco = _ecosystem_with(tmp_path, datasets=[f"d{i:03d}_{'x' * 60}" for i in range(40)])
     try:
@@ -125,7 +125,7 @@ def test_ecosystem_streams_get_the_same_problems_as_rows(tmp_path: Path) -> None
         raise AssertionError("an oversized stream was accepted")
     assert any("over the 2048 the table holds" in p for p in problems)
     platform = yaml.safe_load(eco.read_text(encoding="utf-8"))["platforms"][0]
-    from factory.ecosystem import PlatformSpec, platform_policy
+    from factory.operations.provisioning.ecosystem import PlatformSpec, platform_policy
 
     spec = PlatformSpec.model_validate(platform)
     payload = stream_payloads(spec)[0]

@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from factory.bootstrap import bootstrap
-from factory.ecosystem import platform_streams
+from factory.operations.provisioning.bootstrap import bootstrap
+from factory.operations.provisioning.ecosystem import platform_streams
 from factory.settings import reset_settings
 from tests.airflow_helpers import parse_folder, serialized
 
@@ -62,7 +62,7 @@ def test_parity_notices_a_difference(db_url, example_ecosystem, tmp_path, snapsh
     """The comparison is real: a static file rendered from a different config does not match."""
     data = example_ecosystem.model_dump()
     data["platforms"][0]["stores"][0]["schedule"] = "@daily"
-    from factory.ecosystem import parse_ecosystem
+    from factory.operations.provisioning.ecosystem import parse_ecosystem
 
     bootstrap(example_ecosystem, db_url, tmp_path / "factory")
     bootstrap(parse_ecosystem(data), db_url, tmp_path / "static", static=True)

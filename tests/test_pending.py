@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 
-from factory.changeset import ChangeBase, Delete, SetStatus, Upsert
 from factory.enums import RowStatus
+from factory.operations.changes.changeset import ChangeBase, Delete, SetStatus, Upsert
+from factory.operations.inspection.views import StreamView
 from factory.store import ConfigRow
-from factory.views import StreamView
 from yellowtui.pending import NOTHING_STAGED, PendingChanges, combine, rebased, row_of, status_change
 
 T0 = datetime(2025, 6, 1, 8, 0)

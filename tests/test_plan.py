@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import create_engine
 
 from factory import store
-from factory.bootstrap import bootstrap
-from factory.changeset import ChangeBase, Delete, SetStatus, Upsert, edit_of, new_changeset
-from factory.dag_diff import diff_documents
-from factory.plan import Action, RowOp, json_diff, plan_changes, simulate, simulate_edit
+from factory.operations.changes.changeset import ChangeBase, Delete, SetStatus, Upsert, edit_of, new_changeset
+from factory.operations.changes.dag_diff import diff_documents
+from factory.operations.changes.plan import Action, RowOp, json_diff, plan_changes, simulate, simulate_edit
+from factory.operations.provisioning.bootstrap import bootstrap
 from tests.airflow_helpers import parse_folder, serialized
 
 P = "yellowlive"
@@ -242,7 +242,7 @@ def test_simulated_dags_are_the_dags_the_factory_file_yields(
 ):
     """For the same rows, `simulate` builds exactly what DagBag gets from the rendered factory
     file; and simulating a changeset predicts what DagBag gets after it is applied."""
-    from factory.apply import apply_changeset
+    from factory.operations.changes.apply import apply_changeset
 
     monkeypatch.setenv("YELLOW_DB_URL", seeded)
     plan = _simulate(seeded, keep_dags=True)
@@ -286,8 +286,8 @@ def test_the_headless_core_imports_no_ui_and_no_airflow_until_it_builds():
 
     code = (
         "import sys, factory.loader\n"
-        "assert not {'factory.plan', 'factory.apply', 'factory.changeset', 'factory.dag_diff'} & set(sys.modules)\n"
-        "import factory.plan, factory.apply, factory.changeset, factory.dag_diff\n"
+        "assert not {'factory.operations.changes.plan', 'factory.operations.changes.apply', 'factory.operations.changes.changeset', 'factory.operations.changes.dag_diff'} & set(sys.modules)\n"
+        "import factory.operations.changes.plan, factory.operations.changes.apply, factory.operations.changes.changeset, factory.operations.changes.dag_diff\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich', 'airflow_client', 'airflow', 'click'}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)

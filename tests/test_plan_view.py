@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from factory.changeset import ChangeBase, SetStatus, Upsert, new_changeset
-from factory.dag_diff import ArgChange, DagDiff, TaskDiff
 from factory.enums import RowStatus
 from factory.errors import RowConflict
-from factory.plan import plan_changes
+from factory.operations.changes.changeset import ChangeBase, SetStatus, Upsert, new_changeset
+from factory.operations.changes.dag_diff import ArgChange, DagDiff, TaskDiff
+from factory.operations.changes.plan import plan_changes
 from factory.store import ConfigRow
 from yellowtui.presenters.plan_view import (
     Role,
@@ -67,7 +67,7 @@ def test_added_and_removed_arguments_show_one_value() -> None:
             TaskDiff("new_task", "added"),
         ),
     )
-    from factory.dag_diff import MISSING
+    from factory.operations.changes.dag_diff import MISSING
 
     diff2 = DagDiff(tasks=(TaskDiff("job", "changed", (ArgChange("a", MISSING, 5), ArgChange("b", 6, MISSING))),))
     assert plain(dag_diff_lines(diff, indent="")) == (

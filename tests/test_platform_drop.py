@@ -8,9 +8,9 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from factory import store
-from factory.bootstrap import bootstrap
 from factory.db import get_engine
 from factory.loader import load_platform
+from factory.operations.provisioning.bootstrap import bootstrap
 from yellowtui.cli import main
 
 PLATFORM = "yellowlive"

@@ -9,7 +9,7 @@ import pytest
 
 from factory.errors import InvalidNameError, RenderError
 from factory.models import parse_config
-from factory.render import _environment, py_literal, render_factory_file, render_static_file
+from factory.operations.provisioning.render import _environment, py_literal, render_factory_file, render_static_file
 from factory.spec import dag_spec
 
 HOSTILE = [

@@ -1,7 +1,7 @@
 """The streams table's row model, filter language and state values, without an app.
 
-Rows are built from :class:`factory.views.StreamView` values made here (no database): the
-widget that draws them is tested through the pilot in tests/test_dashboard.py.
+Rows are built from :class:`factory.operations.inspection.views.StreamView` values made here (no
+database): the widget that draws them is tested through the pilot in tests/test_dashboard.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from factory.views import StreamView
+from factory.operations.inspection.views import StreamView
 from yellowtui.rows import (
     COLUMN_INDEX,
     COLUMNS,

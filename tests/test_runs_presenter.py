@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from textual.app import App, ComposeResult
 
-from factory.views import StreamView
+from factory.operations.inspection.views import StreamView
 from yellowtui.airflow_state import NOT_CONFIGURED, AirflowView, airflow_cells
 from yellowtui.presenters.airflow_problems import airflow_problems
 from yellowtui.presenters.runs import (

@@ -56,7 +56,7 @@ RUNS_LABEL = "embedded PostgreSQL · yellowtui_runs · Airflow replayed from a r
 @pytest.fixture(scope="module")
 def runs_url(pg, tmp_path_factory) -> str:
     """The config rows of the platform the capture was recorded from (the same ecosystem)."""
-    from factory.bootstrap import bootstrap
+    from factory.operations.provisioning.bootstrap import bootstrap
     from tools.runs_screens import manual_only, runs_ecosystem
 
     url = pg.create_database(f"snapshots_runs_{time.monotonic_ns()}")

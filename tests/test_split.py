@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from factory.bootstrap import Split, bootstrap
-from factory.ecosystem import platform_streams
 from factory.errors import FactoryError
+from factory.operations.provisioning.bootstrap import Split, bootstrap
+from factory.operations.provisioning.ecosystem import platform_streams
 from factory.settings import reset_settings
 from factory.split import Layout, file_of, files_for, read_layout, split_file_name
 from factory.tables import platform_tables
@@ -279,7 +279,7 @@ def test_parse_reports_name_their_file(env, eco, tmp_path):
 def test_health_names_a_split_file_that_stopped_parsing(env, eco, tmp_path):
     from datetime import UTC, datetime, timedelta
 
-    from factory.health import Level, check_platform
+    from factory.operations.inspection.health import Level, check_platform
 
     folder = tmp_path / "dags"
     bootstrap(eco, env, folder, split=Split(files=3))

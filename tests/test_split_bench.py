@@ -97,8 +97,8 @@ def test_settled_layout_builds_only_each_files_own_streams(db_url, tmp_path: Pat
     starts where that hand-over ends."""
     from sqlalchemy import create_engine
 
-    from factory.bootstrap import Split, bootstrap
     from factory.loader import load_platform
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from factory.split import read_layout
     from simulators.ecosystem import generate_ecosystem
     from simulators.split_bench import mark_settled

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from factory import store
-from factory.bootstrap import bootstrap
-from factory.ecosystem import parse_ecosystem
 from factory.errors import ConcurrentChangeError, IncompatibleTableError, InvalidNameError
 from factory.names import dsg_table_name
+from factory.operations.provisioning.bootstrap import bootstrap
+from factory.operations.provisioning.ecosystem import parse_ecosystem
 
 SEED_DDL = """
 CREATE TABLE yellowlive_airflow_dsg (

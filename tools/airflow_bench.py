@@ -121,8 +121,8 @@ def anatomy(service: Any, prefix: str) -> dict[str, float]:
 
 
 def run(n: int, rounds: int, sample: int, keep: bool, api_workers: int = 2) -> dict[str, Any]:
-    from factory.bootstrap import Split, bootstrap
     from factory.db import dispose_engines
+    from factory.operations.provisioning.bootstrap import Split, bootstrap
     from simulators.ecosystem import generate_ecosystem
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres

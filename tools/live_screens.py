@@ -30,8 +30,8 @@ def _log(line: str) -> None:
 
 async def _shots(config_url: str, service: Any, out: Path, label: str) -> list[Path]:
     from factory import store
-    from factory.changeset import edit_of
     from factory.db import get_engine
+    from factory.operations.changes.changeset import edit_of
     from yellowtui.app import make_app
     from yellowtui.screens.plan import PlanScreen
     from yellowtui.services.live_state import LiveStatus
@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.live_screens", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("screenshots"), help="output folder (default: ./screenshots)")
     args = parser.parse_args(argv)
-    from factory.bootstrap import bootstrap
     from factory.db import dispose_engines
-    from factory.ecosystem import StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.bootstrap import bootstrap
+    from factory.operations.provisioning.ecosystem import StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = "…"
 #: A message whose longest fixed part is shorter than this cannot be told apart ("{a}: {b}").
 MIN_SIGNATURE = 8
-SOURCES = ("factory/*.py", "yellowtui/cli/*.py", "yellowtui/services/*.py")
+SOURCES = ("factory/**/*.py", "yellowtui/cli/*.py", "yellowtui/services/*.py")
 #: Calls whose string arguments are messages: the name, and which positional argument.
 MESSAGE_CALLS = {"_fail": 0, "fail": 0, "ConfigProblem": 1, "Unmapped": 1, "add": 2, "secho": 0}
 #: Assignments whose value is a message: ``error = f"..."``, ``report.refused[key] = "..."``.

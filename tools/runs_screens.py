@@ -48,7 +48,7 @@ TIMEOUT_S = 300.0
 
 
 def runs_ecosystem() -> Any:
-    from factory.ecosystem import StoreSpec, parse_ecosystem
+    from factory.operations.provisioning.ecosystem import StoreSpec, parse_ecosystem
     from simulators.ecosystem import platform_spec
 
     live = platform_spec("YellowLive", 0, [StoreSpec(name=n, datasets=["customers", "orders"]) for n in STORES])
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "(tests/fixtures/runs_capture.json)",
     )
     args = parser.parse_args(argv)
-    from factory.bootstrap import bootstrap
+    from factory.operations.provisioning.bootstrap import bootstrap
     from simulators.local_airflow import LocalAirflow
     from simulators.postgres import start_postgres
     from tools.airflow_capture import REPLAY_URL, RecordingAirflowService, save_capture

@@ -364,7 +364,7 @@ async def _stage_examples(pilot: Pilot[None]) -> str:
     """Stage a schedule edit, a pause, a new stream and an edit that does not build; the platform."""
     import json
 
-    from factory.changeset import ChangeBase, Upsert
+    from factory.operations.changes.changeset import ChangeBase, Upsert
     from yellowtui.pending import status_change
 
     await settle(pilot)

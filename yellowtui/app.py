@@ -52,7 +52,7 @@ from yellowtui.services.run_state import PlatformRunState, platform_run_state
 from yellowtui.state import ONLINE, DatabaseHealth, RowBatch, RowSet
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
     from yellowtui.profiles import Profile
     from yellowtui.rows import TableRow
     from yellowtui.services.airflow_service import AirflowService

@@ -14,9 +14,9 @@ from textual.message import Message
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from factory.apply import ApplyResult
     from factory.errors import ConfigProblem, RowConflict
-    from factory.plan import EditVerdict, Plan
+    from factory.operations.changes.apply import ApplyResult
+    from factory.operations.changes.plan import EditVerdict, Plan
     from factory.store import ConfigRow
     from yellowtui.services.live_state import PlatformLive
     from yellowtui.services.parse_request import ParseRequests

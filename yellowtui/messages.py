@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
     from yellowtui.presenters.dag_preview import DagPreview
     from yellowtui.services.airflow_service import RunState, TaskInstanceState
     from yellowtui.services.config_service import HistoryEntry, ParseReport, Revision

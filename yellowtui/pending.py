@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from factory.changeset import ChangeBase, Changeset, Delete, SetStatus, Upsert, new_changeset
 from factory.enums import RowStatus
+from factory.operations.changes.changeset import ChangeBase, Changeset, Delete, SetStatus, Upsert, new_changeset
 from factory.store import ConfigRow
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
 
 Change = Upsert | SetStatus | Delete
 

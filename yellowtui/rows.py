@@ -24,7 +24,7 @@ from yellowtui.presenters.runs import AirflowCell
 from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
 
 _MIN_DATE = datetime.min
 MAX_KEY_WIDTH = 40
@@ -103,7 +103,8 @@ def _fmt_time(value: datetime | None, fmt: str) -> str:
 
 
 def prepare_row(view: StreamView) -> TableRow:
-    """A :class:`factory.views.StreamView` as a :class:`TableRow`. Pure: safe in a worker thread."""
+    """A :class:`factory.operations.inspection.views.StreamView` as a :class:`TableRow`. Pure: safe
+    in a worker thread."""
     problems = len(view.problems)
     cells = tuple(
         visible(cell)

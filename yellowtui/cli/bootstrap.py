@@ -1,4 +1,5 @@
-"""``yellowtui bootstrap``: an ecosystem file to tables, rows and DAG files (factory.bootstrap)."""
+"""``yellowtui bootstrap``: an ecosystem file to tables, rows and DAG files
+(factory.operations.provisioning.bootstrap)."""
 
 from __future__ import annotations
 
@@ -79,10 +80,10 @@ def bootstrap(
     bootstrap once the DAG processor has parsed the new layout. --bundles B spreads the files over
     B DAG bundles and prints Airflow's dag_bundle_config_list and one dag-processor per bundle.
     """
-    from factory.bootstrap import FilesNotWritten, Split
-    from factory.bootstrap import bootstrap as run_bootstrap
-    from factory.ecosystem import load_ecosystem, platform_streams
     from factory.errors import FactoryError, OutcomeUnknown, RetryableConflict
+    from factory.operations.provisioning.bootstrap import FilesNotWritten, Split
+    from factory.operations.provisioning.bootstrap import bootstrap as run_bootstrap
+    from factory.operations.provisioning.ecosystem import load_ecosystem, platform_streams
 
     eco = load_ecosystem(ecosystem)  # an EcosystemError lists every problem (exit 1)
     if check:

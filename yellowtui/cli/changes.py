@@ -1,7 +1,8 @@
 """Changing streams from the command line: simulate, apply, and single-stream changes.
 
-Every command here is a thin shell over the factory's headless core (:mod:`factory.changeset`,
-:mod:`factory.plan`, :mod:`factory.apply`), the same calls the dashboard makes; exit codes are
+Every command here is a thin shell over the factory's headless core
+(:mod:`factory.operations.changes.changeset`, :mod:`factory.operations.changes.plan`,
+:mod:`factory.operations.changes.apply`), the same calls the dashboard makes; exit codes are
 :class:`yellowtui.cli.core.ExitCode`.
 """
 
@@ -35,10 +36,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from factory.apply import ApplyResult
-    from factory.changeset import Changeset
     from factory.errors import ChangesetConflict
-    from factory.plan import Plan, PlanEntry
+    from factory.operations.changes.apply import ApplyResult
+    from factory.operations.changes.changeset import Changeset
+    from factory.operations.changes.plan import Plan, PlanEntry
     from yellowtui.presenters.plan_view import Line
 
 #: Show a progress bar when at least this many streams are simulated (and stderr is a terminal).
@@ -55,7 +56,7 @@ def _console(stderr: bool = False) -> Console:
 
 def _load(files: tuple[Path, ...], platform: str | None) -> Changeset | None:
     """Load FILEs (changesets or `config export` files) and lay each over the one before."""
-    from factory.changeset import load_changeset
+    from factory.operations.changes.changeset import load_changeset
 
     merged: Changeset | None = None
     for path in files:
@@ -162,8 +163,8 @@ def _apply(
 
     Once written, a parse of each factory file holding a changed stream is requested, and with
     ``--wait-live`` the command waits for them (:mod:`yellowtui.cli.live`; its exit codes)."""
-    from factory.apply import apply_changeset
     from factory.errors import ChangesetConflict
+    from factory.operations.changes.apply import apply_changeset
 
     url = resolve_db(db_url)
     if live is not None and live.wait_live and not dry_run:
@@ -257,7 +258,7 @@ def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], al
     connection errors.
     """
     from factory.db import get_engine, reachable, redact
-    from factory.plan import simulate as run_simulation
+    from factory.operations.changes.plan import simulate as run_simulation
     from factory.store import list_platforms
 
     url = resolve_db(db_url)
@@ -353,7 +354,7 @@ def apply_command(
 )
 def changeset_schema(output: Path | None) -> None:
     """Print the JSON Schema of a changeset file (for editors and CI)."""
-    from factory.changeset import changeset_json_schema
+    from factory.operations.changes.changeset import changeset_json_schema
 
     text = json.dumps(changeset_json_schema(), indent=2)
     if output:
@@ -463,7 +464,7 @@ def config_set(
     A one-change changeset, based on the row as read now: validated and built by the factory's
     builder before anything is written, and conflict-checked like `yellowtui apply`.
     """
-    from factory.changeset import edit_of, new_changeset
+    from factory.operations.changes.changeset import edit_of, new_changeset
 
     if (config_file is None) == (not fields):
         fail("give either --file F or one or more --field PATH=VALUE", ExitCode.USAGE)
@@ -517,7 +518,7 @@ def _status_command(name: str, status: str | None, summary: str) -> click.Comman
         as_json: bool,
         live: LiveOptions,
     ) -> None:
-        from factory.changeset import ChangeBase, Delete, SetStatus, new_changeset
+        from factory.operations.changes.changeset import ChangeBase, Delete, SetStatus, new_changeset
 
         url, slug, row = _current_row(db_url, platform, stream_key)
         if row is None:

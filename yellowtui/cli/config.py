@@ -25,9 +25,9 @@ from yellowtui.cli.core import (
 from yellowtui.cli.output import cell, dump, echo, fail, secho, write_output
 
 if TYPE_CHECKING:
-    from factory.apply import ApplyResult
-    from factory.changeset import Changeset
     from factory.errors import ChangesetConflict
+    from factory.operations.changes.apply import ApplyResult
+    from factory.operations.changes.changeset import Changeset
 
 
 @click.group()
@@ -174,9 +174,9 @@ def config_import(
     is written and the command exits 3 (unless --force), as `yellowtui apply` does. Rows not in
     the file are left alone. Exits 1 when any row is invalid or outside the platform's policy.
     """
-    from factory.apply import apply_changeset
-    from factory.changeset import load_changeset
     from factory.errors import ChangesetConflict, ChangesetFileError, ChangesetRejected
+    from factory.operations.changes.apply import apply_changeset
+    from factory.operations.changes.changeset import load_changeset
 
     slug = platform_slug(platform)
     url = resolve_db(db_url)
@@ -230,7 +230,7 @@ def _import_conflict(exc: ChangesetConflict, *, as_json: bool) -> NoReturn:
 def _import_outcome(changeset: Changeset, result: ApplyResult, *, dry_run: bool) -> dict[str, Any]:
     """What the import reports: how many rows a dry run checked, else each row's stream key as
     inserted, updated or unchanged."""
-    from factory.plan import RowOp
+    from factory.operations.changes.plan import RowOp
 
     if dry_run:
         return {"ok": True, "problems": {}, "written": {}, "dry_run": True, "rows": len(changeset.changes)}
@@ -256,7 +256,7 @@ def config_validate(db_url: str | None, platform: str | None, all_statuses: bool
     keys it carries unused, which alone never fails it (`yellowtui migrate normalize` drops them).
     """
     from factory.datasurface_rows import carried, warnings_for
-    from factory.views import clashes_of
+    from factory.operations.inspection.views import clashes_of
 
     service = config_service(db_url)
     known_inactive = () if all_statuses else (RowStatus.PAUSED, RowStatus.RETIRED)

@@ -53,12 +53,12 @@ def grants(
     prints its result, which is read through pods/log: no pods/exec (the XCom sidecar's).
     """
     from factory.errors import InvalidNameError
-    from factory.grants import Roles, grants_sql
+    from factory.operations.provisioning.grants import Roles, grants_sql
 
     if k8s_namespace is not None:
         from factory.job_contract import ResultFrom
-        from factory.k8s_rbac import pod_role_manifest
         from factory.names import platform_slug
+        from factory.operations.provisioning.k8s_rbac import pod_role_manifest
 
         try:
             mode = ResultFrom.XCOM if xcom_sidecar else ResultFrom.STDOUT

@@ -37,7 +37,7 @@ def health(
     2 critical (3: the check could not run), with every reason (docs/operations.md#monitoring)."""
     import os
 
-    from factory.health import check_platform
+    from factory.operations.inspection.health import check_platform
     from yellowtui.services.airflow_service import API_URL_ENV
 
     slug = platform_slug(platform, ExitCode.HEALTH_UNKNOWN)
@@ -62,8 +62,8 @@ def health(
 
 def _ask_airflow(result: Any, platform: str, airflow_url: str | None) -> None:
     from factory.errors import AirflowError
-    from factory.health import airflow_findings
     from factory.layout import factory_file_name
+    from factory.operations.inspection.health import airflow_findings
     from yellowtui.services.airflow_service import AirflowService, AirflowSettings
 
     file_name = factory_file_name(platform)

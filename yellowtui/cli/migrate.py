@@ -1,5 +1,6 @@
 """``yellowtui migrate`` (extract, compare, cutover, rollback, normalize): thin shells over
-:mod:`factory.migrate`, :mod:`factory.cutover` and :mod:`factory.normalize`.
+:mod:`factory.operations.migration.migrate`, :mod:`factory.operations.migration.cutover` and
+:mod:`factory.operations.migration.normalize`.
 
 Exit codes (:class:`yellowtui.cli.core.ExitCode`): 0 done, 1 a difference, an unmapped file or a
 refused stream, 2 usage or connection error, 3 a row changed underneath (nothing written).
@@ -85,7 +86,7 @@ def _accept_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _accepted(value: str) -> list[str]:
     """The names given to --accept, each checked: an unknown name, or drift, is a usage error."""
-    from factory.intended import DRIFT, INTENDED
+    from factory.operations.migration.intended import DRIFT, INTENDED
 
     chosen = [n.strip() for n in value.split(",") if n.strip()]
     for name in chosen:
@@ -97,7 +98,8 @@ def _accepted(value: str) -> list[str]:
 
 
 def _given_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Where the fields a static file does not carry come from (factory.migrate_given)."""
+    """Where the fields a static file does not carry come from
+    (factory.operations.migration.migrate_given)."""
     for name, flag, kind, text in reversed(
         [
             (
@@ -168,8 +170,8 @@ def migrate_extract(
     yellowtui migrate extract DAGS -p yellowlive --postgres-host pg --postgres-port 5432 \\
         --postgres-database merge --ingestion-type sql_source
     """
-    from factory.migrate import extract
-    from factory.migrate_given import given_from
+    from factory.operations.migration.migrate import extract
+    from factory.operations.migration.migrate_given import given_from
 
     slug = platform_slug(platform)
     names = {"postgres_host": "postgres_hostname", "postgres_port": "postgres_port"}
@@ -255,7 +257,7 @@ def migrate_compare(
     1 otherwise. --json for scripts: per stream "intended", "drift" and "named" (each difference
     with its name, where, and both values).
     """
-    from factory.migrate import compare
+    from factory.operations.migration.migrate import compare
 
     chosen = _accepted(accept)
     slug = platform_slug(platform)
@@ -361,7 +363,7 @@ def migrate_cutover(
     --allow-different), and a DataSurface static file's intended differences unless each is named
     in --accept (e.g. --accept result-code,default-args,tags; see `migrate compare --help`).
     """
-    from factory.cutover import cutover
+    from factory.operations.migration.cutover import cutover
 
     chosen = _accepted(accept)
     slug = platform_slug(platform)
@@ -403,7 +405,7 @@ def migrate_rollback(
 
     Idempotent; after a crash, run it again to finish.
     """
-    from factory.cutover import rollback
+    from factory.operations.migration.cutover import rollback
 
     slug = platform_slug(platform)
     url = resolve_db(db_url)
@@ -433,7 +435,7 @@ def migrate_normalize(platform: str, db_url: str | None, actor: str | None, dry_
     """
     from factory.db import get_engine, reachable, redact
     from factory.errors import ChangesetConflict
-    from factory.normalize import apply_normalize, plan_normalize
+    from factory.operations.migration.normalize import apply_normalize, plan_normalize
     from factory.store import list_platforms
 
     slug = platform_slug(platform)

@@ -33,7 +33,7 @@ def platform_drop(platform: str, db_url: str | None, output: Path | None, yes: b
     Asks you to type the platform's name unless --yes. If the export cannot be written,
     nothing is dropped. Restore the rows with `yellowtui config import FILE --platform P`.
     """
-    from factory.drop import default_export_path, drop_platform
+    from factory.operations.provisioning.drop import default_export_path, drop_platform
 
     slug = platform_slug(platform)
     url = resolve_db(db_url)

@@ -16,10 +16,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from factory.dag_diff import ArgChange, DagDiff
     from factory.errors import ConfigProblem, RowConflict
     from factory.json_diff import JsonChange
-    from factory.plan import PlanEntry
+    from factory.operations.changes.dag_diff import ArgChange, DagDiff
+    from factory.operations.changes.plan import PlanEntry
 
 #: Longest value shown in a diff line, in characters (longer ones end in "…").
 VALUE_WIDTH = 100
@@ -96,7 +96,7 @@ def value_text(value: Any, width: int = VALUE_WIDTH) -> str:
 
 def row_detail(entry: PlanEntry) -> str:
     """What is written to the row: ``update``, ``insert, active``, ``status active -> paused``."""
-    from factory.plan import RowOp
+    from factory.operations.changes.plan import RowOp
 
     moved = entry.old_status != entry.new_status and entry.old_status and entry.new_status
     status = f"status {entry.old_status} -> {entry.new_status}" if moved else ""
@@ -109,7 +109,7 @@ def row_detail(entry: PlanEntry) -> str:
 
 def entry_headline(entry: PlanEntry, indent: str = "  ") -> Line:
     """``  ~ Store1  change  (update)``."""
-    from factory.plan import RowOp
+    from factory.operations.changes.plan import RowOp
 
     sign, role = ACTION_SIGN.get(str(entry.action), ("·", Role.MUTED))
     what = ACTION_WORDS[str(entry.action)]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from factory.enums import Outcome, RowStatus
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
 
 _INDEX = re.compile(r"\[\d+\]")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\b\d+\b")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from factory.enums import Source
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ from textual.widgets import Button, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True (``y``/the yes button) or False (``n``/esc/the no button)."""
+    """A yes/no question before something that cannot be taken back.
+
+    The user reads the question and what will happen, and answers with ``y`` or the yes button,
+    or ``n``, esc or the no button. The no button has the focus, so Enter alone declines.
+    Dismisses with True for yes, False for no.
+    """
 
     CSS_PATH = "confirm.tcss"
 
@@ -24,6 +29,14 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str | Content, body: Content, *, yes: str = "Yes", no: str = "Cancel") -> None:
+        """Ask a question.
+
+        Args:
+            title: The question.
+            body: What will happen, in detail.
+            yes: The yes button's label (`` (y)`` is added to it).
+            no: The no button's label (`` (n)`` is added to it).
+        """
         super().__init__()
         self.title_content = title if isinstance(title, Content) else Content(title)
         self.body = body
@@ -41,6 +54,11 @@ class ConfirmScreen(ModalScreen[bool]):
         self.query_one("#confirm-no", Button).focus()
 
     def action_answer(self, answer: bool) -> None:
+        """Answer the question: the screen closes with ``answer``.
+
+        Args:
+            answer: True for yes, False for no.
+        """
         self.dismiss(answer)
 
     @on(Button.Pressed)

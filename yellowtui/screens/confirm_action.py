@@ -1,5 +1,6 @@
-"""ConfirmActionScreen: a write to Airflow asks first. Says what will happen, Enter or `y`
-confirms, Esc or `n` cancels; dismisses with True only when confirmed."""
+"""ConfirmActionScreen: a write to Airflow asks first. Says what will happen, `y` confirms,
+Esc or `n` cancels (Enter presses the focused button, Cancel); dismisses with True only when
+confirmed."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from textual.widgets import Button, Static
 
 
 class ConfirmActionScreen(ModalScreen[bool]):
+    """Asks before a write to Airflow: pause or unpause a DAG, clear a run's failed tasks.
+
+    The user reads what will happen, then confirms with ``y`` or the confirm button, or cancels
+    with ``n``, esc or Cancel. Cancel has the focus, so Enter alone cancels. Dismisses with True
+    only when confirmed.
+    """
+
     CSS_PATH = "confirm_action.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -23,6 +31,13 @@ class ConfirmActionScreen(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, body: Content, confirm_label: str = "Yes") -> None:
+        """Ask before one write.
+
+        Args:
+            title: The question, such as ``Pause DAG_ID?``.
+            body: What the write will do.
+            confirm_label: The confirm button's label (`` (y)`` is added to it).
+        """
         super().__init__()
         self.title_text = title
         self.body = body
@@ -41,8 +56,10 @@ class ConfirmActionScreen(ModalScreen[bool]):
 
     @on(Button.Pressed, "#confirm-yes")
     def action_confirm(self) -> None:
+        """Confirm the write: the screen closes with True."""
         self.dismiss(True)
 
     @on(Button.Pressed, "#confirm-no")
     def action_cancel(self) -> None:
+        """Cancel: the screen closes with False and nothing is sent to Airflow."""
         self.dismiss(False)

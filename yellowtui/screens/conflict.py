@@ -24,7 +24,12 @@ from yellowtui.presenters.plan_view import json_or_text, pretty_config, value_te
 
 
 class ConflictScreen(ModalScreen[str | None]):
-    """Dismisses with ``"rebase"``, ``"drop"`` or None (keep the staged changes as they are)."""
+    """Rows changed underneath the staged changes: theirs beside yours, then the user chooses.
+
+    Per stream the user sees the row as it is now (theirs) beside the staged change (yours), and
+    the fields where the two configs differ. Dismisses with ``"rebase"`` (``r``), ``"drop"``
+    (``d``) or None (esc: keep the staged changes as they are).
+    """
 
     CSS_PATH = "conflict.tcss"
 
@@ -35,6 +40,12 @@ class ConflictScreen(ModalScreen[str | None]):
     ]
 
     def __init__(self, platform: str, conflicts: list[RowConflict]) -> None:
+        """Show the conflicts of one refused apply.
+
+        Args:
+            platform: The platform the apply was for.
+            conflicts: The streams whose rows changed since their changes were staged.
+        """
         super().__init__()
         self.platform = platform
         self.conflicts = conflicts
@@ -75,6 +86,11 @@ class ConflictScreen(ModalScreen[str | None]):
         yield Footer(compact=True)
 
     def action_choose(self, choice: str) -> None:
+        """Close with the user's choice.
+
+        Args:
+            choice: ``"rebase"``, ``"drop"``, or empty to keep the staged changes (closes with None).
+        """
         self.dismiss(choice or None)
 
 

@@ -1,11 +1,11 @@
 """EditStreamScreen: edit one stream's config and see, as you type, what the factory makes of it.
 
-A moment after each edit (debounced) a worker validates and builds the text with the factory's
-own :func:`factory.plan.simulate_edit`, the builder Airflow runs, and the screen shows the
-problems at their JSON paths (and tints their lines), the DAG it would build, the build time,
-the config diff against the stored row field by field, and the DAG diff against the stored
-row's DAG task by task. ``ctrl+s`` stages the edit in the platform's changeset; nothing is
-written until the plan screen applies it.
+A moment after each edit (debounced) a worker validates and builds the text with the factory's own
+:func:`factory.operations.changes.plan.simulate_edit`, the builder Airflow runs, and the screen
+shows the problems at their JSON paths (and tints their lines), the DAG it would build, the build
+time, the config diff against the stored row field by field, and the DAG diff against the stored
+row's DAG task by task. ``ctrl+s`` stages the edit in the platform's changeset; nothing is written
+until the plan screen applies it.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane, TextArea
 
-from factory.changeset import ChangeBase, Upsert
 from factory.enums import RowStatus
 from factory.errors import DatabaseUnavailable
-from factory.plan import simulate_edit
+from factory.operations.changes.changeset import ChangeBase, Upsert
+from factory.operations.changes.plan import simulate_edit
 from yellowtui.change_messages import EditRowLoaded, EditSimulated
 from yellowtui.presenters.dag_preview import DagPreview
 from yellowtui.presenters.json_text import problem_line
@@ -50,7 +50,7 @@ from yellowtui.widgets.dag_tree import DagTree
 from yellowtui.widgets.diff_view import ROLE_STYLE, DiffView
 
 if TYPE_CHECKING:
-    from factory.plan import EditVerdict
+    from factory.operations.changes.plan import EditVerdict
     from factory.rules import Rules
     from factory.store import ConfigRow
 
@@ -60,8 +60,13 @@ TABS = ("problems", "dag", "json-diff", "dag-diff")
 
 
 class EditStreamScreen(DashboardScreen):
-    """Edit ``stream_key`` of ``platform``; with ``copy_of``, a new stream ``stream_key`` that
-    starts as a copy of the stream ``copy_of`` (its ``stream_key`` field set to the new key)."""
+    """Edit one stream's config and see, as you type, what the factory makes of it.
+
+    The user edits the JSON on the left; the tabs on the right show the problems, the DAG it
+    builds, the config diff and the DAG diff (F2 to F5). ``ctrl+s`` stages the edit in the
+    platform's changeset, ``ctrl+e`` hands the text to ``$EDITOR``, esc leaves (asking first when
+    the edit is not staged). Nothing is written to the database here.
+    """
 
     CSS_PATH = "edit_stream.tcss"
     AUTO_FOCUS = "ConfigEditor"
@@ -78,6 +83,14 @@ class EditStreamScreen(DashboardScreen):
     ]
 
     def __init__(self, platform: str, stream_key: str, *, copy_of: str | None = None) -> None:
+        """Edit a stream, or start a new one as a copy of another.
+
+        Args:
+            platform: The stream's platform.
+            stream_key: The stream to edit; with ``copy_of``, the new stream's key.
+            copy_of: The stream a new stream starts as a copy of (its ``stream_key`` field set to the
+                new key); None edits ``stream_key`` itself.
+        """
         super().__init__()
         self.platform = platform
         self.stream_key = stream_key
@@ -96,6 +109,7 @@ class EditStreamScreen(DashboardScreen):
 
     @property
     def is_new(self) -> bool:
+        """True for a new stream (a copy of ``copy_of``), False for an edit of a stored row."""
         return self.copy_of is not None
 
     def compose(self) -> ComposeResult:
@@ -121,6 +135,7 @@ class EditStreamScreen(DashboardScreen):
 
     @property
     def editor(self) -> ConfigEditor:
+        """The config editor, on the left."""
         return self.query_one(ConfigEditor)
 
     def _title(self, state: str | Content) -> Content:
@@ -137,6 +152,11 @@ class EditStreamScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="edit-load", exit_on_error=False)
     def load(self) -> None:
+        """Read the row, and the platform's rules so the edit is judged as the apply will judge it.
+
+        Runs in a worker and posts :class:`EditRowLoaded`, whose row is None when the stream (or the
+        one to copy) does not exist, or when a new stream's key is taken already.
+        """
         service = self.yellow.changes
         try:
             row = service.row(self.platform, self.copy_of or self.stream_key)
@@ -183,6 +203,7 @@ class EditStreamScreen(DashboardScreen):
         self.simulate(text)
 
     def dismiss_screen(self) -> None:
+        """Leave the editor, only if it is the screen on top (a late answer never closes another screen)."""
         if self.app.screen is self:
             self.app.pop_screen()
 
@@ -202,7 +223,13 @@ class EditStreamScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="edit-simulate", exit_on_error=False)
     def simulate(self, text: str) -> None:
-        """Validate and build ``text`` with the factory (never raises for bad input)."""
+        """Validate and build ``text`` with the factory (never raises for bad input).
+
+        Runs in a worker and posts :class:`EditSimulated`; a result for text typed over since is ignored.
+
+        Args:
+            text: The config text to judge.
+        """
         verdict = simulate_edit(self.platform, self.stored, text, rules=self.rules)
         self.post_message(EditSimulated(text, verdict))
 
@@ -284,9 +311,19 @@ class EditStreamScreen(DashboardScreen):
     # ---- keys -----------------------------------------------------------------------------------
 
     def action_show_tab(self, tab: str) -> None:
+        """Show one of the tabs on the right.
+
+        Args:
+            tab: ``problems``, ``dag``, ``json-diff`` or ``dag-diff``.
+        """
         self.query_one(TabbedContent).active = tab
 
     def action_stage(self) -> None:
+        """Stage the text as this stream's change in the platform's changeset; nothing is written yet.
+
+        An edit that does not build is staged with a warning: the plan shows it failing and the apply
+        refuses it. Does nothing until the row has been read.
+        """
         if not self.loaded:
             return
         text = self.editor.text
@@ -311,6 +348,7 @@ class EditStreamScreen(DashboardScreen):
             self.query_one("#edit-verdict", Static).update(self._verdict_line(self.verdict))
 
     def action_back(self) -> None:
+        """Leave the editor; with an edit that is not staged, ask first whether to discard it."""
         text = self.editor.text
         if not self.loaded or text in (self.opened_text, self.staged_text):
             self.dismiss_screen()
@@ -335,7 +373,10 @@ class EditStreamScreen(DashboardScreen):
         )
 
     def action_external_editor(self) -> None:
-        """Hand the text to ``$VISUAL``/``$EDITOR`` (the dashboard is suspended meanwhile)."""
+        """Hand the text to ``$VISUAL``/``$EDITOR`` (the dashboard is suspended meanwhile).
+
+        The text comes back into the editor and is checked again.
+        """
         command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not command:
             self.notify("Set $EDITOR (or $VISUAL) to edit in your own editor.", title="No $EDITOR", severity="warning")

@@ -25,12 +25,22 @@ from yellowtui.widgets.content_tree import ContentTree
 
 
 class ErrorsTree(ContentTree):
+    """The tree of errors, its own class so that the screen's CSS and ``AUTO_FOCUS`` can name it."""
+
     DEFAULT_CSS = """
     ErrorsTree { height: 1fr; padding: 0 1; background: $surface; }
     """
 
 
 class ErrorsScreen(DashboardScreen):
+    """Why streams do not build, grouped by cause, newest first.
+
+    The user sees a summary and a tree: one group per cause, one line per stream with the JSON
+    path, the message and when it was recorded; with Airflow connected, a group of its import
+    errors and DAG warnings for the factory's files. Enter opens the stream under the cursor, or
+    expands or collapses a group; ``x`` expands or collapses them all, ``p`` cycles the platform.
+    """
+
     CSS_PATH = "errors.tcss"
     AUTO_FOCUS = "ErrorsTree"
 
@@ -185,6 +195,7 @@ class ErrorsScreen(DashboardScreen):
                 node.add_leaf(tree.content_label(Content.styled(line, "$text-muted")), data=None)
 
     def action_open(self) -> None:
+        """Open the stream under the cursor; on a group, expand or collapse it instead."""
         tree = self.query_one(ErrorsTree)
         node = tree.cursor_node
         if node is None:
@@ -203,6 +214,7 @@ class ErrorsScreen(DashboardScreen):
             self.post_message(StreamSelected(platform, key))
 
     def action_toggle_all(self) -> None:
+        """Collapse every group when any is expanded, else expand them all."""
         tree = self.query_one(ErrorsTree)
         groups = list(tree.root.children)
         if any(g.is_expanded for g in groups):
@@ -214,4 +226,5 @@ class ErrorsScreen(DashboardScreen):
 
     @property
     def listed_streams(self) -> set[tuple[str, str]]:
+        """The ``(platform, stream_key)`` of every stream listed with a factory error (Airflow's problems aside)."""
         return {(e.platform, e.stream_key) for e in self.errors}

@@ -78,6 +78,12 @@ def _key_name(key: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Every key of every screen, the filter syntax, and what the marks on the screens mean.
+
+    The keys are read from the screens' bindings, so the list cannot go stale. Esc, ``q`` or
+    ``?`` closes it.
+    """
+
     CSS_PATH = "help.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [

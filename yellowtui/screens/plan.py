@@ -1,11 +1,11 @@
 """PlanScreen: what a platform's staged changes would do, like ``terraform plan``, and apply them.
 
-A worker lays the staged changeset over the platform's rows and builds every active stream with
-the factory's builder (:func:`factory.plan.simulate`, what ``yellowtui simulate --with`` runs):
-the DAGs that would be created (+), changed (~), removed (-) or fail to build (!), with counts
-and, per stream, the config diff, the DAG diff and the problems. ``a`` applies the changeset in
-one transaction (conflict-checked, recorded in the history with the actor); a conflict opens
-the conflict view with theirs beside yours.
+A worker lays the staged changeset over the platform's rows and builds every active stream with the
+factory's builder (:func:`factory.operations.changes.plan.simulate`, what
+``yellowtui simulate --with`` runs): the DAGs that would be created (+), changed (~), removed (-) or
+fail to build (!), with counts and, per stream, the config diff, the DAG diff and the problems.
+``a`` applies the changeset in one transaction (conflict-checked, recorded in the history with the
+actor); a conflict opens the conflict view with theirs beside yours.
 """
 
 from __future__ import annotations
@@ -62,13 +62,23 @@ _LIVE_STYLE = {
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from factory.changeset import Changeset
-    from factory.plan import Plan, PlanEntry
+    from factory.operations.changes.changeset import Changeset
+    from factory.operations.changes.plan import Plan, PlanEntry
     from yellowtui.pending import PendingChanges
     from yellowtui.services.live_state import PlatformLive
 
 
 class PlanScreen(DashboardScreen):
+    """What a platform's staged changes would do to its DAGs, like ``terraform plan``; and the apply.
+
+    The user sees the counts, the streams the changes touch (+ created, ~ changed, - removed,
+    ! fails to build; failing streams that are not staged after them) and, for the highlighted
+    one, its config diff, DAG diff and problems. ``a`` applies the changeset in one transaction
+    (asks first; refused when read-only), ``s`` saves it to a file, ``u`` unstages the highlighted
+    change, ``e`` edits it, esc goes back. After an apply a panel follows the written streams into
+    Airflow until each has settled.
+    """
+
     CSS_PATH = "plan.tcss"
     AUTO_FOCUS = "#plan-entries"
 
@@ -82,6 +92,11 @@ class PlanScreen(DashboardScreen):
     ]
 
     def __init__(self, platform: str) -> None:
+        """Plan one platform's staged changes.
+
+        Args:
+            platform: The platform whose staged changes are planned.
+        """
         super().__init__()
         self.platform = platform
         self.plan: Plan | None = None
@@ -122,9 +137,11 @@ class PlanScreen(DashboardScreen):
         self.replan()
 
     def action_replan(self) -> None:
+        """Plan again now, from the changes staged at this moment."""
         self.replan()
 
     def replan(self) -> None:
+        """Plan the platform's staged changes again, or say that nothing is staged."""
         changes = self.yellow.pending.of(self.platform)
         if not changes:
             self.plan, self.shown = None, []
@@ -144,6 +161,13 @@ class PlanScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
     def simulate(self, changeset: Changeset) -> None:
+        """Build every stream of the platform with the changeset laid over its rows.
+
+        Runs in a worker and posts :class:`PlanSimulated`.
+
+        Args:
+            changeset: The platform's staged changes.
+        """
         try:
             plan = self.yellow.changes.plan(changeset)
         except DatabaseUnavailable as exc:
@@ -204,12 +228,14 @@ class PlanScreen(DashboardScreen):
 
     @property
     def selected(self) -> PlanEntry | None:
+        """The plan entry highlighted in the list, or None."""
         index = self.query_one(OptionList).highlighted
         return self.shown[index] if index is not None and 0 <= index < len(self.shown) else None
 
     # ---- keys -----------------------------------------------------------------------------------
 
     def action_unstage(self) -> None:
+        """Take the highlighted stream's change out of the staged changes."""
         entry = self.selected
         if entry is None or not entry.touched:
             self.notify("Highlight a staged change to unstage it.", severity="warning")
@@ -218,11 +244,13 @@ class PlanScreen(DashboardScreen):
         self.notify(f"Unstaged {entry.stream_key}.")
 
     def action_edit(self) -> None:
+        """Open the highlighted stream in the editor."""
         entry = self.selected
         if entry is not None:
             self.yellow.open_editor(self.platform, entry.stream_key)
 
     def action_save(self) -> None:
+        """Ask for a file name, then save the staged changes there (to apply later: ``yellowtui apply FILE``)."""
         if not self.yellow.pending.of(self.platform):
             self.notify("Nothing staged to save.", severity="warning")
             return
@@ -241,6 +269,14 @@ class PlanScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="plan-save", exit_on_error=False)
     def save(self, changeset: Changeset, path: str) -> None:
+        """Write the changeset to a file.
+
+        Runs in a worker and posts :class:`ChangesetSaved`.
+
+        Args:
+            changeset: The staged changes.
+            path: Where to write them.
+        """
         from pathlib import Path
 
         written = self.yellow.changes.save(changeset, Path(path))
@@ -252,6 +288,7 @@ class PlanScreen(DashboardScreen):
         self.notify(f"Saved to {path}. Apply it later with: yellowtui apply {path}", title="Changeset saved")
 
     def action_apply(self) -> None:
+        """Apply the staged changes after asking: one transaction, refused when read-only."""
         if self.yellow.read_only:
             self.notify(
                 "Read-only: nothing can be applied here (a read-only profile, --read-only, or yellowtui serve "
@@ -298,6 +335,14 @@ class PlanScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="plan-apply", exit_on_error=False)
     def apply(self, changeset: Changeset) -> None:
+        """Apply the changeset, then ask Airflow (when connected) to parse the written streams' files.
+
+        Runs in a worker and posts :class:`ChangesApplied`, or, when nothing was written,
+        :class:`ChangesConflicted` or :class:`ChangesRejected`.
+
+        Args:
+            changeset: The staged changes, as confirmed.
+        """
         try:
             result = self.yellow.changes.apply(changeset)
         except ChangesetConflict as exc:

@@ -18,13 +18,25 @@ Check = Callable[[str], str | None]
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Dismisses with the text entered (Enter, when ``check`` accepts it) or None (esc)."""
+    """One line of input (a new stream's key, a file to save to), checked before it is taken.
+
+    The user types and presses Enter. An empty value, or one ``check`` refuses, is not taken:
+    the reason shows under the input. Dismisses with the text, stripped, or None on esc.
+    """
 
     CSS_PATH = "prompt.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, *, value: str = "", placeholder: str = "", check: Check | None = None) -> None:
+        """Ask for one value.
+
+        Args:
+            title: What to enter, shown above the input.
+            value: The text the input starts with.
+            placeholder: The hint shown while the input is empty.
+            check: Says why a value cannot be used, or None when it can; None takes any value.
+        """
         super().__init__()
         self.title_text = title
         self.value = value
@@ -47,4 +59,5 @@ class PromptScreen(ModalScreen[str | None]):
         self.dismiss(value)
 
     def action_cancel(self) -> None:
+        """Give up: the screen closes with None."""
         self.dismiss(None)

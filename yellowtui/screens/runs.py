@@ -88,6 +88,15 @@ def _strip_text(dag: DagState) -> Text:
 
 
 class RunsScreen(DashboardScreen):
+    """What Airflow is doing with a platform's factory DAGs, down to one task's log.
+
+    The user sees the platform's DAGs (state, last parse, next run, recent runs) and what does not
+    add up; below, the highlighted DAG's runs, the highlighted run's task instances and the
+    highlighted task's log, which follows a running task (``f``). Enter goes from the DAGs to
+    their runs, to the tasks, to the log. Writes ask first and are refused when read-only: ``t``
+    trigger, ``u`` pause or unpause, ``c`` clear the run's failed tasks. ``p`` cycles the platform.
+    """
+
     CSS_PATH = "runs.tcss"
     AUTO_FOCUS = "#runs-dags"
 
@@ -158,6 +167,7 @@ class RunsScreen(DashboardScreen):
 
     @property
     def platform(self) -> str | None:
+        """The platform shown: the app's, or the first platform while the app shows them all."""
         app = self.yellow
         if app.platform:
             return app.platform
@@ -165,15 +175,32 @@ class RunsScreen(DashboardScreen):
 
     @property
     def state(self) -> PlatformRunState | None:
+        """What the app's last Airflow poll read about the platform shown, or None."""
         return self.yellow.airflow_view.for_platform(self.platform)
 
     def airflow(self) -> AirflowService:
+        """The app's Airflow service, for the workers.
+
+        Returns:
+            The service.
+
+        Raises:
+            AirflowError: Airflow is not configured.
+        """
         service = self.yellow.airflow
         if service is None:
             raise AirflowError("Airflow is not configured")
         return service
 
     def dag(self, dag_id: str | None) -> DagState | None:
+        """One DAG as last polled, whether a row explains it or not.
+
+        Args:
+            dag_id: The DAG, or None.
+
+        Returns:
+            Its state, or None when the last poll did not list it.
+        """
         state = self.state
         if state is None or dag_id is None:
             return None
@@ -186,6 +213,7 @@ class RunsScreen(DashboardScreen):
         return None
 
     def action_next_platform(self) -> None:
+        """Show the next platform (never all of them: this screen shows one at a time); every screen follows."""
         app = self.yellow
         if not app.platforms:
             return
@@ -199,6 +227,7 @@ class RunsScreen(DashboardScreen):
         self._view_changed()
 
     def action_refresh(self) -> None:
+        """Read Airflow again now, and the highlighted DAG's runs."""
         self.yellow.refresh_airflow(force=True)
         self._load_runs()
 
@@ -364,6 +393,13 @@ class RunsScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="airflow-runs", exit_on_error=False)
     def read_runs(self, dag_id: str) -> None:
+        """Read the newest runs of a DAG.
+
+        Runs in a worker and posts :class:`DagRunsLoaded`, or says why the read failed.
+
+        Args:
+            dag_id: The DAG.
+        """
         self._read(f"runs of {dag_id}", lambda s: DagRunsLoaded(dag_id, s.dag_runs(dag_id, RUNS_SHOWN)))
 
     def _read(self, what: str, fetch: Callable[[AirflowService], Any]) -> None:
@@ -436,6 +472,14 @@ class RunsScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="airflow-tasks", exit_on_error=False)
     def read_tasks(self, dag_id: str, run_id: str) -> None:
+        """Read the task instances of a run.
+
+        Runs in a worker and posts :class:`TaskInstancesLoaded`, or says why the read failed.
+
+        Args:
+            dag_id: The DAG.
+            run_id: The run.
+        """
         self._read(
             f"task instances of {run_id}",
             lambda s: TaskInstancesLoaded(dag_id, run_id, s.task_instances(dag_id, run_id)),
@@ -503,6 +547,16 @@ class RunsScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="airflow-log", exit_on_error=False)
     def read_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> None:
+        """Read the log of one try of a task instance.
+
+        Runs in a worker and posts :class:`TaskLogLoaded`, or says why the read failed.
+
+        Args:
+            dag_id: The DAG.
+            run_id: The run.
+            task_id: The task.
+            try_number: The try, from 1.
+        """
         self._read(
             f"log of {task_id}",
             lambda s: TaskLogLoaded(
@@ -533,6 +587,11 @@ class RunsScreen(DashboardScreen):
             self._load_log()
 
     def action_toggle_follow(self) -> None:
+        """Turn following on or off.
+
+        While on, a running task's log and its run's task instances are read every 2 s, and the
+        log keeps to its end.
+        """
         self.follow = not self.follow
         self.query_one(TaskLog).auto_scroll = self.follow
         self._update_titles()
@@ -593,6 +652,7 @@ class RunsScreen(DashboardScreen):
         return True
 
     def action_trigger(self) -> None:
+        """Ask for an optional conf, then trigger a run of the highlighted DAG."""
         dag_id = self.dag_id
         if not self._writable(f"trigger {dag_id or 'a DAG'}") or dag_id is None:
             return
@@ -604,6 +664,7 @@ class RunsScreen(DashboardScreen):
         self.app.push_screen(TriggerDialog(dag_id), chosen)
 
     def action_toggle_pause(self) -> None:
+        """Pause the highlighted DAG, or unpause it when paused, after asking."""
         dag = self.dag(self.dag_id)
         verb = "unpause" if dag is not None and dag.is_paused else "pause"
         if not self._writable(f"{verb} {self.dag_id or 'a DAG'}") or dag is None:
@@ -629,6 +690,7 @@ class RunsScreen(DashboardScreen):
         self.app.push_screen(ConfirmActionScreen(f"{verb.capitalize()} {dag_id}?", body, verb.capitalize()), confirmed)
 
     def action_clear_failed(self) -> None:
+        """Clear the highlighted run's failed tasks so they run again, after listing them and asking."""
         dag_id, run_id = self.dag_id, self.run_id
         if not self._writable(f"clear {run_id or 'a run'}") or dag_id is None:
             return
@@ -639,6 +701,14 @@ class RunsScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="airflow-write", exit_on_error=False)
     def preview_clear(self, dag_id: str, run_id: str) -> None:
+        """Ask Airflow which task instances clearing a run would clear (a dry run).
+
+        Runs in a worker and posts :class:`ClearPreviewed`, or says why the read failed.
+
+        Args:
+            dag_id: The DAG.
+            run_id: The run.
+        """
         self._read(
             f"what clearing {run_id} would clear",
             lambda s: ClearPreviewed(dag_id, run_id, s.clear_failed(dag_id, run_id, dry_run=True)),
@@ -668,6 +738,14 @@ class RunsScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="airflow-write", exit_on_error=False)
     def write_airflow(self, what: str, write: Callable[[AirflowService], str]) -> None:
+        """Make one write to Airflow.
+
+        Runs in a worker and posts :class:`AirflowActionFinished` with the result or the error.
+
+        Args:
+            what: The write, for the notification (``pause DAG_ID``).
+            write: Makes the write with the service and says what happened.
+        """
         try:
             result = write(self.airflow())
         except AirflowError as exc:

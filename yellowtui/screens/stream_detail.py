@@ -29,7 +29,7 @@ from yellowtui.widgets.config_view import ConfigView
 from yellowtui.widgets.dag_tree import DagTree
 
 if TYPE_CHECKING:
-    from factory.views import StreamView
+    from factory.operations.inspection.views import StreamView
 
 _LIVE_STYLE = {
     "success": "$text-success bold",
@@ -46,6 +46,15 @@ OUTCOME_STYLE: dict[str, str] = {
 
 
 class StreamDetailScreen(DashboardScreen):
+    """One stream: its config with the problems marked, its DAG, its history, its life in Airflow.
+
+    Four tabs: Config (``c``), DAG (``d``: what the factory builds), History (``h``: each change
+    to the row, who made it, the fields changed) and Live (``l``: whether Airflow serves the row's
+    DAG, and the DAG's versions). ``e`` edits the stream, ``P``/``R``/``X``/``D`` stage pause,
+    resume, retire or delete, esc goes back. Shown again (back from the editor or the plan), the
+    screen reads the row again.
+    """
+
     CSS_PATH = "stream_detail.tcss"
     AUTO_FOCUS = "#config-scroll"
 
@@ -64,6 +73,13 @@ class StreamDetailScreen(DashboardScreen):
     ]
 
     def __init__(self, platform: str, stream_key: str, tab: str = "config") -> None:
+        """Show one stream.
+
+        Args:
+            platform: The stream's platform.
+            stream_key: The stream.
+            tab: The tab shown first: ``config``, ``dag``, ``history`` or ``live``.
+        """
         super().__init__()
         self.platform = platform
         self.stream_key = stream_key
@@ -113,6 +129,7 @@ class StreamDetailScreen(DashboardScreen):
             self.load()
 
     def action_reload(self) -> None:
+        """Read the row, its history and its DAG versions again."""
         self.load()
 
     def on_screen_resume(self) -> None:
@@ -121,10 +138,15 @@ class StreamDetailScreen(DashboardScreen):
             self.load()
 
     def action_edit(self) -> None:
+        """Open this stream in the editor."""
         self.yellow.open_editor(self.platform, self.stream_key)
 
     def action_stage(self, op: str) -> None:
-        """Stage pause/resume/retire/delete of this stream, based on the row as shown."""
+        """Stage pause/resume/retire/delete of this stream, based on the row as shown.
+
+        Args:
+            op: ``pause``, ``resume``, ``retire`` or ``delete``.
+        """
         view = self.loaded.view if self.loaded is not None else None
         if view is None:
             self.notify("The row is not loaded (or no longer exists).", severity="warning")
@@ -132,6 +154,11 @@ class StreamDetailScreen(DashboardScreen):
         self.yellow.stage_status(view, op)
 
     def action_show_tab(self, tab: str) -> None:
+        """Show a tab and focus what is in it.
+
+        Args:
+            tab: ``config``, ``dag``, ``history`` or ``live``.
+        """
         self.query_one(TabbedContent).active = tab
         target = {
             "config": "#config-scroll",
@@ -143,6 +170,10 @@ class StreamDetailScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load(self) -> None:
+        """Read the row and its history, build its DAG, and ask Airflow for the DAG's versions.
+
+        Runs in a worker and posts :class:`StreamLoaded`.
+        """
         try:
             view = self.service.stream(self.platform, self.stream_key)
             history = self.service.history(self.platform, self.stream_key) if view is not None else []

@@ -24,6 +24,14 @@ FILTER_HELP = "words match any column · status:paused type:kafka platform:live 
 
 
 class StreamsScreen(DashboardScreen):
+    """Every config row of every platform, in one table.
+
+    The user sees the counts (shown, invalid, failing, by status; DAGs no row explains) above the
+    table. ``/`` filters as you type, ``f`` cycles the status filter, ``s``/``S`` sort, ``p``
+    cycles the platform, Enter opens the stream; ``e`` edits the highlighted stream, ``n`` starts
+    a new one as a copy of it, ``P``/``R``/``X``/``D`` stage pause, resume, retire or delete.
+    """
+
     CSS_PATH = "streams.tcss"
     AUTO_FOCUS = "ConfigTable"
 
@@ -54,6 +62,7 @@ class StreamsScreen(DashboardScreen):
 
     @property
     def table(self) -> ConfigTable:
+        """The table of config rows."""
         return self.query_one(ConfigTable)
 
     def on_mount(self) -> None:
@@ -127,9 +136,11 @@ class StreamsScreen(DashboardScreen):
         self.table.focus()
 
     def action_focus_filter(self) -> None:
+        """Type into the filter box."""
         self.query_one("#streams-filter", Input).focus()
 
     def action_clear_filter(self) -> None:
+        """Clear the filter and go back to the table."""
         box = self.query_one("#streams-filter", Input)
         if box.value:
             box.value = ""
@@ -139,11 +150,13 @@ class StreamsScreen(DashboardScreen):
     # ---- changes (staged; the plan screen applies them) ------------------------------------------
 
     def action_edit(self) -> None:
+        """Open the highlighted stream in the editor."""
         row = self.table.current_row
         if row is not None:
             self.yellow.open_editor(row.platform, row.stream_key)
 
     def action_new_stream(self) -> None:
+        """Start a new stream as a copy of the highlighted one (asks for its key first)."""
         row = self.table.current_row
         if row is None:
             self.notify("Highlight the stream to copy first.", severity="warning")
@@ -151,6 +164,11 @@ class StreamsScreen(DashboardScreen):
         self.yellow.new_stream(row.platform, row.stream_key)
 
     def action_stage(self, op: str) -> None:
+        """Stage a status change of the highlighted stream, based on the row as last read.
+
+        Args:
+            op: ``pause``, ``resume``, ``retire`` or ``delete``.
+        """
         row = self.table.current_row
         view = self.yellow.find_view(row.platform, row.stream_key) if row is not None else None
         if view is not None:
@@ -159,12 +177,22 @@ class StreamsScreen(DashboardScreen):
     # ---- status and sort ------------------------------------------------------------------------
 
     def action_cycle_status(self) -> None:
+        """Show the next status: all, active, paused, retired, invalid, failing."""
         self.table.cycle_status_filter()
 
     def set_status_filter(self, status: str) -> None:
+        """Show only the rows of one status (the command palette's status filter).
+
+        Args:
+            status: A :class:`StatusFilter` value.
+
+        Raises:
+            ValueError: ``status`` is not one.
+        """
         self.table.set_status_filter(status)
 
     def action_sort_next(self) -> None:
+        """Sort by the next column, ascending (the Airflow column is skipped while hidden)."""
         table = self.table
         column = (table.sort_column + 1) % len(COLUMNS)
         if column == AIRFLOW_COLUMN and not table.show_airflow:  # hidden without Airflow
@@ -172,7 +200,13 @@ class StreamsScreen(DashboardScreen):
         table.sort_by(column, reverse=False)
 
     def action_sort_reverse(self) -> None:
+        """Reverse the sort."""
         self.table.sort_by(self.table.sort_column, reverse=not self.table.sort_reverse)
 
     def sort_by(self, column: str) -> None:
+        """Sort by a column, or reverse the sort when it is the column sorted by (the command palette's sort).
+
+        Args:
+            column: The column's key.
+        """
         self.table.sort_by(column)

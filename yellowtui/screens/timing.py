@@ -36,6 +36,14 @@ OUTCOME_STYLE: dict[str, str] = {Outcome.OK: "green", Outcome.STALE: "yellow", O
 
 
 class TimingScreen(DashboardScreen):
+    """How long the factory's parses take, live: a chart, the recent parses, the slowest streams.
+
+    The user sees parse durations over time split into load / validate / build, with snapshot
+    parses marked, a table of the recent parses and the streams slowest to build; the reports are
+    read again every poll. ``l`` starts or stops a parse loop that parses the factory file as
+    Airflow's DAG processor does, for a database no Airflow parses; ``p`` cycles the platform.
+    """
+
     CSS_PATH = "timing.tcss"
     AUTO_FOCUS = "#parses-table"
 
@@ -99,12 +107,14 @@ class TimingScreen(DashboardScreen):
 
     @property
     def platform(self) -> str | None:
+        """The platform shown: the app's, or the first platform while the app shows them all."""
         app = self.yellow
         if app.platform:
             return app.platform
         return app.platforms[0] if app.platforms else None
 
     def action_next_platform(self) -> None:
+        """Show the next platform (never all of them: this screen shows one at a time); every screen follows."""
         app = self.yellow
         if not app.platforms:
             return
@@ -119,6 +129,11 @@ class TimingScreen(DashboardScreen):
     # ---- polling --------------------------------------------------------------------------------
 
     def poll(self, force: bool = False) -> None:
+        """Read the platform's recent parse reports, unless a read is under way.
+
+        Args:
+            force: Read even then (the read under way is superseded).
+        """
         if not force and self._poller is not None and self._poller.is_running:
             return
         platform = self.platform
@@ -126,10 +141,18 @@ class TimingScreen(DashboardScreen):
             self._poller = self.load_parses(platform)
 
     def action_refresh(self) -> None:
+        """Read the parse reports again now."""
         self.poll(force=True)
 
     @work(thread=True, exclusive=True, group="parses", exit_on_error=False)
     def load_parses(self, platform: str) -> None:
+        """Read the platform's newest parse reports.
+
+        Runs in a worker and posts :class:`ParsesLoaded`.
+
+        Args:
+            platform: The platform.
+        """
         try:
             reports = self.service.parses(platform, limit=REPORTS)
         except DatabaseUnavailable as exc:
@@ -211,9 +234,11 @@ class TimingScreen(DashboardScreen):
 
     @property
     def loop_running(self) -> bool:
+        """True from the start of the parse loop until it is asked to stop."""
         return self._loop_stop is not None
 
     def action_toggle_loop(self) -> None:
+        """Start the parse loop, or stop it after the parse under way."""
         if self._loop_stop is not None:
             self.stop_loop()
             self.notify("Parse loop stopping after the current parse.", timeout=3)
@@ -221,6 +246,13 @@ class TimingScreen(DashboardScreen):
             self.start_loop()
 
     def start_loop(self, interval: float | None = None) -> None:
+        """Parse the platform's factory file again and again, as Airflow's DAG processor does.
+
+        Does nothing while a loop runs. Quitting the app stops the loop.
+
+        Args:
+            interval: Seconds between parses; None takes the app's ``parse_interval``.
+        """
         platform = self.platform
         if platform is None or self._loop_stop is not None:
             return
@@ -231,6 +263,7 @@ class TimingScreen(DashboardScreen):
         self._update_summary()
 
     def stop_loop(self) -> None:
+        """Ask the parse loop to stop; it ends after the parse under way."""
         if self._loop_stop is not None:
             self._loop_stop.set()
             self._loop_stop = None
@@ -239,6 +272,16 @@ class TimingScreen(DashboardScreen):
 
     @work(thread=True, exclusive=True, group="parse-loop", exit_on_error=False)
     def run_loop(self, platform: str, stop: threading.Event, interval: float) -> None:
+        """Run the parse loop until ``stop`` is set.
+
+        Runs in a worker and posts :class:`ParseLoopStarted`, a :class:`ParseRecorded` per parse, and
+        :class:`ParseLoopStopped` (with the error when the loop failed).
+
+        Args:
+            platform: The platform whose factory file is parsed.
+            stop: Set to end the loop.
+            interval: Seconds between parses.
+        """
         self.post_message(ParseLoopStarted(platform))
         try:
             self.yellow.parse_loop.run(

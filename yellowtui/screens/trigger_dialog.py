@@ -17,11 +17,23 @@ from yellowtui.presenters.runs import parse_conf
 
 
 class TriggerDialog(ModalScreen[dict[str, Any] | None]):
+    """Triggers a run of one DAG, with an optional conf.
+
+    The user may type a conf, a JSON object checked as they type (a problem disables Trigger),
+    then presses Enter or Trigger; esc or Cancel gives up. Dismisses with the conf (``{}`` when
+    the input is empty) or None when cancelled.
+    """
+
     CSS_PATH = "trigger_dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, dag_id: str) -> None:
+        """Ask for the conf of a run of one DAG.
+
+        Args:
+            dag_id: The DAG to trigger.
+        """
         super().__init__()
         self.dag_id = dag_id
 
@@ -47,6 +59,10 @@ class TriggerDialog(ModalScreen[dict[str, Any] | None]):
     @on(Input.Submitted, "#trigger-conf")
     @on(Button.Pressed, "#trigger-yes")
     def action_trigger(self) -> None:
+        """Trigger with the conf typed: the dialog closes with it.
+
+        A conf that is not a JSON object is refused: the dialog says why and stays open.
+        """
         conf, problem = parse_conf(self.query_one("#trigger-conf", Input).value)
         if problem is not None:
             self.query_one("#trigger-problem", Static).update(Content.styled(problem, "$text-error"))
@@ -55,4 +71,5 @@ class TriggerDialog(ModalScreen[dict[str, Any] | None]):
 
     @on(Button.Pressed, "#trigger-no")
     def action_cancel(self) -> None:
+        """Cancel: the dialog closes with None and nothing is triggered."""
         self.dismiss(None)

@@ -1,10 +1,11 @@
 """Changing streams from the dashboard: read a row to edit, plan a changeset, apply it.
 
-A thin layer over the factory's headless core (:mod:`factory.plan`, :mod:`factory.apply`), the
-same calls ``yellowtui simulate`` and ``yellowtui apply`` make, so the dashboard never grows a
-second builder or a second apply. Every method blocks (call it from a worker) and turns "the
-database cannot be reached" into :class:`factory.errors.DatabaseUnavailable`; a conflict or a
-rejected changeset comes back as the core raises it.
+A thin layer over the factory's headless core (:mod:`factory.operations.changes.plan`,
+:mod:`factory.operations.changes.apply`), the same calls ``yellowtui simulate`` and
+``yellowtui apply`` make, so the dashboard never grows a second builder or a second apply. Every
+method blocks (call it from a worker) and turns "the database cannot be reached" into
+:class:`factory.errors.DatabaseUnavailable`; a conflict or a rejected changeset comes back as the
+core raises it.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from factory import store
-from factory.apply import apply_changeset
 from factory.db import get_engine, normalize_url, reachable, redact
-from factory.plan import Plan, simulate
+from factory.operations.changes.apply import apply_changeset
+from factory.operations.changes.plan import Plan, simulate
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from factory.apply import ApplyResult
-    from factory.changeset import Changeset
+    from factory.operations.changes.apply import ApplyResult
+    from factory.operations.changes.changeset import Changeset
     from factory.rules import Rules
     from factory.store import ConfigRow
 
@@ -50,7 +51,7 @@ class ChangeService:
 
     def rules(self, platform: str) -> Rules:
         """What the platform's rows are judged by beyond their JSON (policy, other platforms)."""
-        from factory.views import platform_rules
+        from factory.operations.inspection.views import platform_rules
 
         with self._connect() as conn:
             return platform_rules(conn, platform)
@@ -64,8 +65,8 @@ class ChangeService:
     def apply(self, changeset: Changeset) -> ApplyResult:
         """Write the changeset in one transaction, conflict-checked, as :attr:`actor`. Raises
         :class:`factory.errors.ChangesetConflict` or :class:`factory.errors.ChangesetRejected`
-        (nothing written) as :func:`factory.apply.apply_changeset` does; :class:`PermissionError`
-        when read-only."""
+        (nothing written) as :func:`factory.operations.changes.apply.apply_changeset` does;
+        :class:`PermissionError` when read-only."""
         if self.read_only:
             raise PermissionError("this session is read-only: nothing was written")
         with reachable(redact(self.db_url)):

@@ -12,7 +12,7 @@ from factory.db import get_engine, normalize_url, reachable, redact
 from factory.enums import RowStatus
 from factory.errors import StreamConfigError
 from factory.models import parse_config
-from factory.views import StreamView, iter_stream_views, parse_reports, stream_views
+from factory.operations.inspection.views import StreamView, iter_stream_views, parse_reports, stream_views
 from yellowtui.presenters.stream_errors import StreamError, errors_of
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 #: A row of the change history, as :func:`factory.store.read_history` returns it.
 HistoryEntry = dict[str, Any]
-#: A row of the parse reports table, as :func:`factory.views.parse_reports` returns it.
+#: A row of the parse reports table, as
+#: :func:`factory.operations.inspection.views.parse_reports` returns it.
 ParseReport = dict[str, Any]
 #: Per platform: name, content fingerprint, recorded build count, newest build time.
 PlatformRevision = tuple[str, str | None, int, datetime | None]

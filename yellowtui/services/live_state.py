@@ -31,8 +31,8 @@ from typing import Any
 from factory.enums import Outcome, RowStatus
 from factory.fingerprint import config_fingerprint
 from factory.names import dag_id_for, platform_slug
+from factory.operations.inspection.views import StreamView
 from factory.validation import config_hash
-from factory.views import StreamView
 from yellowtui.presenters.runs import AirflowCell
 from yellowtui.services.airflow_service import DagState
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from factory.names import dag_id_for, platform_slug
-from factory.render import factory_file_name
-from factory.views import StreamView
+from factory.operations.inspection.views import StreamView
+from factory.operations.provisioning.render import factory_file_name
 from yellowtui.services.airflow_service import AirflowService, DagState, DagWarningState, ImportErrorState
 from yellowtui.services.live_state import StreamLive, live_statuses
 

@@ -11,6 +11,12 @@ from yellowtui.presenters.runs import visible
 
 
 class AirflowBanner(YellowAccess, Static):
+    """A banner at the top of every screen while Airflow does not answer: since when, and why.
+
+    It says when the runs shown were read and how often the dashboard asks again. Hidden while
+    Airflow answers, or when it is not configured.
+    """
+
     DEFAULT_CSS = """
     AirflowBanner {
         dock: top;

@@ -30,6 +30,12 @@ stop typing; lines with a problem are tinted, and the Problems tab says why.
     """
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        """Create the editor.
+
+        Args:
+            text: The text to start with.
+            id: The ID of the widget in the DOM.
+        """
         super().__init__(
             text,
             language="json",
@@ -45,12 +51,25 @@ stop typing; lines with a problem are tinted, and the Problems tab says why.
         self.marked: frozenset[int] = frozenset()
 
     def mark(self, lines: set[int] | frozenset[int]) -> None:
+        """Tint these lines in the theme's error colour; the lines marked before lose their tint.
+
+        Args:
+            lines: The lines with a problem, 0-based.
+        """
         if frozenset(lines) != self.marked:
             self.marked = frozenset(lines)
             self.notify_style_update()
             self.refresh()
 
     def get_line(self, line_index: int) -> Text:
+        """One line of the text, tinted when it is marked (the text area draws each line through here).
+
+        Args:
+            line_index: The line, 0-based.
+
+        Returns:
+            The line's text, styled.
+        """
         line = super().get_line(line_index)
         if line_index in self.marked:
             line.stylize(Style(bgcolor=self._mark_colour()))

@@ -111,17 +111,34 @@ Every row of every platform. Type `/` to filter (every word must match a column;
     """
 
     class ViewChanged(Message):
-        """The rows shown changed (data, filter, sort or platform)."""
+        """Posted when the rows shown change.
+
+        New rows, another filter, status, sort or platform, or Airflow cells that re-sort or
+        re-filter them. Carries the table, whose counts and sort the screen shows.
+        """
 
         def __init__(self, table: ConfigTable) -> None:
+            """Say that the table's view changed.
+
+            Args:
+                table: The table that changed.
+            """
             super().__init__()
             self.table = table
 
         @property
         def control(self) -> ConfigTable:
+            """The table that sent the message."""
             return self.table
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        """Create an empty table; rows come with :meth:`sync`.
+
+        Args:
+            name: The name of the widget.
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+        """
         super().__init__(name=name, id=id, classes=classes)
         self.model = RowQuery()
         self._generation = -1
@@ -143,38 +160,47 @@ Every row of every platform. Type `/` to filter (every word must match a column;
 
     @property
     def row_count(self) -> int:
+        """How many rows the table holds, shown or not."""
         return len(self.model.rows)
 
     @property
     def shown_count(self) -> int:
+        """How many rows are shown (through the filters, on the platform)."""
         return len(self.model.visible)
 
     @property
     def visible_rows(self) -> list[TableRow]:
+        """The rows shown, in their order."""
         return self.model.visible
 
     @property
     def counts(self) -> Counts:
+        """The rows held on the platform shown, counted (total, by status, invalid, failing); filters aside."""
         return self.model.counts
 
     @property
     def filter_text(self) -> str:
+        """The filter as typed."""
         return self.model.filter_text
 
     @property
     def status_filter(self) -> StatusFilter:
+        """The status filter in force."""
         return self.model.status_filter
 
     @property
     def sort_column(self) -> int:
+        """The index of the column sorted by."""
         return self.model.sort_column
 
     @property
     def sort_reverse(self) -> bool:
+        """True when the sort is descending."""
         return self.model.sort_reverse
 
     @property
     def sort_label(self) -> str:
+        """The sort as the screen says it: the column's label and ▲ or ▼."""
         return self.model.sort_label
 
     def _anchor(self) -> TableRow | None:
@@ -183,12 +209,21 @@ Every row of every platform. Type `/` to filter (every word must match a column;
 
     @property
     def current_row(self) -> TableRow | None:
+        """The row under the cursor, or None when no row is shown."""
         visible = self.model.visible
         return visible[self.cursor] if 0 <= self.cursor < len(visible) else None
 
     def sync(self, new_rows: Sequence[TableRow], generation: int) -> None:
-        """Show more rows. Same generation as last time: ``new_rows`` are the ones past those
-        already held (a load still streaming in); another generation replaces everything."""
+        """Show more rows.
+
+        Same generation as last time: ``new_rows`` are the ones past those already held (a load
+        still streaming in); another generation replaces everything. The cursor stays on its row
+        once the operator has moved it.
+
+        Args:
+            new_rows: The rows to add, or every row for a new generation.
+            generation: The :attr:`RowSet.generation` they belong to.
+        """
         current = self._anchor()
         if generation != self._generation:
             self._generation = generation
@@ -230,25 +265,55 @@ Every row of every platform. Type `/` to filter (every word must match a column;
     # ---- filter, sort, scope -------------------------------------------------------------------
 
     def set_filter(self, text: str) -> None:
+        """Filter the rows: every word must match a column, ``name:value`` matches one column.
+
+        Args:
+            text: The filter as typed.
+        """
         keep = self._anchor()
         if self.model.set_filter(text):
             self._shown(keep=keep)
 
     def set_status_filter(self, status: str) -> None:
+        """Show only the rows of one status.
+
+        Args:
+            status: A :class:`StatusFilter` value.
+
+        Raises:
+            ValueError: ``status`` is not one.
+        """
         keep = self._anchor()
         self.model.set_status_filter(status)
         self._shown(keep=keep)
 
     def cycle_status_filter(self) -> StatusFilter:
+        """Show the next status filter.
+
+        Returns:
+            The status filter now in force.
+        """
         self.set_status_filter(self.model.next_status_filter())
         return self.model.status_filter
 
     def set_platform(self, platform: str | None) -> None:
+        """Show only one platform's rows.
+
+        Args:
+            platform: The platform, or None for every platform.
+        """
         keep = self._anchor()
         self.model.set_platform(platform)
         self._shown(keep=keep)
 
     def sort_by(self, column: int | str, reverse: bool | None = None) -> None:
+        """Sort by a column.
+
+        Args:
+            column: The column's index or key.
+            reverse: True for descending; None reverses the column sorted by already and sorts any
+                other ascending.
+        """
         keep = self._anchor()
         self.model.sort_by(column, reverse)
         self._shown(keep=keep)
@@ -263,8 +328,13 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         shown: bool = True,
         live: Mapping[tuple[str, str], AirflowCell] | None = None,
     ) -> None:
-        """New Airflow column cells (last run state, not in Airflow, ...): redraw. ``shown``
-        False hides the column (Airflow not configured)."""
+        """New Airflow column cells (last run state, not in Airflow, ...): redraw.
+
+        Args:
+            cells: The Airflow column's cells by ``(platform, stream_key)``.
+            shown: False hides the column (Airflow not configured).
+            live: The Live column's cells by ``(platform, stream_key)``; None keeps those held.
+        """
         if shown != self.show_airflow:
             self.show_airflow = shown
             self._resize()
@@ -285,27 +355,39 @@ Every row of every platform. Type `/` to filter (every word must match a column;
         self.refresh()
 
     def action_cursor_up(self) -> None:
+        """Move the cursor up a row."""
         self._move(self.cursor - 1)
 
     def action_cursor_down(self) -> None:
+        """Move the cursor down a row."""
         self._move(self.cursor + 1)
 
     def action_page_up(self) -> None:
+        """Move the cursor up a screenful."""
         self._move(self.cursor - max(1, self.size.height - 2))
 
     def action_page_down(self) -> None:
+        """Move the cursor down a screenful."""
         self._move(self.cursor + max(1, self.size.height - 2))
 
     def action_first(self) -> None:
+        """Move the cursor to the first row."""
         self._move(0)
 
     def action_last(self) -> None:
+        """Move the cursor to the last row."""
         self._move(len(self.model.visible) - 1)
 
     def action_scroll_cols(self, delta: int) -> None:
+        """Scroll the columns sideways; the Stream column stays put.
+
+        Args:
+            delta: Columns to scroll, negative to the left.
+        """
         self.scroll_to(x=max(0, self.scroll_x + delta), animate=False)
 
     def action_select(self) -> None:
+        """Open the stream under the cursor (posts :class:`StreamSelected`)."""
         row = self.current_row
         if row is not None:
             self.post_message(StreamSelected(row.platform, row.stream_key))

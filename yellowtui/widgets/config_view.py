@@ -17,6 +17,12 @@ MARK = "▶"
 
 @dataclass(frozen=True)
 class MarkedProblem:
+    """One problem of a config, on the line it is marked on.
+
+    ``exact`` is False when the path does not exist in the config (a missing field): the problem
+    is marked on the nearest enclosing value instead.
+    """
+
     path: str
     message: str
     line: int  # 0-based index into the shown lines
@@ -24,6 +30,15 @@ class MarkedProblem:
 
 
 def mark_problems(text: ConfigText, problems: list[dict[str, str]]) -> list[MarkedProblem]:
+    """Place each problem on the line of its JSON path.
+
+    Args:
+        text: The config as shown, line by line.
+        problems: The problems, each with a ``path`` and a ``message``.
+
+    Returns:
+        The problems in the same order, each with its line.
+    """
     marked = []
     for p in problems:
         line, exact = locate(text, p["path"])
@@ -51,16 +66,35 @@ is marked on the object that lacks it.
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        """Create the view; it is empty until :meth:`show`.
+
+        Args:
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+        """
         super().__init__(id=id, classes=classes)
         self.text: ConfigText | None = None
         self.marked: list[MarkedProblem] = []
 
     def show(self, config_json: str, problems: list[dict[str, str]]) -> None:
+        """Show a config with its problems marked.
+
+        Args:
+            config_json: The row's config, as stored.
+            problems: The problems, each with a ``path`` and a ``message``.
+        """
         self.text = config_lines(config_json)
         self.marked = mark_problems(self.text, problems)
         self.update(self.render_config())
 
     def render_config(self) -> Content:
+        """The config as shown: line numbers, the JSON highlighted, each problem marked on its line.
+
+        Call after :meth:`show`. Text that is not JSON is shown as it is.
+
+        Returns:
+            The lines, joined.
+        """
         assert self.text is not None
         lines = self.text.lines
         code = "\n".join(visible(line.text, keep_tabs=True) for line in lines)

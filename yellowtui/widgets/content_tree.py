@@ -20,7 +20,23 @@ from yellowtui.presenters.safe_text import visible
 
 
 class ContentTree(Tree[Any]):
+    """A Tree whose labels may be Textual Content styled with theme variables, so it follows the theme.
+
+    A ``str`` label is literal text, never markup.
+    """
+
     def process_label(self, label: TextType | Content) -> Text:
+        """Turn a label into the Rich Text the tree draws.
+
+        Content is drawn in this tree's style; a ``str`` literally, never as markup (control
+        characters shown as escapes).
+
+        Args:
+            label: The label as given.
+
+        Returns:
+            The label as Text.
+        """
         if isinstance(label, Content):
             return self.content_label(label)
         if isinstance(label, str):  # never markup: a str label is literal text
@@ -28,7 +44,16 @@ class ContentTree(Tree[Any]):
         return super().process_label(label)
 
     def content_label(self, label: Content) -> Text:
-        """``label`` as one line of Rich Text in this tree's style, without backgrounds."""
+        """``label`` as one line of Rich Text in this tree's style, without backgrounds.
+
+        The backgrounds go so that the cursor line still shows.
+
+        Args:
+            label: The styled label.
+
+        Returns:
+            The label as Text, for ``add``, ``add_leaf`` or ``set_label``.
+        """
         base = self.visual_style
         parts = []
         for text, style in label.render(

@@ -15,7 +15,14 @@ from yellowtui.widgets.content_tree import ContentTree
 
 
 def branch_note(task: TaskShape) -> str | None:
-    """``when the job says DONE (0)`` for a branch target; None for other tasks."""
+    """``when the job says DONE (0)`` for a branch target; None for other tasks.
+
+    Args:
+        task: A task of the DAG.
+
+    Returns:
+        The condition under which the task runs, or None.
+    """
     return f"when the job says {task.when.name} ({task.when.value})" if task.when is not None else None
 
 
@@ -42,11 +49,24 @@ env vars and the Kubernetes secrets (names only) they come from, and the depende
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        """Create the tree; it is empty until :meth:`show`.
+
+        Args:
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+        """
         super().__init__("DAG", id=id, classes=classes)
         self.show_root = True
         self.guide_depth = 3
 
     def show(self, preview: DagPreview, last_outcome: str | None = None, last_error: str | None = None) -> None:
+        """Fill the tree with the DAG of ``preview``, or with its problems when the config does not validate.
+
+        Args:
+            preview: The row's DAG as the builder makes it, or its problems.
+            last_outcome: The factory's last recorded outcome for the row, said when it is not ok.
+            last_error: The last parse's error, shown when the outcome is not ok.
+        """
         self.clear()
         root = self.root
         spec = preview.spec

@@ -11,6 +11,12 @@ from yellowtui.presenters.safe_text import visible
 
 
 class DatabaseBanner(YellowAccess, Static):
+    """A banner at the top of every screen while the database does not answer: since when, and why.
+
+    It says when the data shown was read and how often the dashboard retries. Hidden while the
+    database answers.
+    """
+
     DEFAULT_CSS = """
     DatabaseBanner {
         dock: top;

@@ -28,11 +28,26 @@ ROLE_STYLE: dict[Role, str] = {
 
 
 def line_content(line: Line) -> Content:
-    """One presenter line as Content: the text as it is (never markup), styled by role."""
+    """One presenter line as Content: the text as it is (never markup), styled by role.
+
+    Args:
+        line: A line from :mod:`yellowtui.presenters.plan_view`.
+
+    Returns:
+        The line, styled.
+    """
     return Content.assemble(*((span.text, ROLE_STYLE[span.role]) for span in line))
 
 
 def lines_content(lines: Iterable[Line]) -> Content:
+    """Presenter lines as one Content, a line each.
+
+    Args:
+        lines: Lines from :mod:`yellowtui.presenters.plan_view`.
+
+    Returns:
+        The lines, styled and joined.
+    """
     return Content("\n").join(line_content(line) for line in lines)
 
 
@@ -49,10 +64,23 @@ class DiffView(Static):
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        """Create the view; it is empty until :meth:`show`.
+
+        Args:
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+        """
         super().__init__(id=id, classes=classes)
         self.lines: list[Line] = []
 
     def show(self, lines: Iterable[Line], *, empty: str | Content = "", intro: Content | None = None) -> None:
+        """Show ``lines`` after ``intro``; with no lines, ``empty`` instead.
+
+        Args:
+            lines: The lines to show.
+            empty: What to say when there are no lines (a ``str`` is shown muted).
+            intro: A line above the others, or None.
+        """
         self.lines = list(lines)
         parts: list[Content] = [intro] if intro is not None else []
         if self.lines:

@@ -16,6 +16,12 @@ from yellowtui.presenters.safe_text import visible
 
 
 class ProfileBar(YellowAccess, Static):
+    """Which environment this is, on every screen, as k9s shows its context.
+
+    The profile's name on the profile's colour, READ-ONLY in a read-only session, and the
+    dashboard's label. Hidden when there is neither a profile nor read-only.
+    """
+
     DEFAULT_CSS = """
     ProfileBar {
         height: 1;
@@ -45,6 +51,11 @@ class ProfileBar(YellowAccess, Static):
         self.update(self.describe())
 
     def describe(self) -> Content:
+        """What the bar says: the profile, READ-ONLY when nothing can be written, and the dashboard's label.
+
+        Returns:
+            The bar's text.
+        """
         app = self.yellow
         parts: list[Content] = []
         if app.profile is not None:

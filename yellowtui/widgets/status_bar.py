@@ -32,6 +32,14 @@ class StatusBar(YellowAccess, Static):
         self.update(self.describe())
 
     def describe(self) -> Content:
+        """What the bar says, from the app's state.
+
+        Connected or since when not, the staged changes, the database, how many platforms, how
+        fresh the rows are, and the platform shown.
+
+        Returns:
+            The bar's text.
+        """
         app = self.yellow
         health, rows = app.health, app.rows
         if health.online:

@@ -11,6 +11,11 @@ from yellowtui.presenters.runs import split_log_stamp, visible_lines
 
 
 class TaskLog(RichLog):
+    """One task instance's log, shown literally, that grows in place while the task runs.
+
+    Lines wrap at the pane's width; their timestamps are dimmed.
+    """
+
     DEFAULT_CSS = """
     TaskLog {
         background: $surface;
@@ -19,6 +24,11 @@ class TaskLog(RichLog):
     """
 
     def __init__(self, *, id: str | None = None) -> None:
+        """Create the log view.
+
+        Args:
+            id: The ID of the widget in the DOM.
+        """
         # min_width: lines wrap at the pane's width, not at RichLog's default of 78 columns.
         super().__init__(
             highlight=False, markup=False, wrap=True, auto_scroll=True, max_lines=20_000, min_width=20, id=id
@@ -28,9 +38,18 @@ class TaskLog(RichLog):
         self.shown_lines: list[str] = []
 
     def show(self, key: tuple[str, str, str, int], text: str) -> int:
-        """Show the whole log text of ``key``; when it is the log already shown and it only
-        grew, append the new lines (the view stays where the operator put it unless it
-        follows the end). Returns how many lines were added."""
+        """Show the whole log text of ``key``.
+
+        When it is the log shown already and it only grew, the new lines are appended, so the view
+        stays where the operator put it unless it follows the end.
+
+        Args:
+            key: Which log: ``(dag_id, run_id, task_id, try_number)``.
+            text: The whole log as read now.
+
+        Returns:
+            How many lines were added.
+        """
         lines = visible_lines(text)
         if key == self.shown_key and lines[: len(self.shown_lines)] == self.shown_lines:
             added = lines[len(self.shown_lines) :]
@@ -55,11 +74,16 @@ class TaskLog(RichLog):
                 self._write_line(line)
 
     def show_note(self, note: str) -> None:
-        """A line that is not from the log (nothing selected yet, no log yet)."""
+        """Show a line that is not from the log (nothing selected yet, no log yet) in place of the log.
+
+        Args:
+            note: The line.
+        """
         self.clear()
         self.shown_key, self.shown_lines = None, []
         self.write(Text(note, style="dim italic"))
 
     @property
     def text(self) -> str:
+        """The log shown, as one string; empty while a note is shown."""
         return "\n".join(self.shown_lines)

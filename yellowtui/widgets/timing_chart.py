@@ -24,7 +24,14 @@ AXIS_WIDTH = 9
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^n that is >= value (a readable axis maximum)."""
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^n that is >= value (a readable axis maximum).
+
+    Args:
+        value: The value to round up.
+
+    Returns:
+        The axis maximum.
+    """
     if value <= 0:
         return 1.0
     exponent = math.floor(math.log10(value))
@@ -37,7 +44,14 @@ def nice_ceiling(value: float) -> float:
 
 def axis_maximum(totals: list[float]) -> float:
     """The largest total, unless one parse dwarfs all others (a first parse paying Airflow's
-    import, say): then the second largest, and the outlier is drawn clipped with an arrow."""
+    import, say): then the second largest, and the outlier is drawn clipped with an arrow.
+
+    Args:
+        totals: The total milliseconds of the parses drawn.
+
+    Returns:
+        The value the axis must reach.
+    """
     ordered = sorted(totals, reverse=True)
     if len(ordered) >= 3 and ordered[0] > 3 * ordered[1]:
         return ordered[1] * 1.15
@@ -89,14 +103,26 @@ simulated DAG processor so new parses appear live.
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        """Create the chart; it is empty until :meth:`set_reports`.
+
+        Args:
+            id: The ID of the widget in the DOM.
+            classes: The CSS classes of the widget.
+        """
         super().__init__(id=id, classes=classes)
         self._reports: list[dict[str, Any]] = []
 
     @property
     def reports(self) -> list[dict[str, Any]]:
+        """The reports drawn, oldest first."""
         return self._reports
 
     def set_reports(self, newest_first: Sequence[dict[str, Any]]) -> None:
+        """Draw these parse reports.
+
+        Args:
+            newest_first: Parse reports as the database gives them, newest first.
+        """
         self._reports = list(reversed(newest_first))
         self.refresh()
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from factory.dag_diff import MISSING, DagDiff
-from factory.migrate_read import DATASURFACE_JULY_2025, Unmappable, parse_arguments
+from factory.operations.changes.dag_diff import MISSING, DagDiff
+from factory.operations.migration.migrate_read import DATASURFACE_JULY_2025, Unmappable, parse_arguments
 from factory.shape import CHECK_TASK_ID, JOB_TASK_ID, RESCHEDULE_TASK_ID
 
 #: The intended differences, each with what it means.
@@ -142,7 +142,8 @@ def _job_difference(where: str, n: str, old: Any, new: Any, july: bool, dag: Any
         return one("command")
     if n == "env_vars":
         return _env_differences(where, old or [], new or [], july, dag)
-    if n.startswith("env_vars."):  # the DAG diff keys the environment by variable (factory.dag_diff)
+    # The DAG diff keys the environment by variable (factory.operations.changes.dag_diff).
+    if n.startswith("env_vars."):
         return _env_variable_difference(where, n.removeprefix("env_vars."), old, new, july, dag)
     if n.startswith("container_resources"):
         requests_july = n.startswith("container_resources.limits")  # July set requests only

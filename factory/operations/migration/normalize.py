@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from factory import datasurface_rows
-from factory.changeset import Changeset, Delete, SetStatus, Upsert, edit_of, new_changeset
 from factory.errors import ConfigProblem, StreamConfigError
 from factory.json_diff import JsonChange, json_diff
 from factory.models import parse_config
 from factory.names import platform_slug
-from factory.plan import Action, Plan, plan_changes, touched_rows
+from factory.operations.changes.changeset import Changeset, Delete, SetStatus, Upsert, edit_of, new_changeset
+from factory.operations.changes.plan import Action, Plan, plan_changes, touched_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from factory.apply import ApplyResult
+    from factory.operations.changes.apply import ApplyResult
 
 
 @dataclass
@@ -86,8 +86,8 @@ class Normalization:
 
 def plan_normalize(conn: Connection, platform: str, *, actor: str | None = None) -> Normalization:
     """Read the platform's rows (every status) and plan rewriting those in DataSurface's form."""
+    from factory.operations.inspection.views import platform_rules
     from factory.store import iter_rows
-    from factory.views import platform_rules
 
     slug = platform_slug(platform)
     rules = platform_rules(conn, slug)  # judged as the apply will judge the rewrite
@@ -120,13 +120,14 @@ def _rewrite(stream_key: str, status: str, data: dict[str, Any], canonical: dict
 
 
 def apply_normalize(db_url: str, result: Normalization, *, actor: str | None = None) -> ApplyResult:
-    """Apply the plan's changeset in one conflict-checked transaction (:func:`factory.apply.apply_changeset`).
+    """Apply the plan's changeset in one conflict-checked transaction
+    (:func:`factory.operations.changes.apply.apply_changeset`).
 
     A table DataSurface created has none of the factory's side tables: they are created first
     (the table itself is adopted as it is), so the rewrite lands in the history like any change.
     """
-    from factory.apply import apply_changeset
     from factory.db import get_engine, reachable, redact
+    from factory.operations.changes.apply import apply_changeset
     from factory.store import ensure_tables
     from factory.tables import platform_tables, table_exists
 

@@ -16,13 +16,13 @@ from typing import Any
 
 from factory.bundles import BundleConfig
 from factory.db import DEFAULT_CONN_ID, get_engine
-from factory.ecosystem import Ecosystem, platform_policy, platform_streams
 from factory.errors import FactoryError, RetryableConflict
 from factory.files import write_atomic
 from factory.models import StreamConfig
 from factory.names import platform_slug
+from factory.operations.provisioning.ecosystem import Ecosystem, platform_policy, platform_streams
+from factory.operations.provisioning.render import render_factory_file, render_static_file, static_file_name
 from factory.policy import write_policy
-from factory.render import render_factory_file, render_static_file, static_file_name
 from factory.spec import dag_spec
 from factory.split import DEFAULT_STREAMS_PER_FILE, Layout, Place, bundle_of, files_for
 
@@ -151,9 +151,10 @@ def bootstrap(
 ) -> list[PlatformBootstrap]:
     """Create tables, upsert rows and render DAG files for every platform of ``eco``.
 
-    ``eco`` must come from :func:`factory.ecosystem.parse_ecosystem` (already validated).
-    ``split`` decides how many factory files each platform gets (:mod:`factory.split`); the
-    count is stored with the rows, and files beyond it stay until their streams were handed over.
+    ``eco`` must come from :func:`factory.operations.provisioning.ecosystem.parse_ecosystem`
+    (already validated). ``split`` decides how many factory files each platform gets
+    (:mod:`factory.split`); the count is stored with the rows, and files beyond it stay until their
+    streams were handed over.
     """
     split = split or Split()
     configs_by_slug = {platform_slug(p.name): platform_streams(p)[0] for p in eco.platforms}
@@ -230,8 +231,8 @@ def _write_rows(
     from sqlalchemy import text
 
     from factory import store
-    from factory.apply import commit, retryable
     from factory.db import reachable, redact
+    from factory.operations.changes.apply import commit, retryable
     from factory.split import read_layout, write_layout
 
     results: list[PlatformBootstrap] = []

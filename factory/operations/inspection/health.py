@@ -208,9 +208,9 @@ def _read(conn: Any, platform: str, since: datetime) -> _Read | None:
 
     from factory import store
     from factory.enums import RowStatus
+    from factory.operations.inspection.views import parse_columns
     from factory.split import read_layout
     from factory.tables import platform_tables
-    from factory.views import parse_columns
 
     if platform not in store.list_platforms(conn):
         return None

@@ -12,7 +12,7 @@ through its deprecated aliases, so nothing is parsed by hand and nothing is exec
   the dag_id's platform name, secret keys ``username`` / ``password``, ``@hourly``.
 
 Everything is read from the operator's fields, never from the file's text. What a file does not
-carry comes from :class:`factory.migrate_given.Given`.
+carry comes from :class:`factory.operations.migration.migrate_given.Given`.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from factory.job_contract import (
     SecretKeys,
     credential_name,
 )
-from factory.migrate_given import FROM_FILE, Given, MissingField
 from factory.models import INGESTION_TYPES
 from factory.names import platform_slug, stream_key_from_dag_id
+from factory.operations.migration.migrate_given import FROM_FILE, Given, MissingField
 from factory.shape import JOB_TASK_ID, TASKS
 
 if TYPE_CHECKING:

@@ -2,9 +2,9 @@
 reviewed and applied later, so what was reviewed is what lands.
 
 Each change names one stream and remembers what it was based on (the row's ``updated_at`` and
-content digest when it was read, or "did not exist"); :mod:`factory.apply` checks that base
-inside the transaction. A file written by ``yellowtui config export`` loads as a changeset of
-upserts whose base is each row's ``updated_at``.
+content digest when it was read, or "did not exist"); :mod:`factory.operations.changes.apply` checks
+that base inside the transaction. A file written by ``yellowtui config export`` loads as a changeset
+of upserts whose base is each row's ``updated_at``.
 
 Pure data and file handling: no database, no Airflow.
 """

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from factory.ecosystem import PlatformSpec
     from factory.job_contract import JobSettings
+    from factory.operations.provisioning.ecosystem import PlatformSpec
 
 #: The flags ``migrate extract`` offers, by the row field each fills.
 FLAGS = {
@@ -48,7 +48,7 @@ class Given:
             return self.flags[name], FLAGS[name]
         if self.platform is None:
             return None
-        from factory.ecosystem import stream_payloads
+        from factory.operations.provisioning.ecosystem import stream_payloads
 
         for payload in stream_payloads(self.platform):
             if payload["stream_key"] == stream_key and name in payload:
@@ -70,9 +70,9 @@ class Given:
 
 def given_from(ecosystem: str | None, platform_slug: str, flags: dict[str, Any]) -> Given:
     """Read ``--ecosystem FILE`` (its platform whose table name is ``platform_slug``) and the flags."""
-    from factory.ecosystem import load_ecosystem
     from factory.errors import EcosystemError
     from factory.names import platform_slug as slug_of
+    from factory.operations.provisioning.ecosystem import load_ecosystem
 
     given = Given(flags={k: v for k, v in flags.items() if v is not None})
     if ecosystem is None:

@@ -22,10 +22,8 @@ from dataclasses import dataclass
 
 from factory.errors import InvalidNameError
 from factory.names import platform_slug
-from factory.policy import POLICY_SUFFIX
-from factory.split import LAYOUT_SUFFIX
 from factory.store import trusted_writer_role
-from factory.tables import platform_tables
+from factory.tables import LAYOUT_SUFFIX, POLICY_SUFFIX, platform_tables
 
 #: A role name we print into SQL: PostgreSQL's unquoted identifier shape, at most 63 bytes.
 ROLE_RE = re.compile(r"^[a-z_][a-z0-9_$]{0,62}$")

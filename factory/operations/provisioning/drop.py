@@ -85,9 +85,7 @@ def export_platform(conn: Connection, platform: str) -> dict[str, Any]:
 
 def platform_table_names(platform: str) -> list[str]:
     """Every table of the platform: the config table and all its side tables."""
-    from factory.policy import policy_table
-    from factory.split import layout_table
-    from factory.tables import platform_tables
+    from factory.tables import layout_table, platform_tables, policy_table
 
     tables = platform_tables(platform)
     return [

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from factory import store
-from factory.changeset import Changeset
 from factory.errors import ChangesetConflict, ChangesetRejected, RowConflict, UnknownPlatformError
-from factory.plan import Action, Plan, RowOp, plan_changes
+from factory.operations.changes.changeset import Changeset
+from factory.operations.changes.plan import Action, Plan, RowOp, plan_changes
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -56,7 +56,7 @@ def write_changeset(
     """
     from sqlalchemy import inspect
 
-    from factory.views import platform_rules
+    from factory.operations.inspection.views import platform_rules
 
     slug = changeset.platform
     actor = actor or store.default_actor()

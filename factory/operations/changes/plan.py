@@ -8,8 +8,9 @@ JSON paths), how long it took to build, and what changed (config field by field,
 task and argument by argument).
 
 :func:`plan_changes` is pure (rows in, plan out); :func:`simulate` reads the rows first;
-:func:`factory.apply.apply_changeset` plans the touched rows again inside its transaction, so
-what is written is what was planned. :func:`simulate_edit` is the dashboard editor's one call.
+:func:`factory.operations.changes.apply.apply_changeset` plans the touched rows again inside its
+transaction, so what is written is what was planned. :func:`simulate_edit` is the dashboard editor's
+one call.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from factory.changeset import Changeset, Delete, SetStatus, Upsert, edit_of
-from factory.dag_diff import DagDiff, diff_dags
 from factory.enums import RowStatus
 from factory.errors import ConfigProblem, FactoryError, StreamConfigError
 from factory.json_diff import JsonChange, json_diff
 from factory.models import StreamConfig, canonical_json, parse_config
 from factory.names import platform_slug
+from factory.operations.changes.changeset import Changeset, Delete, SetStatus, Upsert, edit_of
+from factory.operations.changes.dag_diff import DagDiff, diff_dags
 from factory.rules import Rules
 from factory.spec import DagSpec, dag_spec
 from factory.store import ConfigRow

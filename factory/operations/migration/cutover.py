@@ -201,8 +201,8 @@ def _set_status(
     db_url: str, platform: str, rows: dict[str, Any], keys: Iterable[str], status: RowStatus, actor: str | None
 ) -> list[str]:
     """One conflict-checked transaction setting ``status`` on those of ``keys`` that lack it."""
-    from factory.apply import apply_changeset
-    from factory.changeset import ChangeBase, SetStatus, new_changeset
+    from factory.operations.changes.apply import apply_changeset
+    from factory.operations.changes.changeset import ChangeBase, SetStatus, new_changeset
 
     changes = [
         SetStatus(stream_key=k, status=status, base=ChangeBase.of(rows[k]))
@@ -265,11 +265,11 @@ def cutover(
     accept: Iterable[str] = (),
     on_step: StepHook | None = None,
 ) -> MigrationReport:
-    """Move streams from their static files to the factory (all that have a static file and a
-    row, or ``streams``). A stream whose static DAG differs from the factory's is refused
-    unless ``allow_different``, or, for a DataSurface static file differing only in intended
-    ways (:mod:`factory.intended`), unless every one is named in ``accept``; one whose row does
-    not build is always refused."""
+    """Move streams from their static files to the factory (all that have a static file and a row,
+    or ``streams``). A stream whose static DAG differs from the factory's is refused unless
+    ``allow_different``, or, for a DataSurface static file differing only in intended ways
+    (:mod:`factory.operations.migration.intended`), unless every one is named in ``accept``; one
+    whose row does not build is always refused."""
     slug = platform_slug(platform)
     backup = backup_dir or default_backup_dir(dags_folder, slug)
     _check_folders(dags_folder, backup)
@@ -313,7 +313,7 @@ def _compare_static_dags(
 ) -> None:
     """Compare each stream's static DAG with the factory's: refuse a different one (unless
     ``allow_different``) and intended differences not all in ``accept``; note the accepted ones."""
-    from factory.migrate import Verdict, compare
+    from factory.operations.migration.migrate import Verdict, compare
 
     found = compare(dags_folder, report.platform, [rows[k] for k in keys], policy=policy, streams=keys)
     for verdict in found.verdicts:
@@ -369,7 +369,7 @@ def _render_factory_files(
     """Every file of a split platform (factory.split), in its DAG bundle (factory.bundles), written
     when missing or different: a copy outside the dags folder skips the static files in Airflow's
     dags folder all the same."""
-    from factory.render import render_factory_file
+    from factory.operations.provisioning.render import render_factory_file
 
     slug = report.platform
     for place in _file_places(db_url, slug):
@@ -397,7 +397,7 @@ def rollback(
     """Give streams back to static files rendered from their rows (all active streams, or
     ``streams``), then take them out of the factory (paused). When no active row is left, the
     factory file goes to the backup folder too."""
-    from factory.render import render_static_file
+    from factory.operations.provisioning.render import render_static_file
     from factory.spec import dag_spec
 
     slug = platform_slug(platform)

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from factory.enums import JobLauncher, RowStatus
 from factory.errors import StreamConfigError
-from factory.intended import Difference, classify, names
-from factory.migrate_given import Given
-from factory.migrate_read import Unmappable as _Unmappable
-from factory.migrate_read import config_data, generation_of
 from factory.names import platform_slug, stream_key_from_dag_id
+from factory.operations.migration.intended import Difference, classify, names
+from factory.operations.migration.migrate_given import Given
+from factory.operations.migration.migrate_read import Unmappable as _Unmappable
+from factory.operations.migration.migrate_read import config_data, generation_of
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -127,7 +127,7 @@ def read_row(
     dag: DAG, platform: str, given: Given | None = None, policy: PlatformPolicy | None = None
 ) -> tuple[StreamConfig, dict[str, str], JobSettings]:
     """The stream config a static ingestion DAG implies, where each field came from, and the
-    platform job settings the file implies (see :mod:`factory.migrate_read`).
+    platform job settings the file implies (see :mod:`factory.operations.migration.migrate_read`).
 
     Raises :class:`ValueError` naming what does not fit (its message is the reason to show).
     The result is validated, but not yet checked to run the same job: see :func:`map_dag`.
@@ -214,10 +214,11 @@ def extract(
 ) -> Extraction:
     """The config rows the platform's static files in ``folder`` imply.
 
-    A row is kept only when the factory, given it, runs the same job (our own files: builds
-    exactly the static DAG, serialized by Airflow; DataSurface's: differs only in intended ways,
-    :mod:`factory.intended`); anything else is listed in ``unmapped`` with the reason. Rows carry
-    ``status`` (paused by default: importing them changes nothing until ``migrate cutover``).
+    A row is kept only when the factory, given it, runs the same job (our own files: builds exactly
+    the static DAG, serialized by Airflow; DataSurface's: differs only in intended ways,
+    :mod:`factory.operations.migration.intended`); anything else is listed in ``unmapped`` with the
+    reason. Rows carry ``status`` (paused by default: importing them changes nothing until
+    ``migrate cutover``).
     """
     slug = platform_slug(platform)
     static = parse_static_files(folder, slug)
@@ -297,7 +298,7 @@ def map_dag(dag: DAG, platform: str, policy: PlatformPolicy | None = None, given
 
 def differences_of(static: DAG, built: DAG) -> tuple[Any, list[Difference]] | None:
     """The serialized differences between a static DAG and the factory's, each named."""
-    from factory.dag_diff import diff_dags
+    from factory.operations.changes.dag_diff import diff_dags
 
     diff = diff_dags(static, built)
     if diff.empty:
@@ -317,7 +318,7 @@ class StreamVerdict:
     status: str | None = None
     differences: dict[str, Any] | None = None
     detail: str | None = None
-    #: Each difference with its name and whether it is intended (factory.intended).
+    #: Each difference with its name and whether it is intended (factory.operations.migration.intended).
     named: list[Difference] = field(default_factory=list)
 
     @property
