@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from factory.errors import DatabaseDeadlineError, DatabaseURLError
+from factory.errors import DatabaseDeadlineError, DatabaseUnavailable, DatabaseURLError, first_line
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -141,6 +142,30 @@ def get_engine(url: str, *, connect_timeout_s: int | None = None, statement_time
             )
             _engines[key] = engine
         return engine
+
+
+@contextmanager
+def reachable(where: str, *, os_errors: bool = False, limit: int | None = None) -> Iterator[None]:
+    """Errors that say the database cannot be reached become :class:`DatabaseUnavailable`
+    (``where``: the redacted URL) in one readable line; bugs pass through.
+
+    ``os_errors``: an :class:`OSError` counts too (for callers whose block does no file work);
+    ``limit``: the reason cut to that many characters (a banner's one line).
+    """
+    from sqlalchemy import exc as sa_exc
+
+    lost: tuple[type[BaseException], ...] = (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
+        sa_exc.DisconnectionError,
+    )
+    if os_errors:
+        lost += (OSError,)
+    try:
+        yield
+    except lost as exc:
+        raise DatabaseUnavailable(where, first_line(exc, limit=limit)) from None
 
 
 def dispose_engines() -> None:

@@ -1,11 +1,13 @@
 """Every error the factory and ``yellowtui`` raise on purpose, under one base.
 
 Each names what failed, where, and what to do; none ever holds a password. Callers catch
-:class:`FactoryError` to tell "a person must act" from a bug.
+:class:`FactoryError` to tell "a person must act" from a bug. :func:`first_line` is how any
+error, ours or a driver's, becomes the one line a person reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,3 +205,37 @@ class OutcomeUnknown(FactoryError):
 class RetryableConflict(ConcurrentChangeError):
     """Another writer changed the same rows or tables at the same moment; nothing was written and
     running the same command again is safe."""
+
+
+# ---- an error as one line --------------------------------------------------------------------
+
+
+def first_line(
+    error: BaseException,
+    *,
+    driver: bool = True,
+    named: bool = False,
+    redact: bool = False,
+    secrets: Sequence[str] = (),
+    limit: int | None = None,
+) -> str:
+    """An error's first non-blank line, stripped: the one line a banner, a report or a CLI shows.
+
+    ``driver``: the database driver's own text (SQLAlchemy's ``orig``), not SQLAlchemy's wrapping
+    of it. ``named``: after the error's class name (``OperationalError: ...``). ``redact`` (or any
+    ``secrets``): credentials hidden (:func:`factory.redact.redact_text`), and ``secrets`` too,
+    before the line is cut. ``limit``: at most that many characters, the last one "…". Blank
+    text gives the class name.
+    """
+    cause = (getattr(error, "orig", None) or error) if driver else error
+    text = str(cause)
+    if redact or secrets:
+        from factory.redact import redact_text
+
+        text = redact_text(text, tuple(secrets))
+    line = next((s for s in (raw.strip() for raw in text.splitlines()) if s), "")
+    if named:
+        line = f"{type(error).__name__}: {line}" if line else type(error).__name__
+    elif not line:
+        line = type(cause).__name__
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"

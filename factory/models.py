@@ -440,62 +440,95 @@ def parse_config(
 
 
 def _parse_config(raw: str | dict[str, Any], stream_key: str | None, rules: Rules | None) -> StreamConfig:
+    """:func:`parse_config`'s checks in order: the text (or the data's depth), credentials,
+    DataSurface's own form, the model, then what the model cannot see."""
     problems: list[ConfigProblem] = []
     if isinstance(raw, str):
-        if len(raw) > MAX_CONFIG_CHARS:
-            problems.append(
-                ConfigProblem("$", f"config_json is {len(raw)} characters; the limit is {MAX_CONFIG_CHARS}")
-            )
-        deepest = json_depth_over(raw, MAX_JSON_DEPTH)
-        if deepest is not None:
-            problems.append(ConfigProblem("$", f"JSON is nested {deepest} levels deep; the limit is {MAX_JSON_DEPTH}"))
-            raise StreamConfigError(stream_key, problems)
-        try:
-            data, duplicates = _loads(raw)
-        except json.JSONDecodeError as exc:
-            raise StreamConfigError(
-                stream_key,
-                [
-                    ConfigProblem(
-                        "$", f"not valid JSON: {exc.msg.removesuffix(' at')} (line {exc.lineno}, column {exc.colno})"
-                    )
-                ],
-            ) from None
-        except (ValueError, RecursionError) as exc:  # NaN, a number too long to convert, ...
-            text = str(exc) if "JSON number" in str(exc) else type(exc).__name__
-            raise StreamConfigError(stream_key, [ConfigProblem("$", f"not valid JSON: {text}")]) from None
-        for key in sorted(set(duplicates)):
-            shown = repr(key) if _PLAIN_KEY_RE.fullmatch(key) else "a key"
-            problems.append(ConfigProblem("$", f"duplicate key {shown}: JSON objects must not repeat a key"))
+        data = _read_text(raw, stream_key, problems)
+    elif _data_depth(raw, MAX_JSON_DEPTH):
+        raise StreamConfigError(stream_key, [ConfigProblem("$", f"nested deeper than {MAX_JSON_DEPTH} levels")])
     else:
         data = raw
-        if _data_depth(data, MAX_JSON_DEPTH):
-            raise StreamConfigError(stream_key, [ConfigProblem("$", f"nested deeper than {MAX_JSON_DEPTH} levels")])
     if not isinstance(data, dict):
         raise StreamConfigError(stream_key, [ConfigProblem("$", f"must be a JSON object, not {_json_type(data)}")])
-    # Credentials first: a value that looks like one is named by its field and never echoed,
-    # so the field's own checks (whose messages quote the value) are skipped for it.
-    may_hold = raw is data or credentials.text_may_hold_credential(raw)  # type: ignore[arg-type]
-    found = dict(credentials.scan(data)) if may_hold else {}
-    for loc, kind in found.items():
-        problems.append(
-            ConfigProblem(
-                json_path(loc[:-1] if kind == credentials.KEY_KIND else loc),
-                f"holds {kind}; a row must never carry a credential: put it in a Kubernetes secret "
-                "and name the secret instead",
-            )
-        )
+    found = _credentials_in(raw, data)
+    problems += _credential_problems(found)
     adopted = datasurface_rows.adopt(data) if datasurface_rows.looks_like(data) else None  # DataSurface's own JSON
     if adopted is not None:
         data, problems = adopted.data, problems + adopted.problems
+    config = _validate_model(data, stream_key, problems, found, adopted)
+    problems += _beyond_the_model(config, stream_key, rules)
+    if problems:
+        raise StreamConfigError(stream_key or config.stream_key, sorted(set(problems)))
+    return config
+
+
+def _read_text(raw: str, stream_key: str | None, problems: list[ConfigProblem]) -> Any:
+    """The JSON in a row's text. Too long and repeated keys are added to ``problems``; too deep
+    or not JSON raises at once."""
+    if len(raw) > MAX_CONFIG_CHARS:
+        problems.append(ConfigProblem("$", f"config_json is {len(raw)} characters; the limit is {MAX_CONFIG_CHARS}"))
+    deepest = json_depth_over(raw, MAX_JSON_DEPTH)
+    if deepest is not None:
+        problems.append(ConfigProblem("$", f"JSON is nested {deepest} levels deep; the limit is {MAX_JSON_DEPTH}"))
+        raise StreamConfigError(stream_key, problems)
     try:
-        config = StreamConfig.model_validate(data)
+        data, duplicates = _loads(raw)
+    except json.JSONDecodeError as exc:
+        reason = exc.msg.removesuffix(" at")
+        problem = ConfigProblem("$", f"not valid JSON: {reason} (line {exc.lineno}, column {exc.colno})")
+        raise StreamConfigError(stream_key, [problem]) from None
+    except (ValueError, RecursionError) as exc:  # NaN, a number too long to convert, ...
+        text = str(exc) if "JSON number" in str(exc) else type(exc).__name__
+        raise StreamConfigError(stream_key, [ConfigProblem("$", f"not valid JSON: {text}")]) from None
+    for key in sorted(set(duplicates)):
+        shown = repr(key) if _PLAIN_KEY_RE.fullmatch(key) else "a key"
+        problems.append(ConfigProblem("$", f"duplicate key {shown}: JSON objects must not repeat a key"))
+    return data
+
+
+def _credentials_in(raw: str | dict[str, Any], data: dict[str, Any]) -> dict[tuple[str | int, ...], str]:
+    """Where the data holds something that looks like a credential, and what (the text is
+    checked cheaply first: most rows hold none)."""
+    may_hold = raw is data or credentials.text_may_hold_credential(raw)  # type: ignore[arg-type]
+    return dict(credentials.scan(data)) if may_hold else {}
+
+
+def _credential_problems(found: dict[tuple[str | int, ...], str]) -> list[ConfigProblem]:
+    """Credentials first: a value that looks like one is named by its field and never echoed,
+    so the field's own checks (whose messages quote the value) are skipped for it."""
+    return [
+        ConfigProblem(
+            json_path(loc[:-1] if kind == credentials.KEY_KIND else loc),
+            f"holds {kind}; a row must never carry a credential: put it in a Kubernetes secret "
+            "and name the secret instead",
+        )
+        for loc, kind in found.items()
+    ]
+
+
+def _validate_model(
+    data: dict[str, Any],
+    stream_key: str | None,
+    problems: list[ConfigProblem],
+    found: dict[tuple[str | int, ...], str],
+    adopted: datasurface_rows.Adopted | None,
+) -> StreamConfig:
+    """The model from ``data``; when it does not validate, every problem so far and the model's
+    (at the row's own paths, credentials skipped) are raised together."""
+    try:
+        return StreamConfig.model_validate(data)
     except ValidationError as exc:
         if adopted is None:
-            problems += problems_from(exc, skip=frozenset(found))
+            problems = problems + problems_from(exc, skip=frozenset(found))
         else:
-            problems += adopted.located(problems_from(exc, skip=adopted.model_locs(found)))
+            problems = problems + adopted.located(problems_from(exc, skip=adopted.model_locs(found)))
         raise StreamConfigError(_shown_key(stream_key or _key_of(data)), sorted(set(problems))) from None
+
+
+def _beyond_the_model(config: StreamConfig, stream_key: str | None, rules: Rules | None) -> list[ConfigProblem]:
+    """What the model cannot see: the stored size, the row's own key, the platform's ``rules``."""
+    problems: list[ConfigProblem] = []
     size_problem = oversize_problem(config)
     if size_problem:
         problems.append(size_problem)
@@ -503,9 +536,7 @@ def _parse_config(raw: str | dict[str, Any], stream_key: str | None, rules: Rule
         problems.append(ConfigProblem("$.stream_key", f"is {config.stream_key!r} but the row's key is {stream_key!r}"))
     if rules is not None:
         problems += rules.problems(config, stream_key or config.stream_key)
-    if problems:
-        raise StreamConfigError(stream_key or config.stream_key, sorted(set(problems)))
-    return config
+    return problems
 
 
 def _shown_key(key: str | None) -> str | None:

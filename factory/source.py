@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from factory import store
 from factory.db import redact, resolve_db_url, run_bounded
 from factory.enums import LoadMode, RowStatus, Source
-from factory.errors import ConfigSourceError
+from factory.errors import ConfigSourceError, first_line
 from factory.names import platform_slug, stream_key_from_dag_id
 from factory.policy import PlatformPolicy, read_policy
 from factory.snapshot import LastGood, Snapshot
@@ -167,24 +167,17 @@ def _fall_back(
     target: ParseTarget, last_good: LastGood, db_url: str | None, where: str, exc: Exception
 ) -> FromSnapshot:
     snapshot = last_good.snapshot
+    cause = first_line(exc, named=True, redact=True)  # the driver's own line, with its class name
     if snapshot is None:
         raise ConfigSourceError(
-            f"platform {target.platform}: cannot read the config database {where} ({_cause(exc)}) "
+            f"platform {target.platform}: cannot read the config database {where} ({cause}) "
             f"and there is no snapshot at {last_good.path} to fall back on"
         ) from None
     log.warning(
         "platform %s: config database %s unavailable (%s); building from snapshot of %s",
         target.platform,
         where,
-        _cause(exc),
+        cause,
         snapshot.written_at,
     )
-    return FromSnapshot(db_url, snapshot, f"{where}: {_cause(exc)}; snapshot written {snapshot.written_at}")
-
-
-def _cause(exc: BaseException) -> str:
-    """The first line of the underlying driver error, with its class name."""
-    from factory.redact import redact_text
-
-    text = redact_text(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+    return FromSnapshot(db_url, snapshot, f"{where}: {cause}; snapshot written {snapshot.written_at}")

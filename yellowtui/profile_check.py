@@ -9,15 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from factory.db import DB_URL_ENV
-from factory.redact import redact_text
+from factory.errors import first_line
 from yellowtui.profiles import Profile
 
 Result = tuple[bool, str]
-
-
-def _first_line(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return redact_text(text, secrets)
 
 
 def check_database(profile: Profile, values: Mapping[str, str]) -> Result:
@@ -33,7 +28,7 @@ def check_database(profile: Profile, values: Mapping[str, str]) -> Result:
         check_url(url)
         platforms = ConfigService(url).platforms()
     except Exception as exc:  # every failure is one line, whatever raised it
-        reason = _first_line(exc)
+        reason = first_line(exc, driver=False, redact=True)
         return False, f"database  FAIL  {reason if redact(url) in reason else f'{redact(url)}: {reason}'}"
     names = ", ".join(platforms) or "no platform tables yet"
     return True, f"database  ok    {redact(url)} ({len(platforms)} platform(s): {names})"
@@ -55,7 +50,7 @@ def check_airflow(profile: Profile, values: Mapping[str, str]) -> Result:
         health = service.health()
         service.dags("yellowtui-profile-check-")  # no such DAG: one cheap request that needs the login
     except Exception as exc:
-        return False, f"airflow   FAIL  {display_url(url)}: {_first_line(exc, secrets)}"
+        return False, f"airflow   FAIL  {display_url(url)}: {first_line(exc, driver=False, secrets=secrets)}"
     state = (
         "healthy"
         if health.healthy

@@ -257,8 +257,7 @@ def simulate(db_url: str | None, platform: str, with_files: tuple[Path, ...], al
     Exit 0 when everything builds, 1 when anything would fail to build, 2 on usage or
     connection errors.
     """
-    from factory.db import get_engine, redact
-    from factory.operations.changes.apply import reachable
+    from factory.db import get_engine, reachable, redact
     from factory.operations.changes.plan import simulate as run_simulation
     from factory.store import list_platforms
 
@@ -378,8 +377,7 @@ changeset_group.add_command(changeset_schema)
 
 def _current_row(db_url: str | None, platform: str, stream_key: str) -> tuple[str, str, Any]:
     """(url, slug, the stream's row or None), read now: the base of a single-stream change."""
-    from factory.db import get_engine, redact
-    from factory.operations.changes.apply import reachable
+    from factory.db import get_engine, reachable, redact
     from factory.store import list_platforms, read_row
 
     url = resolve_db(db_url)

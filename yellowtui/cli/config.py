@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -24,6 +24,11 @@ from yellowtui.cli.core import (
     times,
 )
 from yellowtui.cli.output import cell, dump, echo, fail, secho, write_output
+
+if TYPE_CHECKING:
+    from factory.errors import ChangesetConflict
+    from factory.operations.changes.apply import ApplyResult
+    from factory.operations.changes.changeset import Changeset
 
 
 @click.group()
@@ -174,55 +179,23 @@ def config_import(
     from factory.errors import ChangesetConflict, ChangesetFileError, ChangesetRejected
     from factory.operations.changes.apply import apply_changeset
     from factory.operations.changes.changeset import load_changeset
-    from factory.operations.changes.plan import RowOp
 
     slug = platform_slug(platform)
     url = resolve_db(db_url)
-
-    def invalid(problems: dict[str, list[str]]) -> NoReturn:
-        if as_json:
-            dump({"ok": False, "problems": problems, "written": {}})
-        else:
-            for key, found in problems.items():
-                for p in found:
-                    secho(f"{key}: {p}", fg="red", err=True)
-            echo("nothing was written", err=True)
-        sys.exit(ExitCode.FAILED)
-
     try:
         changeset = load_changeset(file, slug)
     except ChangesetFileError as exc:
-        invalid({str(file): [str(p) for p in exc.problems]})
+        _import_invalid({str(file): [str(p) for p in exc.problems]}, as_json=as_json)
     service = config_service(url)
     if not dry_run and slug not in service.platforms():
         service.ensure_platform(slug)  # import may start a platform, as it always could
     try:
         result = apply_changeset(url, changeset, actor=actor, force=force, dry_run=dry_run)
     except ChangesetRejected as exc:
-        invalid({key: [str(p) for p in found] for key, found in exc.problems.items()})
+        _import_invalid({key: [str(p) for p in found] for key, found in exc.problems.items()}, as_json=as_json)
     except ChangesetConflict as exc:
-        if as_json:
-            dump(exc.to_dict())
-        else:
-            for c in exc.conflicts:
-                secho(f"{c.stream_key}: {c.reason}", fg="red", err=True)
-            echo(f"conflict: {exc}; export again, or pass --force", err=True)
-        sys.exit(ExitCode.CONFLICT)
-    if dry_run:
-        outcome: dict[str, Any] = {
-            "ok": True,
-            "problems": {},
-            "written": {},
-            "dry_run": True,
-            "rows": len(changeset.changes),
-        }
-    else:
-        written: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
-        for change in changeset.changes:
-            op = result.written.get(change.stream_key)
-            kind = "inserted" if op is RowOp.INSERT else "unchanged" if op is None else "updated"
-            written[kind].append(change.stream_key)
-        outcome = {"ok": True, "problems": {}, "written": written, "forced": result.forced}
+        _import_conflict(exc, as_json=as_json)
+    outcome = _import_outcome(changeset, result, dry_run=dry_run)
     if as_json:
         dump(outcome)
     else:
@@ -231,6 +204,44 @@ def config_import(
             if dry_run
             else ", ".join(f"{len(v)} {k}" for k, v in outcome["written"].items())
         )
+
+
+def _import_invalid(problems: dict[str, list[str]], *, as_json: bool) -> NoReturn:
+    """Every problem of every row (as JSON, or one red line each); nothing written: exit 1."""
+    if as_json:
+        dump({"ok": False, "problems": problems, "written": {}})
+    else:
+        for key, found in problems.items():
+            for p in found:
+                secho(f"{key}: {p}", fg="red", err=True)
+        echo("nothing was written", err=True)
+    sys.exit(ExitCode.FAILED)
+
+
+def _import_conflict(exc: ChangesetConflict, *, as_json: bool) -> NoReturn:
+    """Rows changed since the export, each named; nothing written: exit 3."""
+    if as_json:
+        dump(exc.to_dict())
+    else:
+        for c in exc.conflicts:
+            secho(f"{c.stream_key}: {c.reason}", fg="red", err=True)
+        echo(f"conflict: {exc}; export again, or pass --force", err=True)
+    sys.exit(ExitCode.CONFLICT)
+
+
+def _import_outcome(changeset: Changeset, result: ApplyResult, *, dry_run: bool) -> dict[str, Any]:
+    """What the import reports: how many rows a dry run checked, else each row's stream key as
+    inserted, updated or unchanged."""
+    from factory.operations.changes.plan import RowOp
+
+    if dry_run:
+        return {"ok": True, "problems": {}, "written": {}, "dry_run": True, "rows": len(changeset.changes)}
+    written: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+    for change in changeset.changes:
+        op = result.written.get(change.stream_key)
+        kind = "inserted" if op is RowOp.INSERT else "unchanged" if op is None else "updated"
+        written[kind].append(change.stream_key)
+    return {"ok": True, "problems": {}, "written": written, "forced": result.forced}
 
 
 @config.command("validate")

@@ -90,13 +90,12 @@ def exit_for(exc: BaseException) -> tuple[str, ExitCode] | None:
 
 def message_of(exc: BaseException) -> str:
     """One line: a database driver's text is cut to its first line and named by its class."""
-    from factory.errors import FactoryError
+    from factory.errors import FactoryError, first_line
 
-    text = str(exc).strip()
     if isinstance(exc, FactoryError):
-        return text
-    first = text.splitlines()[0] if text else ""
-    error = f"database error: {type(exc).__name__}: {first}"
+        return str(exc).strip()
+    # Named ``error``: tools/messages.py collects it for docs/troubleshooting.md.
+    error = f"database error: {first_line(exc, driver=False, named=True)}"
     return error
 
 

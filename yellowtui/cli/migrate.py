@@ -47,8 +47,7 @@ def _airflow_logs_to_stderr() -> Iterator[None]:
 
 def _rows(db_url: str, platform: str) -> tuple[list[Any], Any]:
     from factory import store
-    from factory.db import get_engine, redact
-    from factory.operations.changes.apply import reachable
+    from factory.db import get_engine, reachable, redact
     from factory.policy import read_policy
 
     with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
@@ -434,9 +433,8 @@ def migrate_normalize(platform: str, db_url: str | None, actor: str | None, dry_
     exit 3. DataSurface rewrites the whole table each time it runs: normalize once it no longer
     does (docs/migration.md).
     """
-    from factory.db import get_engine, redact
+    from factory.db import get_engine, reachable, redact
     from factory.errors import ChangesetConflict
-    from factory.operations.changes.apply import reachable
     from factory.operations.migration.normalize import apply_normalize, plan_normalize
     from factory.store import list_platforms
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from factory.json_diff import json_diff
+
 _POSITION = re.compile(r"line (\d+) column (\d+)")
 RAW_WIDTH = 72
 
@@ -112,8 +114,5 @@ def changed_fields(old_json: str | None, new_json: str | None) -> list[str]:
     except ValueError:
         return ["(not JSON)"]
     if not isinstance(old, dict) or not isinstance(new, dict):
-        return ["(whole value)"] if old != new else []
-    return sorted(k for k in set(old) | set(new) if old.get(k, _MISSING) != new.get(k, _MISSING))
-
-
-_MISSING = object()
+        return ["(whole value)"] if json_diff(old, new, depth=0, exact_types=False) else []
+    return [c.path for c in json_diff(old, new, "", depth=1, exact_types=False)]

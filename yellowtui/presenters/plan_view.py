@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from factory.errors import ConfigProblem, RowConflict
+    from factory.json_diff import JsonChange
     from factory.operations.changes.dag_diff import ArgChange, DagDiff
-    from factory.operations.changes.plan import JsonChange, PlanEntry
+    from factory.operations.changes.plan import PlanEntry
 
 #: Longest value shown in a diff line, in characters (longer ones end in "…").
 VALUE_WIDTH = 100
@@ -171,7 +172,7 @@ def entry_lines(entry: PlanEntry) -> Iterator[Line]:
 
 def conflict_lines(conflict: RowConflict) -> Iterator[Line]:
     """One conflict: the row as it is now (theirs) and the change that expected another (yours)."""
-    from factory.operations.changes.plan import json_diff
+    from factory.json_diff import json_diff
 
     theirs = conflict.theirs or {}
     yours = conflict.yours

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from factory.errors import RowConflict
-from factory.operations.changes.plan import json_diff
+from factory.json_diff import json_diff
 from yellowtui.presenters.plan_view import json_or_text, pretty_config, value_text
 
 

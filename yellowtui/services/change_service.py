@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from factory import store
-from factory.db import get_engine, normalize_url, redact
-from factory.operations.changes.apply import apply_changeset, reachable
+from factory.db import get_engine, normalize_url, reachable, redact
+from factory.operations.changes.apply import apply_changeset
 from factory.operations.changes.plan import Plan, simulate
 
 if TYPE_CHECKING:

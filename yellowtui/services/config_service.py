@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from factory import store
-from factory.db import get_engine, normalize_url, redact
+from factory.db import get_engine, normalize_url, reachable, redact
 from factory.enums import RowStatus
-from factory.errors import DatabaseUnavailable, StreamConfigError
+from factory.errors import StreamConfigError
 from factory.models import parse_config
 from factory.operations.inspection.views import StreamView, iter_stream_views, parse_reports, stream_views
 from factory.records import HistoryEntry, ParseReport
@@ -27,24 +27,8 @@ PlatformRevision = tuple[str, str | None, int, datetime | None]
 Revision = tuple[PlatformRevision, ...]
 
 
-def _first_line(exc: BaseException) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
-    text = lines[0] if lines else type(cause).__name__
-    return text if len(text) <= 200 else text[:199] + "…"
-
-
-@contextmanager
-def _reachable(where: str) -> Iterator[None]:
-    """Turn "cannot reach the database" errors into :class:`DatabaseUnavailable`; let bugs through."""
-    from sqlalchemy import exc as sa_exc
-
-    try:
-        yield
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
-        raise DatabaseUnavailable(where, _first_line(exc)) from None
-    except OSError as exc:
-        raise DatabaseUnavailable(where, _first_line(exc)) from None
+#: The longest "database unreachable" reason, in characters: it is the banner's one line.
+REASON_WIDTH = 200
 
 
 class ConfigService:
@@ -74,7 +58,7 @@ class ConfigService:
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
         """A pooled connection whose "database unreachable" errors become :class:`DatabaseUnavailable`."""
-        with _reachable(self.display_url), self.engine.connect() as conn:
+        with reachable(self.display_url, os_errors=True, limit=REASON_WIDTH), self.engine.connect() as conn:
             yield conn
 
     def platforms(self) -> list[str]:
@@ -163,7 +147,7 @@ class ConfigService:
 
     def ensure_platform(self, platform: str) -> bool:
         """Create the platform's tables if missing; True when they were created."""
-        with _reachable(self.display_url), self.engine.begin() as conn:
+        with reachable(self.display_url, os_errors=True, limit=REASON_WIDTH), self.engine.begin() as conn:
             return store.ensure_tables(conn, platform)
 
     def import_rows(

@@ -11,8 +11,6 @@ then is anything written. The history trigger records every write with the actor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,7 +119,7 @@ def apply_changeset(
     """
     from sqlalchemy.exc import IntegrityError, OperationalError
 
-    from factory.db import get_engine, redact
+    from factory.db import get_engine, reachable, redact
     from factory.errors import RetryableConflict
 
     with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
@@ -157,13 +155,12 @@ def commit(transaction: Any, what: str, check: str) -> None:
     written": the server may have committed before the answer was lost."""
     from sqlalchemy import exc as sa_exc
 
-    from factory.errors import OutcomeUnknown
+    from factory.errors import OutcomeUnknown, first_line
 
     try:
         transaction.commit()
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError) as exc:
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise OutcomeUnknown(what, check, first[0] if first else type(exc).__name__) from None
+        raise OutcomeUnknown(what, check, first_line(exc)) from None
 
 
 def _check_hint(changeset: Changeset) -> str:
@@ -195,17 +192,3 @@ def _unique_conflicts(changeset: Changeset, exc: Exception) -> list[RowConflict]
         RowConflict(key, "created by someone else at the same time", None, changes[key].model_dump(mode="json"))
         for key in (named or sorted(changes))
     ]
-
-
-@contextmanager
-def reachable(where: str) -> Iterator[None]:
-    """Unreachable database -> :class:`factory.errors.DatabaseUnavailable`, one readable line."""
-    from sqlalchemy import exc as sa_exc
-
-    from factory.errors import DatabaseUnavailable
-
-    try:
-        yield
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise DatabaseUnavailable(where, first[0] if first else type(exc).__name__) from None

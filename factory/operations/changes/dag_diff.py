@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from factory.fingerprint import strip_fingerprint
+from factory.json_diff import MISSING, json_diff
 from factory.shape import JOB_TASK_ID
 
 if TYPE_CHECKING:
@@ -25,14 +26,6 @@ if TYPE_CHECKING:
 LOCATION_KEYS = frozenset({"fileloc", "relative_fileloc", "_processor_dags_folder"})
 #: Shown once per task, not as arguments: the tasks' identity and their order in the list.
 _TASKS_KEY = "tasks"
-
-
-class _Missing:
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
 
 
 @dataclass(frozen=True)
@@ -192,9 +185,6 @@ def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[ArgChange, ...]:
-    names = sorted(set(old) | set(new))
-    return tuple(
-        ArgChange(name, old.get(name, MISSING), new.get(name, MISSING))
-        for name in names
-        if old.get(name, MISSING) != new.get(name, MISSING)
-    )
+    """Flattened arguments that differ, by name; values compared whole, with plain ``==``."""
+    changes = json_diff(old, new, "", depth=1, exact_types=False)
+    return tuple(ArgChange(c.path, c.old_or_missing, c.new_or_missing) for c in changes)

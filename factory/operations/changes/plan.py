@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from factory.enums import RowStatus
 from factory.errors import ConfigProblem, FactoryError, StreamConfigError
+from factory.json_diff import JsonChange, json_diff
 from factory.models import StreamConfig, canonical_json, parse_config
 from factory.names import platform_slug
 from factory.operations.changes.changeset import Changeset, Delete, SetStatus, Upsert, edit_of
@@ -57,19 +58,6 @@ class RowOp(StrEnum):
     STATUS = "status"  # the status only
     DELETE = "delete"
     NONE = "none"
-
-
-@dataclass(frozen=True)
-class JsonChange:
-    """One config field that differs, at its JSON path (``$.datasets[1]``)."""
-
-    path: str
-    old: Any
-    new: Any
-    kind: str  # "added", "removed" or "changed"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "kind": self.kind, "old": self.old, "new": self.new}
 
 
 @dataclass
@@ -231,35 +219,6 @@ def _stored_form(config: StreamConfig | None, config_json: str) -> Any:
         return config_json
 
 
-def json_diff(old: Any, new: Any, path: str = "$") -> list[JsonChange]:
-    """Field by field: objects by key, lists by index, anything else as a value."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        found: list[JsonChange] = []
-        for key in sorted(set(old) | set(new)):
-            sub = f"{path}.{key}"
-            if key not in old:
-                found.append(JsonChange(sub, None, new[key], "added"))
-            elif key not in new:
-                found.append(JsonChange(sub, old[key], None, "removed"))
-            else:
-                found += json_diff(old[key], new[key], sub)
-        return found
-    if isinstance(old, list) and isinstance(new, list):
-        found = []
-        for i in range(max(len(old), len(new))):
-            sub = f"{path}[{i}]"
-            if i >= len(old):
-                found.append(JsonChange(sub, None, new[i], "added"))
-            elif i >= len(new):
-                found.append(JsonChange(sub, old[i], None, "removed"))
-            else:
-                found += json_diff(old[i], new[i], sub)
-        return found
-    if old == new and type(old) is type(new):
-        return []
-    return [JsonChange(path, old, new, "changed")]
-
-
 @dataclass(frozen=True)
 class _Target:
     """A stream's state after the changeset: its config text and status, or deleted (None)."""
@@ -346,26 +305,34 @@ def plan_entry(
     if target.problem is not None:
         entry.action, entry.problems = Action.FAILS, [target.problem]
         return entry, None
-    old_active = row is not None and row.status == RowStatus.ACTIVE
-    new_active = target.config_json is not None and target.status == RowStatus.ACTIVE
     if change is None:  # untouched: one build serves old and new
-        if row is None or not old_active:
-            return entry, None
-        built = _build(row.config_json, stream_key, platform)
-        entry.build_ms, entry.problems = built.build_ms, built.problems
-        entry.action = Action.UNCHANGED if built.dag is not None else Action.FAILS
-        return entry, built.dag
+        return _plan_untouched(entry, row, platform)
+    return _plan_touched(entry, row, change, target, platform, diff=diff, rules=rules)
 
-    old_config = _validate(row.config_json, stream_key)[0] if row is not None else None
-    new: _Built | None = None
-    new_config: StreamConfig | None = None
-    if new_active and target.config_json is not None:
-        new = _build(target.config_json, stream_key, platform, rules)
-        new_config, entry.problems, entry.build_ms = new.config, new.problems, new.build_ms
-    elif target.config_json is not None:  # kept but not active: validated, not built
-        new_config, problems = _validate(target.config_json, stream_key, rules)
-        if isinstance(change, Upsert):  # an edit is checked even when it builds nothing yet
-            entry.problems = problems
+
+def _plan_untouched(entry: PlanEntry, row: ConfigRow | None, platform: str) -> tuple[PlanEntry, Any]:
+    """A stream the changeset leaves alone: built once when active, else nothing to do."""
+    if row is None or row.status != RowStatus.ACTIVE:
+        return entry, None
+    built = _build(row.config_json, entry.stream_key, platform)
+    entry.build_ms, entry.problems = built.build_ms, built.problems
+    entry.action = Action.UNCHANGED if built.dag is not None else Action.FAILS
+    return entry, built.dag
+
+
+def _plan_touched(
+    entry: PlanEntry,
+    row: ConfigRow | None,
+    change: Upsert | SetStatus | Delete,
+    target: _Target,
+    platform: str,
+    *,
+    diff: bool,
+    rules: Rules | None,
+) -> tuple[PlanEntry, Any]:
+    """A stream the changeset touches: its new state, the row write, the config diff, the action."""
+    old_config = _validate(row.config_json, entry.stream_key)[0] if row is not None else None
+    new, new_config = _new_state(entry, target, change, platform, rules)
     entry.row_op, entry.new_config_json = _row_op(row, target, change, old_config, new_config)
     if row is not None and target.config_json is not None:
         entry.json_diff = json_diff(
@@ -373,23 +340,55 @@ def plan_entry(
         )
     if new is not None and new.config is not None and new.dag is not None:
         entry.spec = dag_spec(new.config, platform)
-    old_builds = old_active and old_config is not None
-    if new is not None:
-        if new.dag is None or new_config is None:
-            entry.action = Action.FAILS
-        elif old_config is None or not old_builds:
-            entry.action = Action.CREATE
-        elif old_config.to_json() == new_config.to_json():
-            entry.action = Action.UNCHANGED
-        else:
-            entry.action = Action.CHANGE
-            if diff:
-                entry.dag_diff = _dag_diff(old_config, new.dag, platform)
-    elif entry.problems:
-        entry.action = Action.FAILS  # an invalid config is never written, active or not
-    else:
-        entry.action = Action.REMOVE if old_builds else Action.UNCHANGED
+    old_builds = row is not None and row.status == RowStatus.ACTIVE and old_config is not None
+    _set_action(entry, new, new_config, old_config if old_builds else None, platform, diff=diff)
     return entry, (new.dag if new is not None else None)
+
+
+def _new_state(
+    entry: PlanEntry, target: _Target, change: Upsert | SetStatus | Delete, platform: str, rules: Rules | None
+) -> tuple[_Built | None, StreamConfig | None]:
+    """The new state's build (None when it will not be active) and config; its problems and
+    build time go on the entry."""
+    if target.config_json is None:
+        return None, None
+    if target.status == RowStatus.ACTIVE:
+        new = _build(target.config_json, entry.stream_key, platform, rules)
+        entry.problems, entry.build_ms = new.problems, new.build_ms
+        return new, new.config
+    # kept but not active: validated, not built
+    new_config, problems = _validate(target.config_json, entry.stream_key, rules)
+    if isinstance(change, Upsert):  # an edit is checked even when it builds nothing yet
+        entry.problems = problems
+    return None, new_config
+
+
+def _set_action(
+    entry: PlanEntry,
+    new: _Built | None,
+    new_config: StreamConfig | None,
+    old_built: StreamConfig | None,
+    platform: str,
+    *,
+    diff: bool,
+) -> None:
+    """The entry's action from what builds before (``old_built``: the old config, when its DAG
+    was active and valid) and after; the DAG diff too when it changed and ``diff`` is on."""
+    if new is None:
+        if entry.problems:
+            entry.action = Action.FAILS  # an invalid config is never written, active or not
+        else:
+            entry.action = Action.REMOVE if old_built is not None else Action.UNCHANGED
+    elif new.dag is None or new_config is None:
+        entry.action = Action.FAILS
+    elif old_built is None:
+        entry.action = Action.CREATE
+    elif old_built.to_json() == new_config.to_json():
+        entry.action = Action.UNCHANGED
+    else:
+        entry.action = Action.CHANGE
+        if diff:
+            entry.dag_diff = _dag_diff(old_built, new.dag, platform)
 
 
 def _dag_diff(old_config: StreamConfig, new_dag: Any, platform: str) -> DagDiff | None:

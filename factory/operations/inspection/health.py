@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from factory.enums import Outcome, Source
+from factory.errors import first_line
 from factory.names import dag_id_for, platform_slug
 
 if TYPE_CHECKING:
@@ -124,13 +125,10 @@ def check_platform(
     try:
         found = run_bounded(db_url, lambda conn: _read(conn, slug, now - timedelta(seconds=max_age_s)))
     except Exception as exc:
-        from factory.redact import redact_text
-
-        first = redact_text(str(getattr(exc, "orig", None) or exc)).strip().splitlines()
         health.add(
             Level.CRITICAL,
             "database-unreachable",
-            f"the config database {redact(db_url)} cannot be read: {type(exc).__name__}: {first[0] if first else ''}",
+            f"the config database {redact(db_url)} cannot be read: {first_line(exc, named=True, redact=True)}",
         )
         return health
     if found is None:

@@ -177,9 +177,8 @@ def _check_folders(dags_folder: Path, backup_dir: Path) -> None:
 def _rows(db_url: str, platform: str) -> tuple[dict[str, Any], Any]:
     """The platform's rows by stream key, and its stored policy."""
     from factory import store
-    from factory.db import get_engine, redact
+    from factory.db import get_engine, reachable, redact
     from factory.errors import UnknownPlatformError
-    from factory.operations.changes.apply import reachable
     from factory.policy import read_policy
 
     with reachable(redact(db_url)), get_engine(db_url).connect() as conn:
@@ -271,9 +270,6 @@ def cutover(
     ``allow_different``, or, for a DataSurface static file differing only in intended ways
     (:mod:`factory.operations.migration.intended`), unless every one is named in ``accept``; one
     whose row does not build is always refused."""
-    from factory.operations.migration.migrate import Verdict, compare
-    from factory.operations.provisioning.render import render_factory_file
-
     slug = platform_slug(platform)
     backup = backup_dir or default_backup_dir(dags_folder, slug)
     _check_folders(dags_folder, backup)
@@ -286,44 +282,76 @@ def cutover(
     for key in sorted(set(present) - set(rows)):
         if streams is None or key in set(streams):
             report.refused[key] = "no config row: run migrate extract, then config import"
-    for key in targets:
-        try:
-            _config(rows[key], slug, policy)
-        except StreamConfigError as exc:
-            report.refused[key] = f"its row does not build: {'; '.join(str(p) for p in exc.problems)}"
+    _refuse_unbuilt(report, targets, rows, policy)
     checked = [k for k in targets if k in present and k not in report.refused]
     if checked:
-        for verdict in compare(dags_folder, slug, [rows[k] for k in checked], policy=policy, streams=checked).verdicts:
-            if verdict.verdict == Verdict.DIFFERENT and not allow_different:
-                report.refused[verdict.stream_key] = f"its static DAG differs from the factory's: {verdict.detail}"
-            elif verdict.verdict == Verdict.INTENDED and not (allow_different or verdict.accepted(accept)):
-                missing = sorted(set(verdict.intended) - set(accept))
-                report.refused[verdict.stream_key] = (
-                    f"intended differences not accepted: {', '.join(missing)} "
-                    f"(review them with migrate compare, then pass --accept {','.join(verdict.intended)})"
-                )
-            elif verdict.verdict == Verdict.INTENDED:
-                report.accepted[verdict.stream_key] = verdict.intended
-            elif verdict.verdict not in (Verdict.IDENTICAL, Verdict.DIFFERENT):
-                report.refused[verdict.stream_key] = f"{verdict.verdict}: {verdict.detail}"
+        _compare_static_dags(report, dags_folder, checked, rows, policy, allow_different=allow_different, accept=accept)
     report.streams = [k for k in targets if k not in report.refused]
-    if not report.streams:
-        return report
+    if report.streams:
+        _take_over(report, db_url, dags_folder, backup, rows, conn_id=conn_id, actor=actor, on_step=on_step)
+    return report
+
+
+def _refuse_unbuilt(report: MigrationReport, keys: list[str], rows: dict[str, Any], policy: Any) -> None:
+    """Refuse each stream whose row does not validate: the factory could not build it."""
+    for key in keys:
+        try:
+            _config(rows[key], report.platform, policy)
+        except StreamConfigError as exc:
+            report.refused[key] = f"its row does not build: {'; '.join(str(p) for p in exc.problems)}"
+
+
+def _compare_static_dags(
+    report: MigrationReport,
+    dags_folder: Path,
+    keys: list[str],
+    rows: dict[str, Any],
+    policy: Any,
+    *,
+    allow_different: bool,
+    accept: Iterable[str],
+) -> None:
+    """Compare each stream's static DAG with the factory's: refuse a different one (unless
+    ``allow_different``) and intended differences not all in ``accept``; note the accepted ones."""
+    from factory.operations.migration.migrate import Verdict, compare
+
+    found = compare(dags_folder, report.platform, [rows[k] for k in keys], policy=policy, streams=keys)
+    for verdict in found.verdicts:
+        if verdict.verdict == Verdict.DIFFERENT and not allow_different:
+            report.refused[verdict.stream_key] = f"its static DAG differs from the factory's: {verdict.detail}"
+        elif verdict.verdict == Verdict.INTENDED and not (allow_different or verdict.accepted(accept)):
+            missing = sorted(set(verdict.intended) - set(accept))
+            report.refused[verdict.stream_key] = (
+                f"intended differences not accepted: {', '.join(missing)} "
+                f"(review them with migrate compare, then pass --accept {','.join(verdict.intended)})"
+            )
+        elif verdict.verdict == Verdict.INTENDED:
+            report.accepted[verdict.stream_key] = verdict.intended
+        elif verdict.verdict not in (Verdict.IDENTICAL, Verdict.DIFFERENT):
+            report.refused[verdict.stream_key] = f"{verdict.verdict}: {verdict.detail}"
+
+
+def _take_over(
+    report: MigrationReport,
+    db_url: str,
+    dags_folder: Path,
+    backup: Path,
+    rows: dict[str, Any],
+    *,
+    conn_id: str,
+    actor: str | None,
+    on_step: StepHook | None,
+) -> None:
+    """Hand ``report.streams`` to the factory, journalled: activate their rows, render the factory
+    files, then move each static file to the backup folder."""
+    slug = report.platform
     state = _journal(CUTOVER, slug, report.streams)
     _write_journal(backup, state)
 
     activated = _set_status(db_url, slug, rows, report.streams, RowStatus.ACTIVE, actor)
     _step(report, f"activate {len(activated)} row(s)", on_step)
 
-    # Every file of a split platform (factory.split), in its DAG bundle (factory.bundles): a copy
-    # outside the dags folder skips the static files in Airflow's dags folder all the same.
-    for place in _file_places(db_url, slug):
-        factory_path = file_path(dags_folder, place, slug)
-        text = render_factory_file(slug, conn_id, *place)
-        if not factory_path.exists() or factory_path.read_text(encoding="utf-8") != text:
-            factory_path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(factory_path, text)
-            _step(report, f"render {shown_name(place, slug)}", on_step)
+    _render_factory_files(report, db_url, dags_folder, conn_id, on_step)
 
     for key in report.streams:
         path = dags_folder / static_file_name(slug, key)
@@ -333,7 +361,24 @@ def cutover(
             _write_journal(backup, state)
             _step(report, f"move {path.name} to the backup folder", on_step)
     (backup / JOURNAL_NAME).unlink(missing_ok=True)
-    return report
+
+
+def _render_factory_files(
+    report: MigrationReport, db_url: str, dags_folder: Path, conn_id: str, on_step: StepHook | None
+) -> None:
+    """Every file of a split platform (factory.split), in its DAG bundle (factory.bundles), written
+    when missing or different: a copy outside the dags folder skips the static files in Airflow's
+    dags folder all the same."""
+    from factory.operations.provisioning.render import render_factory_file
+
+    slug = report.platform
+    for place in _file_places(db_url, slug):
+        factory_path = file_path(dags_folder, place, slug)
+        text = render_factory_file(slug, conn_id, *place)
+        if not factory_path.exists() or factory_path.read_text(encoding="utf-8") != text:
+            factory_path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(factory_path, text)
+            _step(report, f"render {shown_name(place, slug)}", on_step)
 
 
 # ---- rollback -----------------------------------------------------------------------------------

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from factory import datasurface_rows
 from factory.errors import ConfigProblem, StreamConfigError
+from factory.json_diff import JsonChange, json_diff
 from factory.models import parse_config
 from factory.names import platform_slug
 from factory.operations.changes.changeset import Changeset, Delete, SetStatus, Upsert, edit_of, new_changeset
-from factory.operations.changes.plan import Action, JsonChange, Plan, json_diff, plan_changes, touched_rows
+from factory.operations.changes.plan import Action, Plan, plan_changes, touched_rows
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -125,8 +126,8 @@ def apply_normalize(db_url: str, result: Normalization, *, actor: str | None = N
     A table DataSurface created has none of the factory's side tables: they are created first
     (the table itself is adopted as it is), so the rewrite lands in the history like any change.
     """
-    from factory.db import get_engine, redact
-    from factory.operations.changes.apply import apply_changeset, reachable
+    from factory.db import get_engine, reachable, redact
+    from factory.operations.changes.apply import apply_changeset
     from factory.store import ensure_tables
     from factory.tables import platform_tables, table_exists
 

@@ -231,8 +231,8 @@ def _write_rows(
     from sqlalchemy import text
 
     from factory import store
-    from factory.db import redact
-    from factory.operations.changes.apply import commit, reachable, retryable
+    from factory.db import reachable, redact
+    from factory.operations.changes.apply import commit, retryable
     from factory.split import read_layout, write_layout
 
     results: list[PlatformBootstrap] = []

@@ -104,8 +104,7 @@ def drop_platform(db_url: str, platform: str, export_path: Path) -> DropResult:
     from sqlalchemy import text
 
     from factory import store
-    from factory.db import get_engine, redact
-    from factory.operations.changes.apply import reachable
+    from factory.db import get_engine, reachable, redact
 
     slug = platform_slug(platform)
     if export_path.exists():
