@@ -113,10 +113,19 @@ def test_dataset_change_shows_in_the_jobs_arguments_and_env(seeded):
     assert [a.name for a in entry.dag_diff.dag] == ["description"]
 
 
-def test_credential_secret_names_and_keys_are_diffed(seeded):
-    row = _rows(seeded)["Store1"]
+def test_credential_secret_names_and_keys_are_diffed(db_url, example_ecosystem, tmp_path):
+    from factory.operations.provisioning.ecosystem import PolicySpec
+
+    # The platform's policy must name the new secret: a plan judges a change as the apply does.
+    platform = example_ecosystem.platforms[0]
+    own = [platform.postgres_credential_secret, platform.git_credential_secret, platform.slack_credential_secret]
+    own += [platform.kafka_connect_credential_secret, *(s.source_credential_secret for s in platform.stores)]
+    policy = PolicySpec(secret_names=[*(s for s in own if s), "postgres-other-creds"])
+    eco = example_ecosystem.model_copy(update={"platforms": [platform.model_copy(update={"policy": policy})]})
+    bootstrap(eco, db_url, tmp_path / "dags")
+    row = _rows(db_url)["Store1"]
     config = _config(row, postgres_credential_secret_name="postgres-other-creds")
-    entry = _simulate(seeded, new_changeset(P, [edit_of(row, "Store1", config)])).changes[0]
+    entry = _simulate(db_url, new_changeset(P, [edit_of(row, "Store1", config)])).changes[0]
     (job,) = entry.dag_diff.tasks
     args = {a.name: (a.old, a.new) for a in job.args}
     # The credential's variable is named after it, and read from the secret's key.
@@ -275,6 +284,33 @@ def test_simulated_dags_are_the_dags_the_factory_file_yields(
     assert serialized(predicted.dags["yellowlive__Store1_ingestion"]) != serialized(
         bag.dags["yellowlive__Store1_ingestion"]
     )
+
+
+def test_simulate_builds_with_the_platforms_job_settings_and_judges_by_its_policy(
+    db_url, example_ecosystem, tmp_path, snapshot_dir, monkeypatch
+):
+    """A platform whose job is the July 2025 generation with plain secret keys: the plan's DAGs
+    are the ones DagBag gets from its factory file, and a change outside its policy fails in the
+    plan as it would in the apply."""
+    from factory.job_contract import JobArguments, JobSettings, SecretKeys
+
+    job = JobSettings(secret_keys=SecretKeys.PLAIN, arguments=JobArguments.JULY_2025)
+    platform = example_ecosystem.platforms[0]
+    eco = example_ecosystem.model_copy(update={"platforms": [platform.model_copy(update={"job": job})]})
+    monkeypatch.setenv("YELLOW_DB_URL", db_url)
+    bootstrap(eco, db_url, tmp_path / "dags")
+    plan = _simulate(db_url, keep_dags=True)
+    bag = parse_folder(tmp_path / "dags")
+    assert bag.import_errors == {}
+    ours = {d for d in bag.dags if d.startswith(f"{P}__")}
+    assert set(plan.dags) == ours and ours
+    for dag_id in sorted(ours):
+        assert serialized(plan.dags[dag_id]) == serialized(bag.dags[dag_id]), dag_id
+    rows = _rows(db_url)
+    outside = edit_of(rows["Store1"], "Store1", _config(rows["Store1"], namespace_name="somewhere-else"))
+    entry = next(e for e in _simulate(db_url, new_changeset(P, [outside])).entries if e.stream_key == "Store1")
+    assert entry.action is Action.FAILS
+    assert any(p.path == "$.namespace_name" for p in entry.problems), entry.problems
 
 
 def test_the_headless_core_imports_no_ui_and_no_airflow_until_it_builds():

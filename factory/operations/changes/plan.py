@@ -36,6 +36,8 @@ from factory.store import ConfigRow
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from factory.job_contract import JobSettings
+
 #: ``progress(done, total)``: called now and then while a plan builds DAGs.
 Progress = Callable[[int, int], None]
 
@@ -184,8 +186,16 @@ def _validate(
         return None, [ConfigProblem("$", f"validation failed: {type(exc).__name__}: {exc}")]
 
 
-def _build(config_json: str, stream_key: str, platform: str, rules: Rules | None = None) -> _Built:
-    """Validate and build one stream, in its own guard, as the factory file does."""
+def _job(rules: Rules | None) -> JobSettings | None:
+    """The platform's job settings, carried by its stored policy (None: the defaults)."""
+    return rules.policy.job if rules is not None and rules.policy is not None else None
+
+
+def _build(
+    config_json: str, stream_key: str, platform: str, rules: Rules | None = None, *, job: JobSettings | None = None
+) -> _Built:
+    """Validate and build one stream, in its own guard, as the factory file does: judged by
+    ``rules`` when given, built with the platform's ``job`` settings."""
     from factory.builder import build_dag
 
     config, problems = _validate(config_json, stream_key, rules)
@@ -193,7 +203,7 @@ def _build(config_json: str, stream_key: str, platform: str, rules: Rules | None
         return _Built(None, problems)
     started = time.perf_counter()
     try:
-        dag = build_dag(config, platform)
+        dag = build_dag(config, platform, job=job)
     except Exception as exc:
         ms = (time.perf_counter() - started) * 1000.0
         return _Built(config, [ConfigProblem("$", f"building the DAG failed: {type(exc).__name__}: {exc}")], None, ms)
@@ -306,15 +316,18 @@ def plan_entry(
         entry.action, entry.problems = Action.FAILS, [target.problem]
         return entry, None
     if change is None:  # untouched: one build serves old and new
-        return _plan_untouched(entry, row, platform)
+        return _plan_untouched(entry, row, platform, _job(rules))
     return _plan_touched(entry, row, change, target, platform, diff=diff, rules=rules)
 
 
-def _plan_untouched(entry: PlanEntry, row: ConfigRow | None, platform: str) -> tuple[PlanEntry, Any]:
-    """A stream the changeset leaves alone: built once when active, else nothing to do."""
+def _plan_untouched(
+    entry: PlanEntry, row: ConfigRow | None, platform: str, job: JobSettings | None
+) -> tuple[PlanEntry, Any]:
+    """A stream the changeset leaves alone: built once when active (not judged by the rules,
+    built with the platform's ``job`` settings), else nothing to do."""
     if row is None or row.status != RowStatus.ACTIVE:
         return entry, None
-    built = _build(row.config_json, entry.stream_key, platform)
+    built = _build(row.config_json, entry.stream_key, platform, job=job)
     entry.build_ms, entry.problems = built.build_ms, built.problems
     entry.action = Action.UNCHANGED if built.dag is not None else Action.FAILS
     return entry, built.dag
@@ -339,9 +352,9 @@ def _plan_touched(
             _stored_form(old_config, row.config_json), _stored_form(new_config, target.config_json)
         )
     if new is not None and new.config is not None and new.dag is not None:
-        entry.spec = dag_spec(new.config, platform)
+        entry.spec = dag_spec(new.config, platform, _job(rules))
     old_builds = row is not None and row.status == RowStatus.ACTIVE and old_config is not None
-    _set_action(entry, new, new_config, old_config if old_builds else None, platform, diff=diff)
+    _set_action(entry, new, new_config, old_config if old_builds else None, platform, diff=diff, job=_job(rules))
     return entry, (new.dag if new is not None else None)
 
 
@@ -353,7 +366,7 @@ def _new_state(
     if target.config_json is None:
         return None, None
     if target.status == RowStatus.ACTIVE:
-        new = _build(target.config_json, entry.stream_key, platform, rules)
+        new = _build(target.config_json, entry.stream_key, platform, rules, job=_job(rules))
         entry.problems, entry.build_ms = new.problems, new.build_ms
         return new, new.config
     # kept but not active: validated, not built
@@ -371,6 +384,7 @@ def _set_action(
     platform: str,
     *,
     diff: bool,
+    job: JobSettings | None = None,
 ) -> None:
     """The entry's action from what builds before (``old_built``: the old config, when its DAG
     was active and valid) and after; the DAG diff too when it changed and ``diff`` is on."""
@@ -388,14 +402,14 @@ def _set_action(
     else:
         entry.action = Action.CHANGE
         if diff:
-            entry.dag_diff = _dag_diff(old_built, new.dag, platform)
+            entry.dag_diff = _dag_diff(old_built, new.dag, platform, job)
 
 
-def _dag_diff(old_config: StreamConfig, new_dag: Any, platform: str) -> DagDiff | None:
+def _dag_diff(old_config: StreamConfig, new_dag: Any, platform: str, job: JobSettings | None) -> DagDiff | None:
     from factory.builder import build_dag
 
     try:
-        return diff_dags(build_dag(old_config, platform), new_dag)
+        return diff_dags(build_dag(old_config, platform, job=job), new_dag)
     except Exception:  # the stored config no longer builds: nothing to compare with
         return None
 
@@ -447,14 +461,18 @@ def simulate(
     """Build every active row of ``platform`` offline, with ``changeset`` laid over the rows.
 
     Reads the rows on ``conn`` and writes nothing. The plan lists every active stream and every
-    stream the changeset touches; ``keep_dags`` keeps the new state's DAGs on the plan.
+    stream the changeset touches; ``keep_dags`` keeps the new state's DAGs on the plan. The
+    platform's stored policy judges the touched streams and its job settings build every DAG,
+    as ``apply`` and the factory do.
     """
+    from factory.operations.inspection.views import platform_rules
     from factory.store import iter_rows
 
     slug = platform_slug(platform)
     started = time.perf_counter()
+    rules = platform_rules(conn, slug)
     rows: dict[str, ConfigRow | None] = {r.stream_key: r for r in iter_rows(conn, slug)}
-    plan = plan_changes(slug, rows, changeset, progress=progress, keep_dags=keep_dags, diff=diff)
+    plan = plan_changes(slug, rows, changeset, progress=progress, keep_dags=keep_dags, diff=diff, rules=rules)
     plan.total_ms = (time.perf_counter() - started) * 1000.0
     return plan
 
