@@ -80,14 +80,14 @@ class PlatformPolicy:
         if config.platform_name.lower() != self.platform:
             found.append(
                 ConfigProblem(
-                    "$.platform_name", f"is {config.platform_name!r} but the row is in platform {self.platform!r}"
+                    "$.platform_name", f"is {_quoted(config.platform_name)} but the row is in platform {self.platform!r}"
                 )
             )
         if self.namespaces is not None and config.namespace_name not in self.namespaces:
             found.append(
                 ConfigProblem(
                     "$.namespace_name",
-                    f"namespace {config.namespace_name!r} is outside platform {self.platform}'s policy "
+                    f"namespace {_quoted(config.namespace_name)} is outside platform {self.platform}'s policy "
                     f"(allowed: {', '.join(self.namespaces)})",
                 )
             )
@@ -95,7 +95,7 @@ class PlatformPolicy:
             found.append(
                 ConfigProblem(
                     "$.datasurface_docker_image",
-                    f"image repository {image_repository(config.datasurface_docker_image)!r} is outside platform "
+                    f"image repository {_quoted(image_repository(config.datasurface_docker_image))} is outside platform "
                     f"{self.platform}'s policy (allowed: {', '.join(self.image_repositories or ())})",
                 )
             )
@@ -105,7 +105,7 @@ class PlatformPolicy:
                 found.append(
                     ConfigProblem(
                         f"$.{name}",
-                        f"secret {secret!r} is not one of platform {self.platform}'s secrets (see its policy)",
+                        f"secret {_quoted(secret)} is not one of platform {self.platform}'s secrets (see its policy)",
                     )
                 )
         return found
@@ -173,6 +173,17 @@ def write_policy(conn: Connection, policy: PlatformPolicy) -> None:
             set_={"policy_json": stmt.excluded.policy_json, "updated_at": stmt.excluded.updated_at},
         )
     )
+
+
+def _quoted(value: str) -> str:
+    """A row's value quoted back in a problem, unless it looks like a credential: these fields
+    are free text, and a token pasted into one must not reach a log or a screen through the
+    message that refuses it (:func:`factory.credentials.credential_kind` names what it seems)."""
+    from factory.credentials import credential_kind
+    from factory.redact import redact_text
+
+    kind = credential_kind(value)
+    return f"a value holding {kind} (not shown)" if kind else redact_text(repr(value))
 
 
 def read_policy(conn: Connection, platform: str) -> PlatformPolicy | None:

@@ -469,6 +469,20 @@ def test_ecosystem_policy_section_is_enforced(tmp_path):
     assert "$.datasurface_docker_image" in out and "outside platform yellowforensic" in out
 
 
+@pytest.mark.parametrize(
+    "field", ["platform_name", "namespace_name", "datasurface_docker_image", "git_credential_secret_name"]
+)
+def test_a_credential_pasted_into_a_field_the_policy_quotes_back_stays_hidden(sample_config, field):
+    """The policy's problems quote the row's value (found by the property test below): a token
+    pasted into one of those fields is hidden there like everywhere else."""
+    for value in CREDENTIAL_VALUES:
+        with pytest.raises(StreamConfigError) as raised:
+            parse_config(json.dumps({**sample_config, field: value}), policy=POLICY)
+        assert any(p.path == f"$.{field}" for p in raised.value.problems), raised.value.problems
+        assert value not in str(raised.value)
+        assert "tok3n" not in str(raised.value) and "glpat-" not in str(raised.value)
+
+
 # ---- properties -----------------------------------------------------------------------------
 
 
