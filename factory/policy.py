@@ -80,7 +80,8 @@ class PlatformPolicy:
         if config.platform_name.lower() != self.platform:
             found.append(
                 ConfigProblem(
-                    "$.platform_name", f"is {_quoted(config.platform_name)} but the row is in platform {self.platform!r}"
+                    "$.platform_name",
+                    f"is {_quoted(config.platform_name)} but the row is in platform {self.platform!r}",
                 )
             )
         if self.namespaces is not None and config.namespace_name not in self.namespaces:
