@@ -1,12 +1,15 @@
-"""Real local Airflow 3 stacks (api-server, scheduler, dag-processor) shared by the modules that
-need one: starting one costs most of a minute, so each test process starts one on first use and
-stops it (and proves it gone) as soon as the next test does not need it.
+"""One real local Airflow 3 (api-server, scheduler, dag-processor) for the whole test session,
+shared by every module that needs it: starting one costs most of a minute, so it is started
+once, on first use, and stopped (and proven gone) as soon as the next test does not need it.
 
-The modules are split over two pytest-xdist groups (:data:`GROUPS`), so a parallel run starts two
-stacks on two workers and their tests wait on Airflow at the same time; a serial run shares one.
-Airflow's stale-DAG clean-up runs every few seconds here instead of every minute (its defaults
-are timing, not behaviour: ``[dag_processor] stale_dag_threshold`` 50 s and ``[scheduler]
-parsing_cleanup_interval`` 60 s, ``airflow/config_templates/config.yml``).
+One stack, on one pytest-xdist worker (:data:`XDIST_GROUP`), not one per group of modules: on two
+cores the suite is CPU-bound (both cores about 95% busy from start to end, measured), and an
+idle stack is not free (its DAG processor re-parses every factory file every 15 s, 150 DAGs of
+them for the paging tests): two stacks made the parallel part slower (486 s against 394 s
+before, from a clean clone), not faster. Airflow's stale-DAG clean-up runs every few seconds
+here instead of every minute (its defaults are timing, not behaviour: ``[dag_processor]
+stale_dag_threshold`` 50 s and ``[scheduler] parsing_cleanup_interval`` 60 s,
+``airflow/config_templates/config.yml``), so a test of a retired row waits seconds, not minutes.
 
 Three platforms, every stream manual-only (only the tests create runs) and its simulated job
 scripted:
@@ -145,31 +148,23 @@ def stop_stack() -> None:
 
 @pytest.fixture(scope="module")
 def airflow_stack(pg):
-    """This process's real Airflow. Modules that use it run one after the other (their names
-    start with ``test_airflow_``), and it is stopped as soon as the next test does not need it,
-    so an idle scheduler and DAG processor never load the machine under the timing tests that
-    follow. Under pytest-xdist each group of :data:`GROUPS` runs on one worker, which starts its
-    own stack."""
+    """The session's one real Airflow. Modules that use it run one after the other (their
+    names start with ``test_airflow_``), and it is stopped as soon as the next test does not
+    need it, so an idle scheduler and DAG processor never load the machine under the timing
+    tests that follow. Under pytest-xdist they all run on one worker (:data:`XDIST_GROUP`), so
+    the stack is started once, by that worker alone."""
     return ensure_stack(pg)
 
 
-#: The pytest-xdist group (``--dist loadgroup``) of each module that uses a stack: two groups,
-#: each one stack on one worker, of about the same length (from ``--durations``: about 370 s
-#: each on a loaded machine, against 750 s for one stack). A module not named here joins the first.
-GROUPS = {
-    "test_airflow_e2e": "airflow_stack_1",
-    "test_airflow_versions": "airflow_stack_1",
-    "test_airflow_runs_screen": "airflow_stack_2",
-    "test_airflow_live": "airflow_stack_2",
-}
+#: The pytest-xdist group (``--dist loadgroup``) of every test that uses the stack.
+XDIST_GROUP = "airflow_stack"
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "airflow_stack" in item.fixturenames:
-            group = GROUPS.get(item.module.__name__.rsplit(".", 1)[-1], "airflow_stack_1")
-            item.add_marker(pytest.mark.xdist_group(group))
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUP))
 
 
 def pytest_runtest_teardown(item, nextitem) -> None:
