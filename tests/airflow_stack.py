@@ -5,8 +5,8 @@ once, on first use, and stopped (and proven gone) as soon as the next test does 
 One stack, on one pytest-xdist worker (:data:`XDIST_GROUP`), not one per group of modules: on two
 cores the suite is CPU-bound (both cores about 95% busy from start to end, measured), and an
 idle stack is not free (its DAG processor re-parses every factory file every 15 s, 150 DAGs of
-them for the paging tests): two stacks made the parallel part slower (486 s against 394 s
-before, from a clean clone), not faster. Airflow's stale-DAG clean-up runs every few seconds
+them for the paging tests): with two stacks the parallel part took 486 s against 394 s with
+one, from clean clones (runs of the same code differ by up to 90 s: two stacks did not help). Airflow's stale-DAG clean-up runs every few seconds
 here instead of every minute (its defaults are timing, not behaviour: ``[dag_processor]
 stale_dag_threshold`` 50 s and ``[scheduler] parsing_cleanup_interval`` 60 s,
 ``airflow/config_templates/config.yml``), so a test of a retired row waits seconds, not minutes.
