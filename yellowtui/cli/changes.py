@@ -29,7 +29,7 @@ from yellowtui.cli.core import (
     resolve_db,
 )
 from yellowtui.cli.live import AirflowChoice, airflow_options, wait_options
-from yellowtui.cli.output import dump, echo, fail, safe, write_output
+from yellowtui.cli.output import dump, fail, print_or_write, safe
 from yellowtui.presenters.safe_text import visible
 
 if TYPE_CHECKING:
@@ -356,12 +356,7 @@ def changeset_schema(output: Path | None) -> None:
     """Print the JSON Schema of a changeset file (for editors and CI)."""
     from factory.operations.changes.changeset import changeset_json_schema
 
-    text = json.dumps(changeset_json_schema(), indent=2)
-    if output:
-        write_output(output, text + "\n")
-        echo(f"wrote {output}", err=True)
-    else:
-        echo(text)
+    print_or_write(json.dumps(changeset_json_schema(), indent=2), output)
 
 
 @click.group("changeset")

@@ -80,3 +80,12 @@ def write_output(path: Path, text: str) -> None:
         write_atomic(path, text)
     except OSError as exc:
         fail(f"cannot write {path}: {exc.strerror or exc}", 2)
+
+
+def print_or_write(text: str, output: Path | None) -> None:
+    """A document (a JSON Schema, ...) on stdout, or into ``output`` with one line on stderr saying so."""
+    if output:
+        write_output(output, text + "\n")
+        echo(f"wrote {output}", err=True)
+    else:
+        echo(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from yellowtui.cli.core import config_service, db_option, json_option, platform_option, platforms, times
-from yellowtui.cli.output import cell, dump, echo, write_output
+from yellowtui.cli.output import cell, dump, echo, print_or_write
 
 
 @click.command()
@@ -19,12 +19,7 @@ def schema(output: Path | None) -> None:
     """Print the JSON Schema of a stream's config_json (for editors and CI)."""
     from factory.models import json_schema
 
-    text = json.dumps(json_schema(), indent=2)
-    if output:
-        write_output(output, text + "\n")
-        echo(f"wrote {output}", err=True)
-    else:
-        echo(text)
+    print_or_write(json.dumps(json_schema(), indent=2), output)
 
 
 @click.command()
