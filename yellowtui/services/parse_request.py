@@ -12,9 +12,11 @@ platform's layout (:meth:`factory.split.Layout.place`: a file, and the DAG bundl
 also the file that defines its DAG now when that differs (it must drop the DAG). Files are named
 as reports name them, ``yellow-{j}/`` before a file outside Airflow's default bundle
 (:func:`factory.bundles.shown_name`): the same file name can be in two bundles while a change of
-the bundle count hands over, and each copy has its own token (the API server finds the file by
-``(bundle_name, relative_fileloc)`` of the DAG the token names). A refused or failed request is reported, never raised:
-the change still goes live at the file's next scheduled parse.
+the bundle count hands over, and each copy has its own token: the token is the signed pair
+``(bundle_name, relative_fileloc)``, which ``reparse_dag_file`` turns into a
+``DagPriorityParsingRequest`` for that bundle's file
+(``airflow/api_fastapi/core_api/routes/public/dag_parsing.py``). A refused or failed request is
+reported, never raised: the change still goes live at the file's next scheduled parse.
 """
 
 from __future__ import annotations
