@@ -3,10 +3,10 @@ shared by every module that needs it: starting one costs most of a minute, so it
 once, on first use, and stopped (and proven gone) as soon as the next test does not need it.
 
 One stack, on one pytest-xdist worker (:data:`XDIST_GROUP`), not one per group of modules: on two
-cores the suite is CPU-bound (both cores about 95% busy from start to end, measured), and an
-idle stack is not free (its DAG processor re-parses every factory file every 15 s, 150 DAGs of
-them for the paging tests): with two stacks the parallel part took 486 s against 394 s with
-one, from clean clones (runs of the same code differ by up to 90 s: two stacks did not help). Airflow's stale-DAG clean-up runs every few seconds
+cores the suite is CPU-bound (both cores about 95% busy from start to end, measured), and with
+two stacks (each re-parsing every file every 15 s then) the parallel part took 486 s against
+394 s with one, from clean clones. The stack parses a file when it is new or asked for, not on
+a schedule (:data:`FAST_CLEANUP`). Airflow's stale-DAG clean-up runs every few seconds
 here instead of every minute (its defaults are timing, not behaviour: ``[dag_processor]
 stale_dag_threshold`` 50 s and ``[scheduler] parsing_cleanup_interval`` 60 s,
 ``airflow/config_templates/config.yml``), so a test of a retired row waits seconds, not minutes.
@@ -48,7 +48,9 @@ JOB_SCRIPT = {
 }
 ALL_DAGS = len(LIVE_STREAMS) + PAGING_STREAMS + len(RUNS_STREAMS)
 #: Airflow settings of the test stacks: a DAG its file no longer defines is deactivated within
-#: seconds of that parse, so tests of retired rows do not wait two minutes for it.
+#: seconds of that parse, so tests of retired rows do not wait two minutes for it; and files are
+#: parsed when new or when asked for, not every 15 s: an idle DAG processor re-parsing the 150-DAG
+#: paging platform cost 18 CPU seconds a minute (measured), a third of a core the other tests need.
 FAST_CLEANUP = {
     "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "5",
     "AIRFLOW__SCHEDULER__PARSING_CLEANUP_INTERVAL": "5",

@@ -1,8 +1,9 @@
 """Change to live, against the session's real local Airflow 3 (tests/airflow_stack.py).
 
-Its own platform, ``YellowChange`` (three streams), is bootstrapped into the stack's config
+Its own platform, ``YellowChange`` (four streams), is bootstrapped into the stack's config
 database and dags folder, so the other Airflow modules' platforms are left as they are. The
-stack parses each file every 15 s (``min_file_process_interval``); Airflow's default is 30 s.
+stack has no scheduled re-parse to speak of (``min_file_process_interval`` 600 s; Airflow's
+default is 30 s): what becomes live here does so through the parses that were asked for.
 
 What an operator sees: a change is ``pending parse`` then ``live``; ``apply --wait-live`` asks
 Airflow to parse the file and returns long before a scheduled parse would come; a broken row is
@@ -20,10 +21,10 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from tests.airflow_stack import service_for, wait_until
+from tests.airflow_stack import FAST_CLEANUP, service_for, wait_until
 from yellowtui.services.config_service import ConfigService
 from yellowtui.services.live_state import LiveStatus
-from yellowtui.services.live_wait import read_live
+from yellowtui.services.live_wait import STALE_DAG_THRESHOLD_ENV, read_live
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
@@ -65,6 +66,8 @@ def _cli(stack, *args: str, env: dict | None = None):
         "AIRFLOW_API_PASSWORD": airflow.password or "",
         "YELLOW_DB_URL": stack["config_url"],
         "YELLOW_READ_ONLY": "",
+        # Where yellowtui runs, the stack's stale_dag_threshold (as an operator sets it beside Airflow's).
+        STALE_DAG_THRESHOLD_ENV: FAST_CLEANUP[STALE_DAG_THRESHOLD_ENV],
     }
     result = CliRunner().invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
     assert airflow.password and airflow.password not in result.output, "the password was printed"
@@ -179,9 +182,10 @@ def test_a_broken_row_fails_to_build_while_airflow_keeps_its_last_good_config(ch
 def test_a_retired_row_is_reported_until_airflow_drops_it(change):
     _write_sql(change, "Delta", status="retired")
     assert _status(change, "Delta") is LiveStatus.STILL_IN_AIRFLOW
-    # Airflow deactivates a DAG its file dropped only stale_dag_threshold after that parse,
-    # checked every parsing_cleanup_interval (50 s and 60 s by default, 5 s in the test stack):
-    # no parse request makes that sooner.
+    # Airflow deactivates a DAG its file dropped only at a parse ending stale_dag_threshold after
+    # the DAG's last parse, checked every parsing_cleanup_interval (50 s and 60 s by default, 5 s
+    # in the test stack): wait asks for that parse once the threshold has passed, so the retired
+    # DAG goes without waiting for a scheduled parse (none comes within the timeout here).
     result = _cli(change, "wait", "--platform", PLATFORM, "--stream", "Delta", "--timeout", "300")
     assert result.exit_code == 0, result.output
     assert _status(change, "Delta") is LiveStatus.NOT_IN_AIRFLOW

@@ -20,8 +20,8 @@ from factory.validation import config_hash
 from tests.samples import SAMPLE_CONFIG
 from yellowtui.presenters.dag_versions import RowChange, version_lines
 from yellowtui.services.airflow.models import DagState, dag_from_json
-from yellowtui.services.live_state import LiveStatus, PlatformLive, live_statuses, stream_live
-from yellowtui.services.live_wait import wait_live
+from yellowtui.services.live_state import LiveStatus, PlatformLive, StreamLive, live_statuses, stream_live
+from yellowtui.services.live_wait import ParseAgain, stale_dag_threshold_s, wait_live
 from yellowtui.services.parse_request import file_of_dag, files_of
 
 P = "yellowlive"
@@ -224,3 +224,32 @@ def test_the_streams_table_filters_and_sorts_by_the_live_column():
     query.set_filter("")
     query.sort_by("live")
     assert [r.stream_key for r in query.visible] == ["C", "B", "A"]  # failures first
+
+
+def _parsed_state(*streams: StreamLive) -> PlatformLive:
+    return PlatformLive(P, T0, tuple(streams))
+
+
+def _parsed(key: str, status: LiveStatus, parsed_ago_s: float) -> StreamLive:
+    return StreamLive(P, key, status, "", parsed_at=T0 - timedelta(seconds=parsed_ago_s))
+
+
+def test_a_retired_dag_past_the_stale_threshold_gets_one_more_parse_request():
+    """Airflow deactivates a dropped DAG only at a parse ending ``stale_dag_threshold`` after the
+    DAG's last parse: once that long has passed, wait asks for one parse, and only one."""
+    again = ParseAgain(None, P, stale_after_s=5, clock=lambda: T0)  # type: ignore[arg-type]
+    state = _parsed_state(
+        _parsed("Old", LiveStatus.STILL_IN_AIRFLOW, 6),
+        _parsed("Fresh", LiveStatus.STILL_IN_AIRFLOW, 2),
+        _parsed("Changed", LiveStatus.PENDING, 60),
+    )
+    assert again._dropped_now_stale(state) == ["Old"]
+    assert again._dropped_now_stale(state) == [], "asked once per parse of the DAG"
+    later = ParseAgain(None, P, stale_after_s=5, clock=lambda: T0 + timedelta(seconds=4))  # type: ignore[arg-type]
+    assert later._dropped_now_stale(state) == ["Old", "Fresh"]
+
+
+def test_the_stale_threshold_is_read_where_airflow_reads_it():
+    assert stale_dag_threshold_s({}) == 50.0
+    assert stale_dag_threshold_s({"AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "5"}) == 5.0
+    assert stale_dag_threshold_s({"AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "soon"}) == 50.0

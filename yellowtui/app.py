@@ -531,13 +531,15 @@ def run_dashboard(
     theme: str | None,
     reset_demo: bool = False,
     *,
+    demo_streams: int | None = None,
     airflow: AirflowService | None = None,
     read_only: bool = False,
     actor: str | None = None,
     profile: Profile | None = None,
 ) -> None:
     """``yellowtui`` / ``yellowtui demo``: open the dashboard on ``db_url``, or on the embedded
-    demo database (started, seeded once, and stopped cleanly on exit) when it is None; with
+    demo database (started, seeded once with ``demo_streams`` streams per platform, and stopped
+    cleanly on exit) when it is None; with
     ``airflow``, the runs screen and the streams' Airflow column read it."""
     import sys
 
@@ -555,7 +557,10 @@ def run_dashboard(
         return
     from yellowtui.demo import open_demo
 
-    with open_demo(reset=reset_demo, log=lambda line: print(line, file=sys.stderr, flush=True)) as demo:
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    with open_demo(reset=reset_demo, log=log, streams_per_platform=demo_streams) as demo:
         app = make_app(
             demo.url,
             theme=theme,

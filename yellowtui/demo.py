@@ -100,11 +100,14 @@ def open_demo(
     reset: bool = False,
     home: Path | None = None,
     log: Callable[[str], None] = lambda _: None,
-    streams_per_platform: int = STREAMS_PER_PLATFORM,
+    streams_per_platform: int | None = None,
     bad: int = BAD_ROWS,
     seed: int = SEED,
 ) -> Iterator[Demo]:
-    """Start (and on first use seed) the demo database; stop the server when the block ends."""
+    """Start (and on first use seed) the demo database; stop the server when the block ends.
+
+    ``streams_per_platform`` (default :data:`STREAMS_PER_PLATFORM`) applies when the demo is
+    seeded; a demo seeded before with another size is kept, and the log says how to reseed it."""
     from factory.db import dispose_engines
     from simulators.postgres import start_postgres
 
@@ -120,8 +123,14 @@ def open_demo(
         seeded_now = False
         if not _is_seeded(paths["marker"], url):
             _recreate_database(server, url)
-            seed_demo(url, home, log=log, streams_per_platform=streams_per_platform, bad=bad, seed=seed)
+            size = STREAMS_PER_PLATFORM if streams_per_platform is None else streams_per_platform
+            seed_demo(url, home, log=log, streams_per_platform=size, bad=bad, seed=seed)
             seeded_now = True
+        elif streams_per_platform is not None and _seeded_size(paths["marker"]) != streams_per_platform:
+            log(
+                f"note: the demo was seeded with {_seeded_size(paths['marker'])} streams per platform; "
+                f"add --reset to seed it again with {streams_per_platform}"
+            )
         from yellowtui.services.config_service import ConfigService
 
         demo = Demo(
@@ -153,6 +162,15 @@ def _is_seeded(marker: Path, url: str) -> bool:
         return bool(ConfigService(url).platforms())
     except Exception:
         return False
+
+
+def _seeded_size(marker: Path) -> int | None:
+    """Streams per platform the demo was seeded with, from its marker."""
+    try:
+        platforms = json.loads(marker.read_text(encoding="utf-8"))["platforms"]
+        return max(int(p["streams"]) for p in platforms.values())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _recreate_database(server: Any, url: str) -> None:

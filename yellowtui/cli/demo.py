@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from yellowtui.demo import STREAMS_PER_PLATFORM
 from yellowtui.services.airflow.service import AirflowService
 from yellowtui.services.airflow.settings import AirflowSettings
 
@@ -16,6 +17,14 @@ READ_ONLY_ENV = "YELLOW_READ_ONLY"
 
 @click.command()
 @click.option("--reset", is_flag=True, help="Delete the embedded demo database and seed it again.")
+@click.option(
+    "--streams",
+    type=click.IntRange(1, 20_000),
+    default=None,
+    metavar="N",
+    help=f"Streams per platform when the demo is seeded (its first run, or with --reset); default {STREAMS_PER_PLATFORM}. "
+    "Fewer start Airflow sooner on a small machine; more show the factory at scale.",
+)
 @click.option("--theme", default=None, help="Textual theme for the dashboard.")
 @click.option(
     "--airflow",
@@ -30,17 +39,19 @@ READ_ONLY_ENV = "YELLOW_READ_ONLY"
     envvar=READ_ONLY_ENV,
     help="With --airflow: the dashboard refuses every write to Airflow.",
 )
-def demo(reset: bool, theme: str | None, with_airflow: bool, read_only: bool) -> None:
+def demo(reset: bool, streams: int | None, theme: str | None, with_airflow: bool, read_only: bool) -> None:
     """Open the dashboard on the embedded demo database (a real PostgreSQL under your data dir)."""
     if with_airflow:
-        run_demo_with_airflow(reset=reset, theme=theme, read_only=read_only)
+        run_demo_with_airflow(reset=reset, theme=theme, read_only=read_only, streams=streams)
         return
     from yellowtui.app import run_dashboard
 
-    run_dashboard(db_url=None, theme=theme, reset_demo=reset)
+    run_dashboard(db_url=None, theme=theme, reset_demo=reset, demo_streams=streams)
 
 
-def run_demo_with_airflow(reset: bool = False, theme: str | None = None, read_only: bool = False) -> None:
+def run_demo_with_airflow(
+    reset: bool = False, theme: str | None = None, read_only: bool = False, streams: int | None = None
+) -> None:
     """The demo database, a real local Airflow on it (local job launcher), then the dashboard.
 
     The Airflow's URL and login are put in ``AIRFLOW_API_URL``/``_USERNAME``/``_PASSWORD`` of
@@ -53,7 +64,7 @@ def run_demo_with_airflow(reset: bool = False, theme: str | None = None, read_on
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    with open_demo(reset=reset, log=log) as demo:
+    with open_demo(reset=reset, log=log, streams_per_platform=streams) as demo:
         metadata_url = demo.server.create_database("yellowtui_airflow")
         script = demo.home / "job-script.json"
         if not script.exists():

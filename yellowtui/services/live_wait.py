@@ -12,10 +12,11 @@ must not hang a pipeline, and the caller maps it to its exit code.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from factory.errors import AirflowError
 from factory.names import platform_slug
@@ -64,6 +65,21 @@ def read_live(
     )
 
 
+#: Airflow's ``[dag_processor] stale_dag_threshold`` default (airflow/config_templates/config.yml).
+DEFAULT_STALE_DAG_THRESHOLD_S = 50.0
+STALE_DAG_THRESHOLD_ENV = "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD"
+
+
+def stale_dag_threshold_s(environ: dict[str, str] | None = None) -> float:
+    """The Airflow setting that says when a dropped DAG is deactivated, from the variable Airflow
+    itself reads (set it where ``yellowtui`` runs if your Airflow changes it), else its default."""
+    raw = (os.environ if environ is None else environ).get(STALE_DAG_THRESHOLD_ENV, "")
+    try:
+        return float(raw) if raw.strip() else DEFAULT_STALE_DAG_THRESHOLD_S
+    except ValueError:
+        return DEFAULT_STALE_DAG_THRESHOLD_S
+
+
 class ParseAgain:
     """Ask again for a parse of a file whose parse ended without the change.
 
@@ -72,14 +88,41 @@ class ParseAgain:
     airflow/dag_processing/manager.py), and a parse that started before the commit read the old
     row: either way the change would wait for the next scheduled parse. So when a pending
     stream's DAG shows a parse newer than the last one seen and is still pending, the request is
-    sent again (once per such parse)."""
+    sent again (once per such parse).
 
-    def __init__(self, service: AirflowService, platform: str, layout: Layout | None = None) -> None:
+    A retired or deleted stream's DAG is deactivated only by a parse of its file that ends more
+    than ``stale_dag_threshold`` after the DAG's own last parse
+    (``DagFileProcessorManager.deactivate_stale_dags``, same file): the parse that first left it
+    out is usually too soon. So once a stream still in Airflow has not been parsed for that long,
+    one more parse is asked for; otherwise it would wait for the next scheduled parse, which at
+    scale is minutes away (``min_file_process_interval``)."""
+
+    def __init__(
+        self,
+        service: AirflowService,
+        platform: str,
+        layout: Layout | None = None,
+        *,
+        stale_after_s: float | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.service, self.platform, self.layout = service, platform, layout
+        self.stale_after_s = stale_dag_threshold_s() if stale_after_s is None else stale_after_s
+        self.clock = clock
         self.seen: dict[str, datetime] = {}
+        self.dropped: set[tuple[str, datetime]] = set()
         self.sent = 0
 
     def __call__(self, state: PlatformLive) -> None:
+        again = [*self._pending_again(state), *self._dropped_now_stale(state)]
+        if again:
+            from yellowtui.services.parse_request import request_parses
+
+            self.sent += sum(
+                1 for f in request_parses(self.service, self.platform, again, layout=self.layout).files if f.sent
+            )
+
+    def _pending_again(self, state: PlatformLive) -> list[str]:
         again = []
         for s in state.streams:
             if s.status is not LiveStatus.PENDING or s.parsed_at is None:
@@ -88,12 +131,22 @@ class ParseAgain:
             if s.parsed_at > before:
                 self.seen[s.stream_key] = s.parsed_at
                 again.append(s.stream_key)
-        if again:
-            from yellowtui.services.parse_request import request_parses
+        return again
 
-            self.sent += sum(
-                1 for f in request_parses(self.service, self.platform, again, layout=self.layout).files if f.sent
-            )
+    def _dropped_now_stale(self, state: PlatformLive) -> list[str]:
+        """Streams still in Airflow whose DAG's last parse is past the threshold: once each."""
+        now = self.clock()
+        again = []
+        for s in state.streams:
+            if s.status is not LiveStatus.STILL_IN_AIRFLOW or s.parsed_at is None:
+                continue
+            if (now - s.parsed_at).total_seconds() > self.stale_after_s and (
+                s.stream_key,
+                s.parsed_at,
+            ) not in self.dropped:
+                self.dropped.add((s.stream_key, s.parsed_at))
+                again.append(s.stream_key)
+        return again
 
 
 @dataclass(frozen=True)
