@@ -57,7 +57,8 @@ def _cli(airflow: LocalAirflow, *args: str, env: dict | None = None, input: str 
 
 @pytest.fixture(scope="module")
 def triggered(stack):
-    """Unpause and trigger Loop and Broken once, early, so their runs proceed side by side."""
+    """Unpause and trigger Loop and Broken once, by the first test, so their runs proceed side by
+    side and behind the listing, paging and token tests (the module's tests run in file order)."""
     service = _service(stack["airflow"])
     runs = {}
     for dag_id in (LOOP, BROKEN):
@@ -69,7 +70,7 @@ def triggered(stack):
 # ---- listing ----------------------------------------------------------------------------------
 
 
-def test_the_factorys_dags_are_listed_through_the_rest_api(stack):
+def test_the_factorys_dags_are_listed_through_the_rest_api(stack, triggered):
     dags = _service(stack["airflow"]).list_dags(LIVE)
     assert [d.dag_id for d in dags] == sorted([LOOP, BROKEN, CALM])
     for dag in dags:
@@ -89,190 +90,6 @@ def test_more_dags_than_one_page_are_all_listed_with_requests_bounded_by_pages(s
     assert service.requests - before == 3
     state = platform_run_state(service, PAGING)
     assert len(state.dags) == PAGING_STREAMS and state.requests == 2 + 1 + 1 + 1
-
-
-# ---- runs -------------------------------------------------------------------------------------
-
-
-def _finished_runs(service: AirflowService, dag_id: str, count: int):
-    runs = service.dag_runs(dag_id, limit=10)
-    return runs if len(runs) >= count and all(r.finished for r in runs) else None
-
-
-def test_keep_working_reschedules_itself_and_ends_done(stack, triggered):
-    service = _service(stack["airflow"])
-    runs = _wait(lambda: _finished_runs(service, LOOP, 3), RUN_TIMEOUT_S, "Loop's three runs")
-    runs = sorted(runs, key=lambda r: r.run_after)
-    assert [r.state for r in runs] == ["success"] * 3
-    assert runs[0].run_id == triggered[LOOP] and runs[0].conf == {"source": "e2e"}
-    assert [r.run_type for r in runs[1:]] == ["operator_triggered"] * 2  # reschedule_immediately's runs
-    states = [{t.task_id: t.state for t in service.task_instances(LOOP, r.run_id)} for r in runs]
-    for keep_working in states[:2]:
-        assert keep_working[shape.RESCHEDULE_TASK_ID] == "success" and keep_working[shape.WAIT_TASK_ID] == "skipped"
-    assert states[2][shape.WAIT_TASK_ID] == "success" and states[2][shape.RESCHEDULE_TASK_ID] == "skipped"
-    # The simulated job ran with DataSurface's real arguments and credential names, and its
-    # DATASURFACE_RESULT_CODE line (not an XCom file) decided each branch.
-    first = service.task_log(LOOP, runs[0].run_id, shape.JOB_TASK_ID, 1)
-    last = service.task_log(LOOP, runs[2].run_id, shape.JOB_TASK_ID, 1)
-    assert "DATASURFACE_RESULT_CODE=1" in first and "DATASURFACE_RESULT_CODE=0" in last
-    for argument in ("--git-repo-owner", "--git-repo-name", "--git-platform-repo-credential-name"):
-        assert argument in first
-
-
-def test_the_jobs_error_fails_the_run_with_the_jobs_message(stack, triggered):
-    """DataSurface's job prints DATASURFACE_RESULT_CODE=-1 and exits 1: the job task fails with
-    its message, and nothing after it runs."""
-    service = _service(stack["airflow"])
-    runs = _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
-    assert [r.state for r in runs] == ["failed"]
-    states = {t.task_id: t.state for t in service.task_instances(BROKEN, runs[0].run_id)}
-    assert states[shape.JOB_TASK_ID] == "failed" and states[shape.CHECK_TASK_ID] == "upstream_failed"
-    assert states[shape.RESCHEDULE_TASK_ID] != "success" and states[shape.WAIT_TASK_ID] != "success"
-    log = service.task_log(BROKEN, runs[0].run_id, shape.JOB_TASK_ID, 1)
-    assert "DATASURFACE_RESULT_CODE=-1" in log and "the merge failed" in log
-
-
-def test_read_only_refuses_every_write_and_changes_nothing(stack, triggered):
-    airflow = stack["airflow"]
-    service = _service(airflow)
-    runs_before = [r.run_id for r in service.dag_runs(CALM)]
-    paused_before = service.dag(CALM).is_paused
-    for args in (
-        ["airflow", "trigger", CALM, "--yes"],
-        ["airflow", "pause", CALM, "--yes"],
-        ["airflow", "unpause", CALM, "--yes"],
-        ["airflow", "clear", BROKEN, "--yes"],
-    ):
-        result = _cli(airflow, *args, "--read-only")
-        assert result.exit_code == 2, (args, result.output)
-        assert "read-only: refused" in result.output and "Traceback" not in result.output
-    result = _cli(airflow, "airflow", "trigger", CALM, "--yes", env={"YELLOW_READ_ONLY": "1"})
-    assert result.exit_code == 2
-    with pytest.raises(ReadOnlyError):
-        service.with_settings(read_only=True).trigger(CALM)
-    assert [r.run_id for r in service.dag_runs(CALM)] == runs_before
-    assert service.dag(CALM).is_paused == paused_before
-
-
-def test_cli_clears_the_failed_run_after_confirmation(stack, triggered):
-    airflow = stack["airflow"]
-    service = _service(airflow)
-    _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
-    declined = _cli(airflow, "airflow", "clear", BROKEN, input="n\n")
-    assert declined.exit_code == 1 and "cancelled" in declined.output
-    assert service.dag_runs(BROKEN)[0].state == "failed"
-    result = _cli(airflow, "airflow", "clear", BROKEN, "--yes")
-    assert result.exit_code == 0, result.output
-    assert shape.JOB_TASK_ID in result.output  # the failed task is cleared to run again
-    assert service.dag_runs(BROKEN)[0].state in ("queued", "running", "failed")
-
-
-# ---- auth and outages -------------------------------------------------------------------------
-
-
-def _signed(airflow: LocalAirflow, **claims) -> str:
-    """A token signed with the stack's own JWT secret (so only its claims can be wrong)."""
-    import jwt
-
-    now = int(time.time())
-    payload = {"sub": "admin", "role": "admin", "teams": [], "jti": "e2e", "aud": "apache-airflow"}
-    payload |= {"iat": now - 3600, "nbf": now - 3600, "exp": now - 60} | claims
-    return jwt.encode(payload, airflow.jwt_secret, algorithm="HS512", headers={"kid": "not-used"})
-
-
-def test_an_expired_token_is_renewed_with_username_and_password(stack):
-    airflow = stack["airflow"]
-    expired = _signed(airflow)
-    service = _service(airflow, token=expired)
-    assert len(service.list_dags(LIVE)) == 3  # renewed before sending: the token's exp had passed
-    assert service.renewals == 1
-    unknown_expiry = _service(airflow, token=expired)
-    unknown_expiry.transport._token_expiry = None  # as if exp could not be read: Airflow's 401 must trigger the renewal
-    assert len(unknown_expiry.list_dags(LIVE)) == 3 and unknown_expiry.renewals == 1
-    revoked = _service(airflow, token="eyJhbGciOiJIUzUxMiJ9.e30.bm90LWEtc2lnbmF0dXJl")
-    assert len(revoked.list_dags(LIVE)) == 3 and revoked.renewals == 1
-
-
-def test_an_expired_token_alone_is_reported_clearly(stack):
-    airflow = stack["airflow"]
-    expired = _signed(airflow)
-    service = AirflowService(AirflowSettings(url=airflow.url, token=expired))
-    with pytest.raises(AirflowAuthError) as caught:
-        service.list_dags(LIVE)
-    message = str(caught.value)
-    assert "expired or revoked" in message and "AIRFLOW_API_TOKEN" in message and expired not in message
-    result = _cli(airflow, "runs", "--platform", LIVE, env={"AIRFLOW_API_TOKEN": expired, "AIRFLOW_API_PASSWORD": ""})
-    assert result.exit_code == 2 and "expired or revoked" in result.output and expired not in result.output
-    valid = _signed(airflow, exp=int(time.time()) + 600)
-    assert len(AirflowService(AirflowSettings(url=airflow.url, token=valid)).list_dags(LIVE)) == 3
-
-
-def test_airflow_stopped_mid_session_is_one_clear_error_then_recovers(stack):
-    airflow = stack["airflow"]
-    service = _service(airflow, retries=1, backoff_s=0.2)
-    assert len(service.list_dags(LIVE)) == 3
-    airflow.stop_component("api-server")
-    try:
-        with pytest.raises(AirflowUnavailable) as caught:
-            service.list_dags(LIVE)
-        assert "cannot reach Airflow" in str(caught.value) and "\n" not in str(caught.value)
-        result = _cli(airflow, "runs", "--platform", LIVE)
-        assert result.exit_code == 2 and result.output.count("\n") == 1 and "Traceback" not in result.output
-    finally:
-        airflow.start_component("api-server")
-        airflow.wait_healthy(120)
-    assert len(service.list_dags(LIVE)) == 3  # the same service, the same token: it just works again
-
-
-# ---- what the runs screen shows -----------------------------------------------------------------
-
-
-def _view(key: str, status: str = "active", valid: bool = True) -> StreamView:
-    return StreamView(LIVE, key, status, "{}", None, None, valid=valid)
-
-
-def test_run_state_sets_rows_against_dags(stack, triggered):
-    """Rows come from the caller: Calm has no row, Broken's row is paused, Ghost is not in Airflow."""
-    service = _service(stack["airflow"])
-    rows = [_view("Loop"), _view("Broken", status="paused"), _view("Ghost"), _view("Invalid", valid=False)]
-    state = platform_run_state(service, LIVE, rows)
-    assert [d.dag_id for d in state.dags] == [LOOP]
-    assert {u.dag.dag_id: u.reason for u in state.unexplained} == {
-        BROKEN: "its row is paused",
-        CALM: "no config row has this stream key",
-    }
-    assert [(m.stream_key, m.note) for m in state.not_in_airflow] == [("Ghost", NOT_IN_AIRFLOW)]
-    assert state.import_errors == () and state.rows_known
-
-
-def test_runs_json_shape(stack, triggered):
-    airflow = stack["airflow"]
-    result = _cli(airflow, "runs", "--platform", LIVE, "--json", "--db", stack["config_url"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert set(data) == {
-        "platform", "airflow", "fetched_at", "factory_file", "rows_known", "requests", "elapsed_ms",
-        "dags", "unexplained", "not_in_airflow", "import_errors", "dag_warnings", "live",
-    }  # fmt: skip
-    # Each stream's live status, from the same pages: Airflow serves every row's current config.
-    assert {s["stream_key"]: s["live"] for s in data["live"]} == {"Loop": "live", "Broken": "live", "Calm": "live"}
-    assert data["platform"] == LIVE and data["rows_known"] and data["factory_file"] == f"{LIVE}_factory_dag.py"
-    assert {d["dag_id"] for d in data["dags"]} == {LOOP, BROKEN, CALM}
-    assert data["unexplained"] == [] and data["not_in_airflow"] == []
-    dag = next(d for d in data["dags"] if d["dag_id"] == LOOP)
-    # Every field but the file token (it lets its holder ask Airflow to parse the file), plus the
-    # fingerprint of the config Airflow serves.
-    assert set(dag) == set(DagState.__dataclass_fields__) - {"file_token"} | {"fingerprint"}
-    assert dag["stream_key"] == "Loop" and dag["is_paused"] is False and isinstance(dag["last_parsed"], str)
-    assert dag["recent_runs"] and set(dag["recent_runs"][0]) >= {"run_id", "state", "run_type", "run_after"}
-    assert data["requests"] == 5  # login, one page each of DAGs, runs, import errors and warnings
-    table = _cli(airflow, "runs", "--platform", LIVE, "--db", stack["config_url"])
-    assert table.exit_code == 0 and "Loop" in table.output
-
-
-def test_stack_logs_are_where_the_docs_say(stack):
-    logs = Path(stack["airflow"].log_dir)
-    assert {p.name for p in logs.glob("*.log")} >= {"api-server.log", "scheduler.log", "dag-processor.log"}
 
 
 # ---- pages fetched at once ---------------------------------------------------------------------
@@ -365,6 +182,173 @@ def test_one_failing_page_among_pages_fetched_at_once_is_one_clear_error(stack):
         proxy.close()
 
 
+# ---- auth ----------------------------------------------------------------------------------------
+
+
+def _signed(airflow: LocalAirflow, **claims) -> str:
+    """A token signed with the stack's own JWT secret (so only its claims can be wrong)."""
+    import jwt
+
+    now = int(time.time())
+    payload = {"sub": "admin", "role": "admin", "teams": [], "jti": "e2e", "aud": "apache-airflow"}
+    payload |= {"iat": now - 3600, "nbf": now - 3600, "exp": now - 60} | claims
+    return jwt.encode(payload, airflow.jwt_secret, algorithm="HS512", headers={"kid": "not-used"})
+
+
+def test_an_expired_token_is_renewed_with_username_and_password(stack):
+    airflow = stack["airflow"]
+    expired = _signed(airflow)
+    service = _service(airflow, token=expired)
+    assert len(service.list_dags(LIVE)) == 3  # renewed before sending: the token's exp had passed
+    assert service.renewals == 1
+    unknown_expiry = _service(airflow, token=expired)
+    unknown_expiry.transport._token_expiry = None  # as if exp could not be read: Airflow's 401 must trigger the renewal
+    assert len(unknown_expiry.list_dags(LIVE)) == 3 and unknown_expiry.renewals == 1
+    revoked = _service(airflow, token="eyJhbGciOiJIUzUxMiJ9.e30.bm90LWEtc2lnbmF0dXJl")
+    assert len(revoked.list_dags(LIVE)) == 3 and revoked.renewals == 1
+
+
+def test_an_expired_token_alone_is_reported_clearly(stack):
+    airflow = stack["airflow"]
+    expired = _signed(airflow)
+    service = AirflowService(AirflowSettings(url=airflow.url, token=expired))
+    with pytest.raises(AirflowAuthError) as caught:
+        service.list_dags(LIVE)
+    message = str(caught.value)
+    assert "expired or revoked" in message and "AIRFLOW_API_TOKEN" in message and expired not in message
+    result = _cli(airflow, "runs", "--platform", LIVE, env={"AIRFLOW_API_TOKEN": expired, "AIRFLOW_API_PASSWORD": ""})
+    assert result.exit_code == 2 and "expired or revoked" in result.output and expired not in result.output
+    valid = _signed(airflow, exp=int(time.time()) + 600)
+    assert len(AirflowService(AirflowSettings(url=airflow.url, token=valid)).list_dags(LIVE)) == 3
+
+
+# ---- runs -------------------------------------------------------------------------------------
+
+
+def _finished_runs(service: AirflowService, dag_id: str, count: int):
+    runs = service.dag_runs(dag_id, limit=10)
+    return runs if len(runs) >= count and all(r.finished for r in runs) else None
+
+
+def test_keep_working_reschedules_itself_and_ends_done(stack, triggered):
+    service = _service(stack["airflow"])
+    runs = _wait(lambda: _finished_runs(service, LOOP, 3), RUN_TIMEOUT_S, "Loop's three runs")
+    runs = sorted(runs, key=lambda r: r.run_after)
+    assert [r.state for r in runs] == ["success"] * 3
+    assert runs[0].run_id == triggered[LOOP] and runs[0].conf == {"source": "e2e"}
+    assert [r.run_type for r in runs[1:]] == ["operator_triggered"] * 2  # reschedule_immediately's runs
+    states = [{t.task_id: t.state for t in service.task_instances(LOOP, r.run_id)} for r in runs]
+    for keep_working in states[:2]:
+        assert keep_working[shape.RESCHEDULE_TASK_ID] == "success" and keep_working[shape.WAIT_TASK_ID] == "skipped"
+    assert states[2][shape.WAIT_TASK_ID] == "success" and states[2][shape.RESCHEDULE_TASK_ID] == "skipped"
+    # The simulated job ran with DataSurface's real arguments and credential names, and its
+    # DATASURFACE_RESULT_CODE line (not an XCom file) decided each branch.
+    first = service.task_log(LOOP, runs[0].run_id, shape.JOB_TASK_ID, 1)
+    last = service.task_log(LOOP, runs[2].run_id, shape.JOB_TASK_ID, 1)
+    assert "DATASURFACE_RESULT_CODE=1" in first and "DATASURFACE_RESULT_CODE=0" in last
+    for argument in ("--git-repo-owner", "--git-repo-name", "--git-platform-repo-credential-name"):
+        assert argument in first
+
+
+def test_the_jobs_error_fails_the_run_with_the_jobs_message(stack, triggered):
+    """DataSurface's job prints DATASURFACE_RESULT_CODE=-1 and exits 1: the job task fails with
+    its message, and nothing after it runs."""
+    service = _service(stack["airflow"])
+    runs = _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
+    assert [r.state for r in runs] == ["failed"]
+    states = {t.task_id: t.state for t in service.task_instances(BROKEN, runs[0].run_id)}
+    assert states[shape.JOB_TASK_ID] == "failed" and states[shape.CHECK_TASK_ID] == "upstream_failed"
+    assert states[shape.RESCHEDULE_TASK_ID] != "success" and states[shape.WAIT_TASK_ID] != "success"
+    log = service.task_log(BROKEN, runs[0].run_id, shape.JOB_TASK_ID, 1)
+    assert "DATASURFACE_RESULT_CODE=-1" in log and "the merge failed" in log
+
+
+def test_read_only_refuses_every_write_and_changes_nothing(stack, triggered):
+    airflow = stack["airflow"]
+    service = _service(airflow)
+    runs_before = [r.run_id for r in service.dag_runs(CALM)]
+    paused_before = service.dag(CALM).is_paused
+    for args in (
+        ["airflow", "trigger", CALM, "--yes"],
+        ["airflow", "pause", CALM, "--yes"],
+        ["airflow", "unpause", CALM, "--yes"],
+        ["airflow", "clear", BROKEN, "--yes"],
+    ):
+        result = _cli(airflow, *args, "--read-only")
+        assert result.exit_code == 2, (args, result.output)
+        assert "read-only: refused" in result.output and "Traceback" not in result.output
+    result = _cli(airflow, "airflow", "trigger", CALM, "--yes", env={"YELLOW_READ_ONLY": "1"})
+    assert result.exit_code == 2
+    with pytest.raises(ReadOnlyError):
+        service.with_settings(read_only=True).trigger(CALM)
+    assert [r.run_id for r in service.dag_runs(CALM)] == runs_before
+    assert service.dag(CALM).is_paused == paused_before
+
+
+def test_cli_clears_the_failed_run_after_confirmation(stack, triggered):
+    airflow = stack["airflow"]
+    service = _service(airflow)
+    _wait(lambda: _finished_runs(service, BROKEN, 1), RUN_TIMEOUT_S, "Broken's run")
+    declined = _cli(airflow, "airflow", "clear", BROKEN, input="n\n")
+    assert declined.exit_code == 1 and "cancelled" in declined.output
+    assert service.dag_runs(BROKEN)[0].state == "failed"
+    result = _cli(airflow, "airflow", "clear", BROKEN, "--yes")
+    assert result.exit_code == 0, result.output
+    assert shape.JOB_TASK_ID in result.output  # the failed task is cleared to run again
+    assert service.dag_runs(BROKEN)[0].state in ("queued", "running", "failed")
+
+
+# ---- what the runs screen shows -----------------------------------------------------------------
+
+
+def _view(key: str, status: str = "active", valid: bool = True) -> StreamView:
+    return StreamView(LIVE, key, status, "{}", None, None, valid=valid)
+
+
+def test_run_state_sets_rows_against_dags(stack, triggered):
+    """Rows come from the caller: Calm has no row, Broken's row is paused, Ghost is not in Airflow."""
+    service = _service(stack["airflow"])
+    rows = [_view("Loop"), _view("Broken", status="paused"), _view("Ghost"), _view("Invalid", valid=False)]
+    state = platform_run_state(service, LIVE, rows)
+    assert [d.dag_id for d in state.dags] == [LOOP]
+    assert {u.dag.dag_id: u.reason for u in state.unexplained} == {
+        BROKEN: "its row is paused",
+        CALM: "no config row has this stream key",
+    }
+    assert [(m.stream_key, m.note) for m in state.not_in_airflow] == [("Ghost", NOT_IN_AIRFLOW)]
+    assert state.import_errors == () and state.rows_known
+
+
+def test_runs_json_shape(stack, triggered):
+    airflow = stack["airflow"]
+    result = _cli(airflow, "runs", "--platform", LIVE, "--json", "--db", stack["config_url"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {
+        "platform", "airflow", "fetched_at", "factory_file", "rows_known", "requests", "elapsed_ms",
+        "dags", "unexplained", "not_in_airflow", "import_errors", "dag_warnings", "live",
+    }  # fmt: skip
+    # Each stream's live status, from the same pages: Airflow serves every row's current config.
+    assert {s["stream_key"]: s["live"] for s in data["live"]} == {"Loop": "live", "Broken": "live", "Calm": "live"}
+    assert data["platform"] == LIVE and data["rows_known"] and data["factory_file"] == f"{LIVE}_factory_dag.py"
+    assert {d["dag_id"] for d in data["dags"]} == {LOOP, BROKEN, CALM}
+    assert data["unexplained"] == [] and data["not_in_airflow"] == []
+    dag = next(d for d in data["dags"] if d["dag_id"] == LOOP)
+    # Every field but the file token (it lets its holder ask Airflow to parse the file), plus the
+    # fingerprint of the config Airflow serves.
+    assert set(dag) == set(DagState.__dataclass_fields__) - {"file_token"} | {"fingerprint"}
+    assert dag["stream_key"] == "Loop" and dag["is_paused"] is False and isinstance(dag["last_parsed"], str)
+    assert dag["recent_runs"] and set(dag["recent_runs"][0]) >= {"run_id", "state", "run_type", "run_after"}
+    assert data["requests"] == 5  # login, one page each of DAGs, runs, import errors and warnings
+    table = _cli(airflow, "runs", "--platform", LIVE, "--db", stack["config_url"])
+    assert table.exit_code == 0 and "Loop" in table.output
+
+
+def test_stack_logs_are_where_the_docs_say(stack):
+    logs = Path(stack["airflow"].log_dir)
+    assert {p.name for p in logs.glob("*.log")} >= {"api-server.log", "scheduler.log", "dag-processor.log"}
+
+
 def test_a_refresh_between_full_reads_shows_what_a_full_read_shows(stack, triggered):
     """After the first refresh, one asks Airflow only for the runs changed since the previous
     one and merges them into the runs it kept: a new run shows first, and the whole picture is
@@ -379,3 +363,23 @@ def test_a_refresh_between_full_reads_shows_what_a_full_read_shows(stack, trigge
     full = {d.dag_id: [(r.run_id, r.state) for r in d.recent_runs] for d in _service(airflow).list_dags(LIVE)}
     assert between[CALM][0] == (new_run, "queued")
     assert between == full
+
+
+# ---- Airflow going away: last, once the runs above have finished ---------------------------------
+
+
+def test_airflow_stopped_mid_session_is_one_clear_error_then_recovers(stack):
+    airflow = stack["airflow"]
+    service = _service(airflow, retries=1, backoff_s=0.2)
+    assert len(service.list_dags(LIVE)) == 3
+    airflow.stop_component("api-server")
+    try:
+        with pytest.raises(AirflowUnavailable) as caught:
+            service.list_dags(LIVE)
+        assert "cannot reach Airflow" in str(caught.value) and "\n" not in str(caught.value)
+        result = _cli(airflow, "runs", "--platform", LIVE)
+        assert result.exit_code == 2 and result.output.count("\n") == 1 and "Traceback" not in result.output
+    finally:
+        airflow.start_component("api-server")
+        airflow.wait_healthy(120)
+    assert len(service.list_dags(LIVE)) == 3  # the same service, the same token: it just works again
