@@ -1,20 +1,26 @@
-"""Parse a DAG file the way Airflow's DAG processor does: a fresh process each time, a time limit.
+"""Parse a DAG file the way Airflow's DAG processor does: a new process each time, a time limit.
 
 Airflow 3 parses each file in a new child process with ``DagBag`` and gives the import
 ``dagbag_import_timeout`` seconds (30 by default); a file that raises or runs out of time loses
 every DAG it produced. Measuring the factory anywhere else (a warm interpreter, a cached module)
-would flatter it, so every parse here is a new ``python`` process that imports Airflow, then
-times ``DagBag(path)`` alone, and reports the DAGs, the import errors and, for factory files,
-the loader's own ``LOAD_RESULT`` (source, rows, per-phase timings).
+would flatter it, so every parse here is a process of its own that times ``DagBag(path)`` alone
+and reports the DAGs, the import errors and, for factory files, the loader's own ``LOAD_RESULT``
+(source, rows, per-phase timings).
+
+That process is a fresh ``python`` that imports Airflow first (the default: what the command
+line and the benchmarks measure, a cold start), or a child forked from a warm parent that has
+imported Airflow and nothing of the factory (``simulators.parse_server``; ``--warm`` here), which
+is how the DAG processor itself starts one: either way the factory file is imported anew.
 
     python -m simulators.parse_loop --db URL --platform YellowLive --dags-folder ./dags --count 3
-    python -m simulators.parse_loop --file ./dags/yellowlive_factory_dag.py
+    python -m simulators.parse_loop --file ./dags/yellowlive_factory_dag.py --warm --count 5
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import logging
 import os
@@ -28,25 +34,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from simulators.parse_child import RESULT_MARKER
+from simulators.parse_server import ProcessOutput, WarmParent
+
 log = logging.getLogger("yellow.parse_loop")
 
 DEFAULT_IMPORT_TIMEOUT_S = 30.0
-#: Extra time the parent allows for interpreter start and the Airflow import before it kills the child.
+#: Extra time the parent allows for interpreter start and the Airflow import before it kills the child
+#: (a forked child, which needs none of it, is given the same).
 STARTUP_GRACE_S = 60.0
-RESULT_MARKER = "YELLOW_PARSE_RESULT "
 _KEEP_RUNS = 1000
+#: The warm parent :func:`parse_once` forks from when it is given none (:func:`use_warm_parent`).
+_warm_parent: WarmParent | None = None
 
 
 @dataclass
 class ParseRun:
-    """One parse in one fresh process."""
+    """One parse in its own process: a fresh one, or one forked from a warm parent (``forked``)."""
 
     path: str
     started_at: str
-    wall_ms: float  # the whole child process, interpreter start included
+    #: The whole parse process: interpreter start and Airflow import included in a fresh one,
+    #: fork to exit in a forked one (its warm parent imported Airflow once, before).
+    wall_ms: float
     parse_ms: float | None = None  # DagBag(path) alone: what the DAG processor's import timeout bounds
     serialize_ms: float | None = None
-    airflow_import_ms: float | None = None
+    airflow_import_ms: float | None = None  # next to nothing in a forked child: already imported
     dags: int = 0
     dag_ids: list[str] = field(default_factory=list)
     import_errors: dict[str, str] = field(default_factory=dict)
@@ -55,6 +68,7 @@ class ParseRun:
     returncode: int | None = None
     timed_out: bool = False
     stderr_tail: str = ""
+    forked: bool = False
 
     @property
     def ok(self) -> bool:
@@ -90,51 +104,6 @@ class ParseRun:
         return data
 
 
-# ---- the child process ---------------------------------------------------------------------
-
-
-def _child(path: str, serialize: bool) -> None:
-    """Runs in the fresh process: import Airflow, time DagBag(path), print one result line."""
-    started = time.perf_counter()
-    from airflow.dag_processing.dagbag import DagBag
-
-    airflow_import_ms = (time.perf_counter() - started) * 1000
-    began = time.perf_counter()
-    bag = DagBag(path)
-    parse_ms = (time.perf_counter() - began) * 1000
-    serialize_ms = None
-    if serialize:
-        from airflow.serialization.serialized_objects import DagSerialization
-
-        began = time.perf_counter()
-        for dag in bag.dags.values():
-            DagSerialization.to_dict(dag)
-        serialize_ms = (time.perf_counter() - began) * 1000
-    result = {
-        "airflow_import_ms": airflow_import_ms,
-        "parse_ms": parse_ms,
-        "serialize_ms": serialize_ms,
-        "dag_ids": sorted(bag.dags),
-        "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
-        "load_results": _load_results(),
-    }
-    sys.stdout.write("\n" + RESULT_MARKER + json.dumps(result, default=str) + "\n")
-    sys.stdout.flush()
-
-
-def _load_results() -> list[dict[str, Any]]:
-    """The factory loader's LOAD_RESULT from every module DagBag imported."""
-    found = []
-    for module in list(sys.modules.values()):
-        result = getattr(module, "LOAD_RESULT", None)
-        if result is not None and hasattr(result, "to_dict"):
-            data = result.to_dict()
-            data["outcomes"] = [o for o in data.get("outcomes", []) if o.get("outcome") != "ok"]
-            data["file"] = getattr(module, "__file__", None)
-            found.append(data)
-    return found
-
-
 # ---- the parent side -----------------------------------------------------------------------
 
 
@@ -157,42 +126,73 @@ def parse_once(
     timeout: float = DEFAULT_IMPORT_TIMEOUT_S,
     *,
     serialize: bool = False,
+    parent: WarmParent | None = None,
 ) -> ParseRun:
-    """Parse ``path`` (a file or a folder) with ``DagBag`` in a fresh process.
+    """Parse ``path`` (a file or a folder) with ``DagBag`` in its own process.
 
-    ``timeout`` becomes the child's ``dagbag_import_timeout`` (so a slow import turns into an
-    import error, as in Airflow); the child is killed outright if it is still running
-    :data:`STARTUP_GRACE_S` seconds after that.
+    That process is a child forked from ``parent`` (or from the warm parent installed with
+    :func:`use_warm_parent`), as Airflow's DAG processor forks one per file, when that parent
+    serves the parse's AIRFLOW_HOME; otherwise a fresh interpreter. ``timeout`` becomes the
+    child's ``dagbag_import_timeout`` (so a slow import turns into an import error, as in Airflow);
+    the child is killed outright if it is still running :data:`STARTUP_GRACE_S` seconds after that.
     """
     path = Path(path).resolve()
     folder = path if path.is_dir() else path.parent
-    code = "import sys; from simulators.parse_loop import _child; _child(sys.argv[1], sys.argv[2] == '1')"
+    merged = child_env(env, timeout, folder)
+    parent = parent or _warm_parent
+    warm = parent if parent is not None and parent.serves(merged) else None
+    if warm is not None:
+        warm.start()  # its Airflow import is no part of this parse
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     began = time.perf_counter()
-    run = ParseRun(path=str(path), started_at=started_at, wall_ms=0.0)
+    kill_after = timeout + STARTUP_GRACE_S
+    if warm is not None:
+        output = warm.parse(str(path), serialize=serialize, env=merged, kill_after=kill_after)
+    else:
+        output = _fresh_process(path, serialize, merged, kill_after)
+    wall_ms = (time.perf_counter() - began) * 1000
+    run = ParseRun(path=str(path), started_at=started_at, wall_ms=wall_ms, forked=warm is not None)
+    return _read_output(run, output)
+
+
+def use_warm_parent(parent: WarmParent | None) -> WarmParent | None:
+    """Fork every later :func:`parse_once` without a ``parent`` of its own from ``parent`` (None:
+    fresh processes again, the default). Returns the warm parent it replaces."""
+    global _warm_parent
+    previous, _warm_parent = _warm_parent, parent
+    return previous
+
+
+def _fresh_process(path: Path, serialize: bool, env: dict[str, str], kill_after: float) -> ProcessOutput:
+    """The parse in a new ``python``: interpreter start and Airflow import included."""
+    code = "import sys; from simulators.parse_child import run_child; run_child(sys.argv[1], sys.argv[2] == '1')"
     try:
         proc = subprocess.run(
             [sys.executable, "-c", code, str(path), "1" if serialize else "0"],
-            env=child_env(env, timeout, folder),
+            env=env,
             check=False,
             capture_output=True,
             text=True,
-            timeout=timeout + STARTUP_GRACE_S,
+            timeout=kill_after,
         )
     except subprocess.TimeoutExpired as exc:
-        run.wall_ms = (time.perf_counter() - began) * 1000
+        return ProcessOutput(None, _text(exc.stdout), _text(exc.stderr), timed_out=True)
+    return ProcessOutput(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _read_output(run: ParseRun, output: ProcessOutput) -> ParseRun:
+    """Fill ``run`` from what its process left (the same for a fresh and a forked one)."""
+    run.stderr_tail = _tail(output.stderr)
+    if output.timed_out:
         run.timed_out = True
-        run.stderr_tail = _tail(exc.stderr)
         return run
-    run.wall_ms = (time.perf_counter() - began) * 1000
-    run.returncode = proc.returncode
-    run.stderr_tail = _tail(proc.stderr)
+    run.returncode = output.returncode
     payload = next(
-        (line[len(RESULT_MARKER) :] for line in reversed(proc.stdout.splitlines()) if line.startswith(RESULT_MARKER)),
+        (line[len(RESULT_MARKER) :] for line in reversed(output.stdout.splitlines()) if line.startswith(RESULT_MARKER)),
         None,
     )
     if payload is None:
-        run.import_errors = {str(path): f"the parse process exited with code {proc.returncode} without a result"}
+        run.import_errors = {run.path: f"the parse process exited with code {output.returncode} without a result"}
         return run
     data = json.loads(payload)
     run.parse_ms = data["parse_ms"]
@@ -206,10 +206,12 @@ def parse_once(
     return run
 
 
-def _tail(text: str | bytes | None, lines: int = 20) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return "\n".join((text or "").splitlines()[-lines:])
+def _text(data: str | bytes | None) -> str:
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+
+
+def _tail(text: str, lines: int = 20) -> str:
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def ensure_factory_file(platform: str, dags_folder: Path) -> Path:
@@ -235,6 +237,7 @@ def run_parse_loop(
     *,
     timeout: float = DEFAULT_IMPORT_TIMEOUT_S,
     env: dict[str, str] | None = None,
+    parent: WarmParent | None = None,
 ) -> list[ParseRun]:
     """Parse the platform's factory file every ``interval`` seconds, like the DAG processor (a
     platform split over several files: each file in turn, see factory.split).
@@ -242,7 +245,7 @@ def run_parse_loop(
     Runs ``count`` parses (forever when None) or until ``stop`` is set; calls ``on_parse`` with
     each :class:`ParseRun` (its exceptions are logged, never stop the loop). The factory's loader
     writes its own parse report to the database. Returns the runs (the last 1,000 at most).
-    Safe to call from a worker thread.
+    Safe to call from a worker thread. ``parent``: as for :func:`parse_once`.
     """
     from factory.split import split_files_in
 
@@ -253,7 +256,7 @@ def run_parse_loop(
     done = 0
     while not stop.is_set() and (count is None or done < count):
         files = [first.parent / name for _, name in sorted(split_files_in(first.parent, platform).items())]
-        run = parse_once(files[done % len(files)] if files else first, env=child, timeout=timeout)
+        run = parse_once(files[done % len(files)] if files else first, env=child, timeout=timeout, parent=parent)
         runs.append(run)
         done += 1
         if on_parse is not None:
@@ -273,8 +276,9 @@ def run_parse_loop(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m simulators.parse_loop",
-        description="Parse a Yellow factory file the way Airflow's DAG processor does: a fresh process "
-        "per parse, DagBag, an import timeout. Prints one line (or JSON object) per parse.",
+        description="Parse a Yellow factory file the way Airflow's DAG processor does: a process of its "
+        "own per parse (a fresh one, or with --warm one forked from a parent that imported Airflow once), "
+        "DagBag, an import timeout. Prints one line (or JSON object) per parse.",
         epilog="Examples:\n"
         "  python -m simulators.parse_loop --db URL --platform YellowLive --dags-folder ./dags --count 3\n"
         "  python -m simulators.parse_loop --file ./dags/yellowlive_factory_dag.py --json\n"
@@ -310,6 +314,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--serialize", action="store_true", help="also serialize every DAG, as the DAG processor does")
     parser.add_argument("--json", action="store_true", help="print each parse as a JSON object")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="fork each parse from one process that imports Airflow once, as the DAG processor does "
+        "(default: a fresh process per parse, Airflow import included: a cold start)",
+    )
     return parser
 
 
@@ -327,20 +337,32 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
 
+    with WarmParent() if args.warm else contextlib.nullcontext() as parent:
+        return _run(args, show, parent)
+
+
+def _run(args: argparse.Namespace, show: Callable[[ParseRun], None], parent: WarmParent | None) -> int:
     if args.file is not None:
         runs = []
         for i in range(args.count or 1):
             if i:
                 time.sleep(args.interval)
             env = {"YELLOW_DB_URL": args.db} if args.db else None
-            runs.append(parse_once(args.file, env=env, timeout=args.timeout, serialize=args.serialize))
+            runs.append(parse_once(args.file, env=env, timeout=args.timeout, serialize=args.serialize, parent=parent))
             show(runs[-1])
         return 0 if all(r.ok for r in runs) else 1
     if not args.db or not args.platform:
         _parser().error("pass --db URL (or set YELLOW_DB_URL) and --platform NAME, or --file PATH")
     try:
         runs = run_parse_loop(
-            args.db, args.platform, args.dags_folder, args.interval, args.count, on_parse=show, timeout=args.timeout
+            args.db,
+            args.platform,
+            args.dags_folder,
+            args.interval,
+            args.count,
+            on_parse=show,
+            timeout=args.timeout,
+            parent=parent,
         )
     except KeyboardInterrupt:
         return 130

@@ -87,6 +87,22 @@ def pg():
     server.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def warm_parent():
+    """Every ``parse_once`` of the session forks from one warm parent, as Airflow's DAG processor
+    forks a child per file from a manager that has imported Airflow (simulators/parse_server.py):
+    Airflow is imported once per worker, not once per parse. Nothing starts until a worker's first
+    parse (most workers never parse); the server stops at the session's end. It serves this
+    session's AIRFLOW_HOME: a parse given another one runs in a fresh process."""
+    from simulators.parse_loop import use_warm_parent
+    from simulators.parse_server import WarmParent
+
+    with WarmParent() as parent:
+        previous = use_warm_parent(parent)
+        yield parent
+        use_warm_parent(previous)
+
+
 @pytest.fixture
 def db_url(pg):
     """URL of a new, empty database for this test; it is dropped (its connections ended) after

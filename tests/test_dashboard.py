@@ -188,7 +188,8 @@ async def test_timing_screen_shows_recorded_parses(db_url: str, snapshot_dir: An
         text = screen_text(app)
         assert "2 parses" in text and "unchanged" in text and "database" in text
         assert "Slowest streams" in text
-        # `l` runs the simulated DAG processor (a fresh process per parse) against this database.
+        # `l` runs the simulated DAG processor against this database: a process per parse, here
+        # forked from the session's warm parent, as Airflow's DAG processor forks one per file.
         await pilot.press("l")
         assert screen.loop_running
         await wait_for(pilot, lambda: len(screen.reports) >= 3, timeout=90, what="a live parse report")

@@ -1,8 +1,9 @@
 """The factory under database faults, through a loopback fault proxy in front of a real PostgreSQL.
 
 Each fault test first parses the factory file through the proxy while all is well (which writes
-the snapshot), then parses it again, with Airflow's DagBag in a fresh process, while the database
-is down, refuses the login, is too slow, hangs, or cuts the connection mid-read. Every DAG built
+the snapshot), then parses it again, with Airflow's DagBag in a process of its own forked from a
+parent that imported Airflow (as the DAG processor forks one per file; tests/conftest.py), while
+the database is down, refuses the login, is too slow, hangs, or cuts the connection mid-read. Every DAG built
 before must still be built, well inside Airflow's 30 s import timeout, and the result must say
 the snapshot was used; once the fault clears, that report reaches the ``_parse`` table.
 """
@@ -51,7 +52,6 @@ class Rig:
     proxy: FaultProxy
     dags: Path
     snapshots: Path
-    airflow_home: Path
     user: str = "postgres"
 
     @property
@@ -67,8 +67,9 @@ class Rig:
         return self.dags / factory_file_name(PLATFORM)
 
     def env(self, url: str | None = None) -> dict[str, str]:
+        """The parse's settings; its AIRFLOW_HOME is the session's private one (tests/conftest.py),
+        the one the warm parent imported Airflow with."""
         return {
-            "AIRFLOW_HOME": str(self.airflow_home),
             "YELLOW_SNAPSHOT_DIR": str(self.snapshots),
             "YELLOW_DB_URL": url or self.proxied_url,
             "YELLOW_DB_CONNECT_TIMEOUT": "1",
@@ -76,8 +77,11 @@ class Rig:
         }
 
     def parse(self, url: str | None = None) -> ParseRun:
-        """DagBag in a fresh process, as Airflow's DAG processor parses, with its 30 s import timeout."""
-        return parse_once(self.factory_file, env=self.env(url), timeout=AIRFLOW_IMPORT_TIMEOUT_S)
+        """DagBag in a child forked from the warm parent, as Airflow's DAG processor parses, with its
+        30 s import timeout."""
+        run = parse_once(self.factory_file, env=self.env(url), timeout=AIRFLOW_IMPORT_TIMEOUT_S)
+        assert run.forked
+        return run
 
     def sql(self, *statements: str) -> None:
         engine = create_engine(self.db_url, isolation_level="AUTOCOMMIT")
@@ -99,7 +103,7 @@ def rig(pg, db_url, tmp_path):
     eco = generate_ecosystem(1, STREAMS, seed=3)
     seed_database(db_url, eco, dags_folder=tmp_path / "dags")
     with FaultProxy(pg.socket_path) as proxy:
-        yield Rig(db_url, proxy, tmp_path / "dags", tmp_path / "snapshots", tmp_path / "airflow_home")
+        yield Rig(db_url, proxy, tmp_path / "dags", tmp_path / "snapshots")
 
 
 def _change_one_row(db_url: str) -> None:

@@ -3,21 +3,12 @@ metrics facility, during a real factory parse on a real PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 from factory.operations.provisioning.bootstrap import bootstrap
-
-ROOT = Path(__file__).resolve().parent.parent
-
-PARSE = """
-from factory.loader import load_platform
-result = load_platform("yellowlive", url={url!r})
-print(len(result.dags), result.source)
-"""
+from factory.operations.provisioning.render import factory_file_name
+from simulators.parse_loop import parse_once
 
 
 def _received(sock: socket.socket) -> list[str]:
@@ -31,34 +22,29 @@ def _received(sock: socket.socket) -> list[str]:
         return lines
 
 
-def _parse(url: str, env: dict[str, str]) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-c", PARSE.format(url=url)],
-        check=False,
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout.strip().splitlines()[-1]
+def _parse(factory_file: Path, url: str, env: dict[str, str]) -> str:
+    """DagBag parses the factory file in a process of its own (forked from the session's warm
+    parent, as Airflow's DAG processor forks one per file); Airflow reads the ``[metrics]``
+    options at parse time, from that process's environment."""
+    run = parse_once(factory_file, env={**env, "YELLOW_DB_URL": url})
+    assert run.forked
+    assert run.ok, run.import_errors or run.stderr_tail
+    return f"{run.dags} {run.load_result['source']}"
 
 
 def test_a_parse_sends_its_metrics_to_statsd(db_url, example_ecosystem, tmp_path):
-    bootstrap(example_ecosystem, db_url, None)
+    bootstrap(example_ecosystem, db_url, tmp_path / "dags")
+    factory_file = tmp_path / "dags" / factory_file_name("yellowlive")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(tmp_path / "airflow"),
             "YELLOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
             "AIRFLOW__METRICS__STATSD_ON": "True",
             "AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
             "AIRFLOW__METRICS__STATSD_PORT": str(sock.getsockname()[1]),
             "AIRFLOW__METRICS__STATSD_PREFIX": "airflow",
         }
-        assert _parse(db_url, env) == "5 database"
+        assert _parse(factory_file, db_url, env) == "5 database"
         metrics = {line.split(":")[0]: line.split(":", 1)[1] for line in _received(sock)}
         for phase in ("load_ms", "validate_ms", "build_ms", "total_ms"):
             assert metrics[f"airflow.yellow.yellowlive.parse.{phase}"].endswith("|ms")
@@ -69,9 +55,8 @@ def test_a_parse_sends_its_metrics_to_statsd(db_url, example_ecosystem, tmp_path
         assert "airflow.yellow.yellowlive.snapshot_used" not in metrics
 
         # The database gone: the parse builds from the snapshot, and says so in its metrics.
-        assert _parse("postgresql://yellow:pw@127.0.0.1:9/nowhere", {**env, "YELLOW_DB_CONNECT_TIMEOUT": "1"}) == (
-            "5 snapshot"
-        )
+        unreachable = "postgresql://yellow:pw@127.0.0.1:9/nowhere"
+        assert _parse(factory_file, unreachable, {**env, "YELLOW_DB_CONNECT_TIMEOUT": "1"}) == "5 snapshot"
         metrics = {line.split(":")[0]: line.split(":", 1)[1] for line in _received(sock)}
         assert metrics["airflow.yellow.yellowlive.snapshot_used"] == "1|c"
         assert metrics["airflow.yellow.yellowlive.streams.built"] == "5|g"

@@ -1,4 +1,5 @@
-"""The factory at scale, parsed as Airflow parses it (DagBag in a fresh process).
+"""The factory at scale, parsed as Airflow parses it (DagBag in a process of its own, forked from a
+parent that imported Airflow, as the DAG processor forks one per file: tests/conftest.py).
 
 One bad row among thousands costs only its own DAG and shows up in ``yellowtui errors``; a
 worker naming one dag_id builds only that DAG; an unchanged table is not read or validated again.
@@ -33,13 +34,14 @@ SLUG = platform_slug(PLATFORM)
 
 
 def _parse(tmp_path: Path, db_url: str, **extra: str) -> ParseRun:
+    """One parse; its AIRFLOW_HOME is the session's (tests/conftest.py), the warm parent's."""
     env = {
-        "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
         "YELLOW_SNAPSHOT_DIR": str(tmp_path / "snapshots"),
         "YELLOW_DB_URL": db_url,
         **extra,
     }
     run = parse_once(tmp_path / "dags" / factory_file_name(PLATFORM), env=env, timeout=30.0)
+    assert run.forked
     assert run.import_errors == {}, run.import_errors
     assert not run.timed_out
     return run

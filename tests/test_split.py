@@ -356,6 +356,7 @@ def test_the_dashboards_parse_loop_parses_each_file_in_turn(db_url, eco, tmp_pat
     runs = run_parse_loop(db_url, P, folder, interval=0, count=2, env={"YELLOW_SNAPSHOT_DIR": str(snapshot_dir)})
     assert [Path(r.path).name for r in runs] == [split_file_name(P, 0), split_file_name(P, 1)]
     assert all(r.ok for r in runs), [r.summary for r in runs]
+    assert all(r.forked for r in runs), "forked from the session's warm parent (tests/conftest.py)"
     assert set(runs[0].dag_ids).isdisjoint(runs[1].dag_ids)
     assert set(runs[0].dag_ids) | set(runs[1].dag_ids) == _expected(eco)
 
