@@ -55,6 +55,11 @@ FAST_CLEANUP = {
     "AIRFLOW__DAG_PROCESSOR__STALE_DAG_THRESHOLD": "5",
     "AIRFLOW__SCHEDULER__PARSING_CLEANUP_INTERVAL": "5",
     "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
+    # Airflow skips writing a changed serialized DAG within this long of its last write (30 s by
+    # default: ``SerializedDagModel.write_dag``, airflow/models/serialized_dag.py) while the DAG's
+    # description (so its fingerprint) is updated at every parse: a change asked for within 30 s
+    # of the last write would look live before runs use it. The tests change rows faster than that.
+    "AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL": "0",
 }
 
 
