@@ -126,9 +126,9 @@ def open_demo(
             size = STREAMS_PER_PLATFORM if streams_per_platform is None else streams_per_platform
             seed_demo(url, home, log=log, streams_per_platform=size, bad=bad, seed=seed)
             seeded_now = True
-        elif streams_per_platform is not None and _seeded_size(paths["marker"]) != streams_per_platform:
+        elif streams_per_platform is not None and (seeded := _seeded_size(paths["marker"])) != streams_per_platform:
             log(
-                f"note: the demo was seeded with {_seeded_size(paths['marker'])} streams per platform; "
+                f"note: the demo was seeded with {seeded} streams per platform; "
                 f"add --reset to seed it again with {streams_per_platform}"
             )
         from yellowtui.services.config_service import ConfigService
